@@ -1,0 +1,39 @@
+"""The VTEX ⇄ Carrefour connector: a multi-tenant Flask application."""
+import logging
+
+from flask import Flask
+
+from saas.config import INSTANCE, load_config
+from saas.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE))
+    app.config.update(load_config())
+    app.config.update(config or {})
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    INSTANCE.mkdir(exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(INSTANCE.parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Entre para continuar. (Sign in to continue.)"
+
+    from saas.web import register_blueprints
+    register_blueprints(app)
+    from saas.cli import register_commands
+    register_commands(app)
+    return app
+
+
+def _import_models():
+    """Every model module, so that ``db.metadata`` (and Alembic's autogenerate) sees every table."""
+    import saas.bridge.models  # noqa: F401
+    import saas.jobs.models  # noqa: F401
+    import saas.mail  # noqa: F401
+    import saas.tenants.models  # noqa: F401

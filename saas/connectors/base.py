@@ -1,0 +1,107 @@
+"""The interface every marketplace connector implements, its data types and its errors.
+
+Arguments and results are plain data classes, never ORM rows, so a connector can be tested with plain data.
+"""
+from dataclasses import dataclass, field
+
+
+class IntegrationError(Exception):
+    """A call to a marketplace or to VTEX failed; ``message`` is the service's own words where it gave any."""
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class RetryableError(IntegrationError):
+    """Try again later: 429 (``retry_after`` seconds when the service said), 5xx, timeouts, connection failures."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None):
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class AuthError(IntegrationError):
+    """401/403: the credentials are wrong or expired; the merchant must fix them."""
+
+
+class PermanentError(IntegrationError):
+    """The request itself is wrong (other 4xx): recorded, not retried."""
+
+
+class NotSupported(Exception):
+    """This marketplace cannot do that."""
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    shop_id: str
+    shop_name: str
+    shop_state: str = ""
+    currency: str = ""
+
+
+@dataclass(frozen=True)
+class SettingsField:
+    """One setting as the audit trail sees it: its label and whether its value is secret."""
+
+    name: str
+    label: str
+    secret: bool = False
+
+
+@dataclass
+class ConnectorContext:
+    """What a connector needs to act for one tenant: its settings, secrets and HTTP timeout."""
+
+    tenant_id: int
+    settings: dict
+    secrets: dict = field(default_factory=dict)
+    timeout: float = 10.0
+
+
+class Connector:
+    """A marketplace. Subclasses set ``key``, ``name``, ``settings_form`` and implement what the marketplace can do."""
+
+    key: str = ""
+    name: str = ""
+    description: str = ""
+    settings_form = None
+    settings_fields: tuple[SettingsField, ...] = ()
+
+    def __init__(self, context: ConnectorContext):
+        self.context = context
+
+    def check_credentials(self) -> AccountInfo:
+        raise NotSupported(f"{self.name} cannot check credentials")
+
+    def publish(self, changes):
+        raise NotSupported(f"{self.name} cannot publish catalog changes")
+
+    def check_batch(self, batch):
+        raise NotSupported(f"{self.name} cannot read import reports")
+
+    def fetch_orders(self, cursor):
+        raise NotSupported(f"{self.name} cannot fetch orders")
+
+    def accept_order(self, order_id, lines, accepted: bool):
+        raise NotSupported(f"{self.name} cannot accept orders")
+
+    def send_invoice(self, order_id, invoice):
+        raise NotSupported(f"{self.name} cannot receive invoices")
+
+    def send_tracking(self, order_id, tracking):
+        raise NotSupported(f"{self.name} cannot receive tracking")
+
+    def mark_shipped(self, order_id):
+        raise NotSupported(f"{self.name} cannot mark orders shipped")
+
+    def mark_delivered(self, order_id, delivered_at):
+        raise NotSupported(f"{self.name} cannot mark orders delivered")
+
+    def request_cancellation(self, order_id, reason):
+        raise NotSupported(f"{self.name} cannot receive cancellation requests")
+
+    def quote_freight(self, request):
+        raise NotSupported(f"{self.name} does not quote freight")

@@ -1,0 +1,141 @@
+"""Carrefour's Mirakl seller API: the only module of the Carrefour connector that speaks HTTP.
+
+The ShopKey goes raw in ``Authorization`` (no "Bearer"); ``shop_id`` is added to every call when the tenant set one.
+Imports (P41, OF01) and documents (OR74) are streamed from file objects, never built whole in memory.
+"""
+import json
+import threading
+
+from requests_toolbelt import MultipartEncoder
+
+from saas.httpclient import pooled_session, send
+
+SERVICE = "Mirakl"
+_sessions = threading.local()
+
+
+def _session_for(base_url: str, api_key: str):
+    """One pooled session per tenant (base URL and key) and thread, reused across calls."""
+    pool = getattr(_sessions, "pool", None)
+    if pool is None:
+        pool = _sessions.pool = {}
+    key = (base_url, api_key)
+    if key not in pool:
+        pool[key] = pooled_session()
+    return pool[key]
+
+
+class MiraklClient:
+    def __init__(self, base_url: str, api_key: str, *, shop_id: str | int | None = None, timeout: float = 10.0,
+                 session=None):
+        self.base_url = base_url.rstrip("/")
+        if self.base_url.endswith("/api"):
+            self.base_url = self.base_url[:-4]
+        self.api_key = api_key
+        self.shop_id = shop_id
+        self.timeout = timeout
+        self.session = session or _session_for(self.base_url, api_key)
+
+    # -- plumbing ------------------------------------------------------------------------------------------------
+    def _call(self, method, path, *, params=None, headers=None, **kwargs):
+        params = {k: v for k, v in (params or {}).items() if v is not None}
+        if self.shop_id:
+            params["shop_id"] = self.shop_id
+        headers = {"Authorization": self.api_key, "Accept": "application/json", **(headers or {})}
+        return send(self.session, method, self.base_url + path, service=SERVICE, timeout=self.timeout,
+                    params=params, headers=headers, **kwargs)
+
+    def _upload(self, path, fields):
+        encoder = MultipartEncoder(fields=fields)
+        return self._call("POST", path, data=encoder, headers={"Content-Type": encoder.content_type}).json()
+
+    # -- account and reference data ------------------------------------------------------------------------------
+    def account(self) -> dict:
+        """A01: the shop behind the key (``shop_id``, ``shop_name``, ``shop_state`` …)."""
+        return self._call("GET", "/api/account").json()
+
+    def shipping_types(self) -> list[dict]:
+        """SH12."""
+        return self._call("GET", "/api/shipping/types").json().get("shipping_types", [])
+
+    def carriers(self) -> list[dict]:
+        """SH21: the carrier codes OR23 accepts."""
+        return self._call("GET", "/api/shipping/carriers").json().get("carriers", [])
+
+    # -- products (P41, P42, P44) ----------------------------------------------------------------------------------
+    def import_products(self, csv_file, filename: str = "products.csv") -> str:
+        body = self._upload("/api/products/imports", {"file": (filename, csv_file, "text/csv")})
+        return str(body["import_id"])
+
+    def product_import(self, import_id) -> dict:
+        return self._call("GET", f"/api/products/imports/{import_id}").json()
+
+    def product_error_report(self, import_id) -> bytes:
+        return self._call("GET", f"/api/products/imports/{import_id}/error_report",
+                          headers={"Accept": "application/octet-stream"}).content
+
+    # -- offers (OF01, OF02, OF03, OF21) ---------------------------------------------------------------------------
+    def import_offers(self, csv_file, filename: str = "offers.csv", import_mode: str = "NORMAL") -> str:
+        body = self._upload("/api/offers/imports",
+                            {"file": (filename, csv_file, "text/csv"), "import_mode": import_mode})
+        return str(body["import_id"])
+
+    def offer_import(self, import_id) -> dict:
+        return self._call("GET", f"/api/offers/imports/{import_id}").json()
+
+    def offer_error_report(self, import_id) -> bytes:
+        return self._call("GET", f"/api/offers/imports/{import_id}/error_report",
+                          headers={"Accept": "application/octet-stream"}).content
+
+    def list_offers(self, *, offset: int = 0, max_results: int = 100, sku: str | None = None) -> dict:
+        return self._call("GET", "/api/offers", params={"offset": offset, "max": max_results, "sku": sku}).json()
+
+    # -- orders ----------------------------------------------------------------------------------------------------
+    def list_orders(self, *, states=None, start_update_date: str | None = None, order_ids=None,
+                    offset: int = 0, max_results: int = 100) -> dict:
+        """OR11, one page: ``{"orders": [...], "total_count": n}``."""
+        params = {"paginate": "true", "offset": offset, "max": max_results, "start_update_date": start_update_date,
+                  "order_state_codes": ",".join(states) if states else None,
+                  "order_ids": ",".join(order_ids) if order_ids else None}
+        return self._call("GET", "/api/orders", params=params).json()
+
+    def accept_order(self, order_id: str, decisions: dict[str, bool]) -> None:
+        """OR21: every line of the order, accepted (True) or refused (False)."""
+        lines = [{"id": line_id, "accepted": accepted} for line_id, accepted in decisions.items()]
+        self._call("PUT", f"/api/orders/{order_id}/accept", json={"order_lines": lines})
+
+    def set_tracking(self, order_id: str, *, tracking_number: str | None = None, carrier_code: str | None = None,
+                     carrier_name: str | None = None, carrier_url: str | None = None) -> None:
+        """OR23: a registered carrier by code, otherwise its name and tracking URL."""
+        body = {"tracking_number": tracking_number, "carrier_code": carrier_code,
+                "carrier_name": None if carrier_code else carrier_name,
+                "carrier_url": None if carrier_code else carrier_url}
+        self._call("PUT", f"/api/orders/{order_id}/tracking", json={k: v for k, v in body.items() if v})
+
+    def ship(self, order_id: str) -> None:
+        """OR24: SHIPPING → SHIPPED."""
+        self._call("PUT", f"/api/orders/{order_id}/ship")
+
+    def update_additional_fields(self, order_id: str, fields: list[dict]) -> None:
+        """OR31: ``fields`` as ``[{"code": ..., "type": "STRING", "value": ...}]``."""
+        self._call("PUT", f"/api/orders/{order_id}/additional_fields",
+                   json={"order_additional_fields": fields})
+
+    def send_message(self, order_id: str, subject: str, body: str) -> None:
+        """OR42: a message to the operator (Carrefour) on the order."""
+        self._call("POST", f"/api/orders/{order_id}/messages",
+                   json={"subject": subject, "body": body, "to_customer": False, "to_operator": True,
+                         "to_shop": False})
+
+    def create_thread(self, order_id: str, topic: str, body: str) -> dict:
+        """OR43: a thread with the operator, where OR42 is not enabled."""
+        thread = {"topic": {"type": "FREE_TEXT", "value": topic}, "body": body, "to": ["OPERATOR"]}
+        return self._upload(f"/api/orders/{order_id}/threads",
+                            {"thread_input": ("thread_input", json.dumps(thread), "application/json")})
+
+    def upload_documents(self, order_id: str, documents: list[tuple[str, object, str]]) -> dict:
+        """OR74: ``documents`` as ``[(file_name, file_object, type_code)]``; answers the failures it found."""
+        descriptor = {"order_documents": [{"file_name": name, "type_code": code} for name, _, code in documents]}
+        fields = [("files", (name, fileobj, "application/octet-stream")) for name, fileobj, _ in documents]
+        fields.append(("order_documents", ("order_documents", json.dumps(descriptor), "application/json")))
+        return self._upload(f"/api/orders/{order_id}/documents", fields)

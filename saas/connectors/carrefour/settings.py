@@ -1,0 +1,106 @@
+"""Carrefour's settings: the seed's fields with its Portuguese labels, English help text, and their validation."""
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DecimalField, EmailField, IntegerField, PasswordField, RadioField, StringField
+from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, Optional, Regexp
+
+from saas.connectors.base import SettingsField
+
+SHIPPING_TYPES = (("sla_normal", "Normal"), ("sla_expressa", "Expressa"), ("sla_economica", "Econômica"),
+                  ("sla_agendada", "Agendada"))
+SLA_FIELDS = tuple(name for name, _ in SHIPPING_TYPES)
+PLAIN_FIELDS = ("notification_email", "shop_id", "api_url", "divergence", "trade_policy", "min_stock",
+                "affiliate_id", "auto_accept") + SLA_FIELDS
+
+FIELDS = (
+    SettingsField("active", "Integração ativa"),
+    SettingsField("notification_email", "E-mail de notificação"),
+    SettingsField("shop_key", "ShopKey", secret=True),
+    SettingsField("shop_id", "Shop ID"),
+    SettingsField("api_url", "URL da API Mirakl"),
+    SettingsField("divergence", "Taxa de divergência"),
+    SettingsField("trade_policy", "Política comercial"),
+    SettingsField("affiliate_id", "ID do afiliado"),
+    SettingsField("min_stock", "Estoque mínimo"),
+    SettingsField("auto_accept", "Aceite automático de pedidos"),
+) + tuple(SettingsField(name, f"Mapeamento de SLA de tipo {label}") for name, label in SHIPPING_TYPES)
+
+
+def _sla_field(label):
+    return StringField(
+        f"Mapeamento de SLA de tipo {label}", validators=[Optional(), Length(max=120)],
+        description=f"The VTEX carrier (shipping policy) used for Carrefour's “{label}” delivery.")
+
+
+class CarrefourSettingsForm(FlaskForm):
+    active = RadioField(
+        "Integração ativa", choices=[("yes", "Sim"), ("no", "Não")], default="no",
+        description="Yes sends products, prices, stock and tracking to Carrefour and imports its orders. "
+                    "No stops everything and erases the VTEX affiliate and the stored ShopKey.")
+    notification_email = EmailField(
+        "E-mail de notificação", validators=[Optional(), Email(message="Enter a valid e-mail address.")],
+        description="Who follows the integration: order integration errors are mailed here.")
+    shop_key = PasswordField(
+        "ShopKey", validators=[Optional(), Length(min=8, max=200)],
+        description="The Mirakl API key (“Chave da Api” in Carrefour's seller portal, Master user). "
+                    "Leave empty to keep the stored key.")
+    shop_id = StringField(
+        "Shop ID", validators=[Optional(), Regexp(r"^\d+$", message="The Shop ID is a number.")],
+        description="Only needed when the key serves several Carrefour shops.")
+    api_url = StringField(
+        "URL da API Mirakl", validators=[InputRequired(), URL(require_tld=False, message="Enter a full URL.")],
+        description="Carrefour's Mirakl address. Change it only for a test environment or the sandbox.")
+    divergence = DecimalField(
+        "Taxa de divergência (%)", places=2, default=0,
+        validators=[InputRequired(message="Enter a percentage between 0 and 100."),
+                    NumberRange(min=0, max=100, message="Enter a percentage between 0 and 100.")],
+        description="An order whose Carrefour price differs from the VTEX price by more than this percentage "
+                    "is not imported, and you are told.")
+    trade_policy = StringField(
+        "Política comercial", default="1",
+        validators=[InputRequired(), Regexp(r"^\d+$", message="The trade policy is its numeric id.")],
+        description="The VTEX trade policy (sales channel) whose catalog, prices and stock Carrefour gets.")
+    affiliate_id = StringField(
+        "ID do afiliado", default="CRF",
+        validators=[InputRequired(), Regexp(r"^[B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{3}$",
+                                            message="Three consonants, e.g. CRF.")],
+        filters=[lambda value: value.upper() if value else value],
+        description="The affiliate VTEX registers for this integration: three consonants, CRF by default.")
+    min_stock = IntegerField(
+        "Estoque mínimo", default=0,
+        validators=[InputRequired(message="Enter a whole number, 0 or more."), NumberRange(min=0)],
+        description="An SKU whose stock falls to this quantity or below is offered to Carrefour with quantity 0.")
+    auto_accept = BooleanField(
+        "Aceite automático de pedidos", default=True,
+        description="Accept Carrefour orders by themselves when every SKU exists and has stock; "
+                    "untick to accept or refuse them yourself in the Orders tab.")
+    sla_normal = _sla_field("Normal")
+    sla_expressa = _sla_field("Expressa")
+    sla_economica = _sla_field("Econômica")
+    sla_agendada = _sla_field("Agendada")
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if not any((getattr(self, name).data or "").strip() for name in SLA_FIELDS):
+            self.sla_normal.errors = list(self.sla_normal.errors) + [
+                "Map at least one shipping type to a VTEX carrier: without it freight cannot be simulated and "
+                "Carrefour orders cannot be integrated."]
+            valid = False
+        if self.is_active and not (self.notification_email.data or "").strip():
+            self.notification_email.errors = list(self.notification_email.errors) + [
+                "An active integration needs a notification e-mail."]
+            valid = False
+        return valid
+
+    @property
+    def is_active(self) -> bool:
+        return self.active.data == "yes"
+
+    def settings(self) -> dict:
+        """The non-secret settings, as stored."""
+        values = {name: getattr(self, name).data for name in PLAIN_FIELDS}
+        values["divergence"] = float(values["divergence"])
+        return {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
+
+
+def initial_data(settings: dict, active: bool, default_api_url: str) -> dict:
+    return {"api_url": default_api_url, **settings, "active": "yes" if active else "no"}

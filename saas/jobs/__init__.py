@@ -1,0 +1,1 @@
+"""Background work: RQ queues, the periodic schedule and its fan-out, and the job functions."""

@@ -1,0 +1,1 @@
+"""Simulators of Carrefour's Mirakl and of a VTEX store, for the demo, end-to-end tests and benchmarks."""

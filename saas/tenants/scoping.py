@@ -1,0 +1,35 @@
+"""The one way to read tenant-owned rows: always filtered by the tenant the request (or job) is about.
+
+A row of another tenant is indistinguishable from a row that does not exist: both are a 404.
+"""
+from flask import abort, g
+from flask_login import current_user
+
+from saas.extensions import db
+from saas.tenants.models import Membership, Tenant
+
+
+def current_tenant() -> Tenant:
+    return g.tenant
+
+
+def scoped(model, tenant=None):
+    """A query of ``model`` limited to one tenant (the current one by default)."""
+    tenant_id = (tenant or g.tenant).id
+    return db.session.query(model).filter(model.tenant_id == tenant_id)
+
+
+def get_scoped_or_404(model, ident, tenant=None):
+    row = scoped(model, tenant).filter(model.id == ident).one_or_none()
+    if row is None:
+        abort(404)
+    return row
+
+
+def load_membership_or_404(slug: str) -> Membership:
+    """The signed-in user's membership of the tenant ``slug``; 404 when there is none (or no such tenant)."""
+    membership = (db.session.query(Membership).join(Tenant)
+                  .filter(Tenant.slug == slug, Membership.user_id == current_user.id).one_or_none())
+    if membership is None:
+        abort(404)
+    return membership

@@ -1,0 +1,53 @@
+"""A tenant's connector settings: read, save with an audit entry, and turn into a ready connector."""
+from flask import current_app
+
+from saas.connectors import get_connector_class
+from saas.connectors.base import Connector, ConnectorContext
+from saas.crypto import mask
+from saas.extensions import db
+from saas.tenants.models import ConnectorSettings, SettingsAudit, Tenant
+from saas.tenants.scoping import scoped
+
+
+def load_settings(tenant: Tenant, key: str) -> ConnectorSettings | None:
+    return scoped(ConnectorSettings, tenant).filter(ConnectorSettings.connector_key == key).one_or_none()
+
+
+def save_settings(tenant: Tenant, key: str, *, active: bool, settings: dict, secrets: dict, user=None,
+                  action: str = "update") -> ConnectorSettings:
+    """Store the settings and, in the same transaction, an audit entry naming each changed field."""
+    row = load_settings(tenant, key) or ConnectorSettings(tenant_id=tenant.id, connector_key=key, settings={},
+                                                          secrets={})
+    changes = _changes(key, {"active": row.active, **(row.settings or {})}, {"active": active, **settings},
+                       row.secrets or {}, secrets)
+    row.active, row.settings, row.secrets = active, dict(settings), dict(secrets)
+    db.session.add(row)
+    if changes or action != "update":
+        db.session.add(SettingsAudit(tenant_id=tenant.id, user_id=getattr(user, "id", None), connector_key=key,
+                                     action=action, changes=changes))
+    db.session.commit()
+    return row
+
+
+def _changes(key, old_plain, new_plain, old_secrets, new_secrets) -> dict:
+    fields = {f.name: f for f in get_connector_class(key).settings_fields}
+    changes = {}
+    for name in sorted(set(old_plain) | set(new_plain)):
+        if old_plain.get(name) != new_plain.get(name):
+            changes[name] = {"from": old_plain.get(name), "to": new_plain.get(name)}
+    for name in sorted(set(old_secrets) | set(new_secrets)):
+        if old_secrets.get(name) != new_secrets.get(name):
+            changes[name] = {"from": mask(old_secrets.get(name)), "to": mask(new_secrets.get(name))}
+    for name, change in changes.items():
+        if name in fields:
+            change["label"] = fields[name].label
+    return changes
+
+
+def build_connector(tenant: Tenant, key: str, row: ConnectorSettings | None = None,
+                    timeout: float | None = None) -> Connector:
+    row = row or load_settings(tenant, key)
+    context = ConnectorContext(tenant_id=tenant.id, settings=dict(row.settings if row else {}),
+                               secrets=dict(row.secrets if row else {}),
+                               timeout=timeout or current_app.config["HTTP_TIMEOUT"])
+    return get_connector_class(key)(context)

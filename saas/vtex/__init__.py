@@ -1,0 +1,1 @@
+"""The VTEX side, shared by every connector."""

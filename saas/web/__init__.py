@@ -1,0 +1,35 @@
+"""Blueprints: auth, portal (tenant pages), bridge, public (webhooks, freight), health."""
+from flask import render_template
+
+from saas.crypto import mask
+from saas.extensions import db, login_manager
+from saas.tenants.models import User
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    return db.session.get(User, int(user_id))
+
+
+def register_blueprints(app):
+    from saas.web import auth, bridge, health, portal
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(portal.bp)
+    app.register_blueprint(portal.account_bp)
+    app.register_blueprint(bridge.bp)
+    app.register_blueprint(health.bp)
+    app.add_template_filter(mask, "mask")
+
+    @app.errorhandler(404)
+    def not_found(_error):
+        return render_template("error.html", code=404, message="Página não encontrada. (Not found.)"), 404
+
+    @app.errorhandler(403)
+    def forbidden(_error):
+        return render_template("error.html", code=403,
+                               message="Seu papel nesta loja só permite consultar. (Your role can only view.)"), 403
+
+    @app.errorhandler(429)
+    def too_many(_error):
+        return render_template("error.html", code=429,
+                               message="Muitas tentativas; aguarde um minuto. (Too many attempts; wait a minute.)"), 429

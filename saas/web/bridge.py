@@ -1,0 +1,40 @@
+"""The Bridge screens: a tab per entity, a status filter, search by SKU or order id, paging, an entry's detail."""
+from flask import Blueprint, abort, render_template, request
+from sqlalchemy import func
+
+from saas.bridge.models import ENTITIES, STATUSES, BridgeEntry
+from saas.tenants.scoping import get_scoped_or_404, scoped
+from saas.web.tenant_context import attach_tenant
+
+bp = Blueprint("bridge", __name__, url_prefix="/t/<slug>/bridge")
+attach_tenant(bp)
+PAGE_SIZE = 50
+TAB_LABELS = {"product": "Produtos", "price": "Preços", "inventory": "Estoque", "order": "Pedidos",
+              "tracking": "Rastreamento", "integration": "Integração"}
+
+
+@bp.get("/", defaults={"entity": "product"})
+@bp.get("/<entity>")
+def entries(entity):
+    if entity not in ENTITIES:
+        abort(404)
+    status = request.args.get("status", "")
+    search = request.args.get("q", "").strip()
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = scoped(BridgeEntry).filter(BridgeEntry.entity == entity)
+    if status in STATUSES:
+        query = query.filter(BridgeEntry.status == status)
+    if search:
+        query = query.filter(BridgeEntry.entity_id == search)
+    total = query.with_entities(func.count()).scalar()
+    rows = query.order_by(BridgeEntry.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
+    return render_template("bridge/entries.html", entity=entity, rows=rows, status=status, search=search, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), total=total, tabs=TAB_LABELS, statuses=STATUSES)
+
+
+@bp.get("/entry/<int:entry_id>")
+def entry(entry_id):
+    row = get_scoped_or_404(BridgeEntry, entry_id)
+    history = scoped(BridgeEntry).filter(BridgeEntry.entity == row.entity, BridgeEntry.entity_id == row.entity_id) \
+        .order_by(BridgeEntry.id.desc()).limit(50).all()
+    return render_template("bridge/entry.html", row=row, history=history, tabs=TAB_LABELS)
