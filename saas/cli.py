@@ -19,9 +19,9 @@ DEMO_SLUG = "loja-demo"
 class AppWorker(SimpleWorker):
     """Runs jobs in this process, inside the app context, returning the DB connection after each job."""
 
-    def perform_job(self, job, queue):
+    def perform_job(self, *args, **kwargs):
         try:
-            return super().perform_job(job, queue)
+            return super().perform_job(*args, **kwargs)
         finally:
             db.session.remove()
 

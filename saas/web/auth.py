@@ -90,9 +90,8 @@ def accept_invite(token):
         user = User(email=invitation.email)
         user.set_password(form.password.data)
         db.session.add(user)
-    elif user is not None and request.method == "POST":
-        form.validate_on_submit()  # only the CSRF token matters for an existing account
-    if user is not None and request.method == "POST" and not form.csrf_token.errors:
+    # CSRFProtect has already checked the token of any POST that reaches this point.
+    if user is not None and request.method == "POST":
         grant(user, invitation.tenant, invitation.role)
         invitation.accepted_at = utcnow()
         db.session.commit()

@@ -1,5 +1,5 @@
 """The Bridge screens: a tab per entity, a status filter, search by SKU or order id, paging, an entry's detail."""
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import func
 
 from saas.bridge.models import ENTITIES, STATUSES, BridgeEntry
@@ -13,7 +13,11 @@ TAB_LABELS = {"product": "Produtos", "price": "Preços", "inventory": "Estoque",
               "tracking": "Rastreamento", "integration": "Integração"}
 
 
-@bp.get("/", defaults={"entity": "product"})
+@bp.get("/")
+def index():
+    return redirect(url_for("bridge.entries", entity="product"))
+
+
 @bp.get("/<entity>")
 def entries(entity):
     if entity not in ENTITIES:

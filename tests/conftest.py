@@ -1,0 +1,113 @@
+"""Fixtures: the app on the real database (PostgreSQL when ``DATABASE_URL`` is set, a SQLite file otherwise) and
+the real Redis (a database of its own, so a developer's data in db 0 is never flushed)."""
+import contextvars
+import os
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from saas import create_app
+from saas.extensions import db as _db
+from saas.extensions import limiter
+from saas.jobs.queues import redis_connection
+from saas.sandbox.redis_local import ensure_redis
+from saas.tenants.models import User
+from saas.tenants.service import create_tenant, grant
+
+PASSWORD = "correct horse battery"
+
+
+def _test_redis_url() -> str:
+    base = ensure_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    return re.sub(r"/\d*$", "", base) + "/15"
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context (its own ``g`` and DB session), as in production, however much
+    the test itself holds open; afterwards the test's session re-reads what the request committed."""
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        _db.session.expire_all()
+        return response
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    app = create_app({
+        "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": _test_redis_url(),
+        "RATELIMIT_STORAGE_URI": _test_redis_url(), "WTF_CSRF_ENABLED": False,
+        "PUBLIC_BASE_URL": "http://portal.test", "MIRAKL_DEFAULT_URL": "https://mirakl.test",
+        "HTTP_TIMEOUT": 2.0,
+    })
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+        yield app
+        _db.session.remove()
+        _db.drop_all()
+
+
+@pytest.fixture(autouse=True)
+def clean(app):
+    yield
+    _db.session.rollback()
+    _db.session.remove()
+    for table in reversed(_db.metadata.sorted_tables):
+        _db.session.execute(table.delete())
+    if _db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
+        _db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    _db.session.commit()
+    redis_connection().flushdb()
+    limiter.reset()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+def make_user(email: str, password: str = PASSWORD) -> User:
+    user = User(email=email)
+    user.set_password(password)
+    _db.session.add(user)
+    _db.session.commit()
+    return user
+
+
+def make_tenant(owner: User, slug: str, **fields):
+    values = {"name": slug.replace("-", " ").title(), "vtex_account": slug.replace("-", ""),
+              "vtex_base_url": "https://vtex.test", "vtex_app_key": f"key-{slug}",
+              "vtex_app_token": f"token-{slug}-secret", **fields}
+    return create_tenant(owner, slug=slug, **values)
+
+
+def add_member(user, tenant, role):
+    grant(user, tenant, role)
+    _db.session.commit()
+
+
+def login(client, email, password=PASSWORD):
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+@pytest.fixture
+def owner(app):
+    return make_user("owner@loja-a.example")
+
+
+@pytest.fixture
+def tenant(owner):
+    return make_tenant(owner, "loja-a")

@@ -1,0 +1,136 @@
+"""Sign-up, sign-in, CSRF, rate limit, password change, invitations, several tenants per user."""
+from saas.mail import OutboxMessage
+from saas.tenants.models import Membership, Tenant, User
+from tests.conftest import PASSWORD, add_member, login, make_tenant, make_user
+
+SIGNUP = {"email": "Nova@Loja.example", "password": PASSWORD, "confirm": PASSWORD, "name": "Loja Nova",
+          "slug": "loja-nova", "vtex_account": "lojanova", "vtex_app_key": "k", "vtex_app_token": "t"}
+
+
+def test_signup_creates_the_user_and_a_first_tenant_owned_by_them(client, db):
+    response = client.post("/signup", data=SIGNUP)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/t/loja-nova/marketplace")
+    user = db.session.query(User).one()
+    assert user.email == "nova@loja.example" and user.password_hash != PASSWORD and user.check_password(PASSWORD)
+    membership = db.session.query(Membership).one()
+    assert membership.role == "owner" and membership.tenant.slug == "loja-nova"
+    assert client.get("/t/loja-nova/marketplace").status_code == 200
+
+
+def test_signup_refuses_a_taken_email_or_slug(client, db, owner, tenant):
+    page = client.post("/signup", data={**SIGNUP, "email": owner.email}).get_data(as_text=True)
+    assert "already has an account" in page
+    page = client.post("/signup", data={**SIGNUP, "slug": "loja-a"}).get_data(as_text=True)
+    assert "identifier is taken" in page
+    assert db.session.query(User).count() == 1
+
+
+def test_wrong_password_is_refused(client, owner):
+    page = client.post("/login", data={"email": owner.email, "password": "wrong"}).get_data(as_text=True)
+    assert "E-mail or password is wrong." in page
+
+
+def test_login_attempts_are_rate_limited(app, client, owner):
+    limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
+    for _ in range(limit):
+        assert client.post("/login", data={"email": owner.email, "password": "wrong"}).status_code == 200
+    assert client.post("/login", data={"email": owner.email, "password": PASSWORD}).status_code == 429
+
+
+def test_a_post_without_the_csrf_token_is_refused(app, owner):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        client = app.test_client()
+        response = client.post("/login", data={"email": owner.email, "password": PASSWORD})
+        assert response.status_code == 400
+        page = client.get("/login").get_data(as_text=True)
+        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        response = client.post("/login", data={"email": owner.email, "password": PASSWORD, "csrf_token": token})
+        assert response.status_code == 302
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(client, owner):
+    cookie = login(client, owner.email).headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_logout_ends_the_session(client, owner, tenant):
+    login(client, owner.email)
+    client.post("/logout")
+    assert client.get("/t/loja-a/").status_code == 302
+
+
+def test_change_password(client, owner):
+    login(client, owner.email)
+    page = client.post("/account/password", data={"current": "nope", "password": "another password 1",
+                                                   "confirm": "another password 1"}).get_data(as_text=True)
+    assert "current password is wrong" in page
+    client.post("/account/password", data={"current": PASSWORD, "password": "another password 1",
+                                           "confirm": "another password 1"})
+    client.post("/logout")
+    login(client, owner.email, "another password 1")
+
+
+def test_second_tenant_and_switcher(client, db, owner, tenant):
+    login(client, owner.email)
+    response = client.post("/tenants/new", data={"name": "Loja", "store_label": "Loja B", "slug": "loja-a-b",
+                                                 "vtex_account": "lojaab", "vtex_app_key": "kb",
+                                                 "vtex_app_token": "tb"})
+    assert response.status_code == 302
+    store_b = db.session.query(Tenant).filter_by(slug="loja-a-b").one()
+    assert store_b.vtex_app_token == "tb" and store_b.display_name == "Loja · Loja B"
+    page = client.get("/t/loja-a/").get_data(as_text=True)
+    assert 'id="tenant-switch"' in page and "/t/loja-a-b/" in page and "Loja · Loja B" in page
+
+
+def test_invite_a_new_user_by_email_with_a_role(client, db, owner, tenant):
+    login(client, owner.email)
+    client.post("/t/loja-a/members", data={"email": "Ana@Loja.example", "role": "viewer"})
+    mail = db.session.query(OutboxMessage).one()
+    assert mail.to == "ana@loja.example" and mail.transport == "outbox"
+    link = mail.body.split("http://portal.test")[1].strip()
+    client.post("/logout")
+    response = client.post(link, data={"password": "ana password 1", "confirm": "ana password 1"})
+    assert response.status_code == 302
+    ana = db.session.query(User).filter_by(email="ana@loja.example").one()
+    assert db.session.query(Membership).filter_by(user_id=ana.id).one().role == "viewer"
+    assert client.get(link).status_code == 404  # used once
+
+
+def test_an_invitation_to_an_existing_account_needs_that_account_signed_in(client, db, owner, tenant):
+    other = make_user("bia@loja.example")
+    make_tenant(other, "loja-bia")
+    login(client, owner.email)
+    client.post("/t/loja-a/members", data={"email": "bia@loja.example", "role": "admin"})
+    link = db.session.query(OutboxMessage).one().body.split("http://portal.test")[1].strip()
+    client.post("/logout")
+    response = client.post(link, data={})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert db.session.query(Membership).filter_by(user_id=other.id).count() == 1
+    login(client, "bia@loja.example")
+    assert client.post(link, data={}).status_code == 302
+    assert db.session.query(Membership).filter_by(user_id=other.id).count() == 2
+
+
+def test_outbox_shows_only_ones_own_mail(client, db, owner, tenant):
+    from saas.mail import send_mail
+    send_mail(owner.email, "Para o dono", "corpo")
+    send_mail("someone@else.example", "Para outro", "corpo")
+    login(client, owner.email)
+    page = client.get("/outbox").get_data(as_text=True)
+    assert "Para o dono" in page and "Para outro" not in page
+
+
+def test_marketplace_page_shows_carrefours_card(client, owner, tenant):
+    login(client, owner.email)
+    page = client.get("/t/loja-a/marketplace").get_data(as_text=True)
+    assert 'data-connector="carrefour"' in page and "Integrar" in page
+
+
+def test_viewer_member_of_two_tenants_only_sees_theirs(client, owner, tenant):
+    viewer = make_user("v@x.example")
+    add_member(viewer, tenant, "viewer")
+    login(client, viewer.email)
+    assert client.get("/").headers["Location"].endswith("/t/loja-a/")

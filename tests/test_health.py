@@ -1,0 +1,16 @@
+def test_healthz_reports_database_and_redis(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+def test_healthz_is_503_when_redis_is_down(app, client):
+    from redis import Redis
+    saved = app.extensions["redis"]
+    app.extensions["redis"] = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.extensions["redis"] = saved
+    assert response.status_code == 503
+    assert response.get_json()["redis"].startswith("error") and response.get_json()["database"] == "ok"

@@ -1,0 +1,98 @@
+"""The tick and its fan-out on the real Redis, the per-tenant lock, and the daily credentials check."""
+from datetime import timedelta
+
+import pytest
+from rq import Queue
+
+from saas.bridge.models import BridgeEntry
+from saas.jobs import schedule
+from saas.jobs.models import JobSchedule
+from saas.jobs.queues import redis_connection
+from saas.mail import OutboxMessage
+from saas.tenants.settings import save_settings
+from saas.timeutil import utcnow
+from tests.conftest import make_tenant
+
+SETTINGS = {"api_url": "https://mirakl.test", "notification_email": "ops@loja.example", "sla_normal": "PAC"}
+
+
+def activate(tenant, active=True):
+    save_settings(tenant, "carrefour", active=active, settings=SETTINGS, secrets={"shop_key": "key-123456789"})
+
+
+@pytest.fixture
+def tenants(owner, tenant):
+    other = make_tenant(owner, "loja-b")
+    idle = make_tenant(owner, "loja-inativa")
+    activate(tenant)
+    activate(other)
+    activate(idle, active=False)
+    return tenant, other, idle
+
+
+def queued_ids():
+    return Queue("default", connection=redis_connection()).job_ids
+
+
+def test_two_ticks_in_one_window_enqueue_one_job_per_due_tenant(tenants):
+    first = schedule.tick("credentials")
+    second = schedule.tick("credentials")
+    assert len(first) == 2 and second == []
+    assert sorted(queued_ids()) == sorted(first)
+    assert {job_id.split("-")[1] for job_id in first} == {str(tenants[0].id), str(tenants[1].id)}
+
+
+def test_a_tenant_is_due_again_after_its_interval(app, db, tenants):
+    schedule.tick("credentials")
+    db.session.query(JobSchedule).update({JobSchedule.next_run_at: utcnow() - timedelta(seconds=1)})
+    db.session.commit()
+    assert len(schedule.tick("credentials")) == 2
+    assert len(queued_ids()) == 4
+
+
+def test_run_soon_makes_one_tenant_due_at_the_next_tick(db, tenants):
+    schedule.tick("credentials")
+    schedule.run_soon("credentials", tenants[1].id)
+    assert [job.split("-")[1] for job in schedule.tick("credentials")] == [str(tenants[1].id)]
+
+
+def test_an_inactive_integrations_job_does_nothing(tenants, requests_mock):
+    assert schedule.run_periodic("credentials", tenants[2].id) is None
+    assert not requests_mock.called
+
+
+def test_a_running_job_holds_the_tenant_lock(tenants, requests_mock):
+    requests_mock.get("https://mirakl.test/api/account", json={"shop_id": 1, "shop_name": "A"})
+    lock = redis_connection().lock(f"saas:lock:credentials:{tenants[0].id}", timeout=60)
+    assert lock.acquire(blocking=False)
+    try:
+        assert schedule.run_periodic("credentials", tenants[0].id) is None
+        assert not requests_mock.called
+    finally:
+        lock.release()
+    assert schedule.run_periodic("credentials", tenants[0].id) == "ok"
+
+
+def test_a_rejected_key_writes_a_bridge_warning_and_mails_the_merchant(db, tenants, requests_mock):
+    requests_mock.get("https://mirakl.test/api/account", status_code=401, json={"message": "Invalid API key"})
+    assert schedule.run_periodic("credentials", tenants[0].id) == "rejected"
+    entry = db.session.query(BridgeEntry).one()
+    assert entry.status == "warning" and entry.tenant_id == tenants[0].id and "Invalid API key" in entry.message
+    mail = db.session.query(OutboxMessage).one()
+    assert mail.to == "ops@loja.example" and "recusou" in mail.body
+
+
+def test_an_unreachable_mirakl_is_a_warning_without_mail(db, tenants, requests_mock):
+    requests_mock.get("https://mirakl.test/api/account", status_code=502)
+    assert schedule.run_periodic("credentials", tenants[0].id) == "unreachable"
+    assert db.session.query(BridgeEntry).one().status == "warning"
+    assert db.session.query(OutboxMessage).count() == 0
+
+
+def test_the_worker_runs_a_ticked_job_end_to_end(app, db, tenants, requests_mock):
+    from saas.cli import AppWorker
+    requests_mock.get("https://mirakl.test/api/account", json={"shop_id": 7, "shop_name": "Loja Carrefour"})
+    schedule.tick("credentials")
+    AppWorker(["default"], connection=redis_connection()).work(burst=True)
+    entries = db.session.query(BridgeEntry).all()
+    assert len(entries) == 2 and {e.status for e in entries} == {"success"}

@@ -1,0 +1,116 @@
+"""Carrefour's settings form: the seed's rules, field errors, nothing saved on error, the key checked at Mirakl."""
+import pytest
+
+from saas.tenants.models import ConnectorSettings, SettingsAudit
+from tests.conftest import login
+
+URL = "/t/loja-a/marketplace/carrefour"
+VALID = {"active": "yes", "notification_email": "ops@loja-a.example", "shop_key": "shop-key-123456",
+         "shop_id": "", "api_url": "https://mirakl.test", "divergence": "2.5", "trade_policy": "1",
+         "affiliate_id": "CRF", "min_stock": "0", "auto_accept": "y", "sla_normal": "Correios PAC",
+         "sla_expressa": "", "sla_economica": "", "sla_agendada": ""}
+
+
+@pytest.fixture
+def signed_in(client, tenant, owner, requests_mock):
+    requests_mock.get("https://vtex.test/api/logistics/pvt/shipping-policies", json={"items": [], "paging": {}})
+    login(client, owner.email)
+    return client
+
+
+def saved(db):
+    return db.session.query(ConnectorSettings).count()
+
+
+def last_mirakl_request(requests_mock):
+    return [r for r in requests_mock.request_history if r.hostname == "mirakl.test"][-1]
+
+
+def post(client, **changes):
+    return client.post(URL, data={**VALID, **changes})
+
+
+def test_no_sla_mapping_is_a_field_error_and_nothing_is_saved(signed_in, db, requests_mock):
+    requests_mock.get("https://mirakl.test/api/account", json={"shop_id": 1, "shop_name": "Loja A"})
+    page = post(signed_in, sla_normal="").get_data(as_text=True)
+    assert "Map at least one shipping type" in page
+    assert saved(db) == 0
+    assert not any(r.hostname == "mirakl.test" for r in requests_mock.request_history)
+
+
+@pytest.mark.parametrize("value", ["-1", "100.01", "abc"])
+def test_divergence_outside_0_to_100_is_refused(signed_in, db, value):
+    page = post(signed_in, divergence=value).get_data(as_text=True)
+    assert "percentage between 0 and 100" in page or "Not a valid decimal value" in page
+    assert saved(db) == 0
+
+
+def test_bad_email_is_refused(signed_in, db):
+    assert "Enter a valid e-mail address." in post(signed_in, notification_email="not-an-email").get_data(as_text=True)
+    assert saved(db) == 0
+
+
+def test_shop_key_rejected_by_mirakl_is_a_field_error(signed_in, db, requests_mock):
+    requests_mock.get("https://mirakl.test/api/account", status_code=401, json={"message": "Unauthorized"})
+    page = post(signed_in).get_data(as_text=True)
+    assert "Carrefour rejected this key" in page and "Unauthorized" in page
+    assert saved(db) == 0
+    assert last_mirakl_request(requests_mock).headers["Authorization"] == "shop-key-123456"
+
+
+def test_mirakl_unreachable_is_a_field_error(signed_in, db, requests_mock):
+    requests_mock.get("https://mirakl.test/api/account", status_code=503, text="down")
+    assert "could not be reached" in post(signed_in).get_data(as_text=True)
+    assert saved(db) == 0
+
+
+def test_active_without_shop_key_is_refused(signed_in, db):
+    assert "needs the ShopKey" in post(signed_in, shop_key="").get_data(as_text=True)
+    assert saved(db) == 0
+
+
+def test_valid_settings_are_saved_audited_and_the_key_kept_masked(signed_in, db, requests_mock):
+    requests_mock.get("https://mirakl.test/api/account", json={"shop_id": 2001, "shop_name": "Loja A Carrefour"})
+    response = post(signed_in, shop_id="2001")
+    assert response.status_code == 302
+    assert last_mirakl_request(requests_mock).qs["shop_id"] == ["2001"]
+    row = db.session.query(ConnectorSettings).one()
+    assert row.active and row.settings["divergence"] == 2.5 and row.settings["sla_normal"] == "Correios PAC"
+    assert row.secrets == {"shop_key": "shop-key-123456"}
+    audit = db.session.query(SettingsAudit).one()
+    assert audit.action == "activate"
+    assert audit.changes["shop_key"]["to"].endswith("3456") and "shop-key" not in str(audit.changes)
+    page = signed_in.get(URL).get_data(as_text=True)
+    assert "Loja A Carrefour" in page  # the shop name Mirakl gave
+    assert "shop-key-123456" not in page and "3456" in page
+
+
+def test_saving_again_without_retyping_the_key_keeps_it(signed_in, db, requests_mock):
+    requests_mock.get("https://mirakl.test/api/account", json={"shop_id": 1, "shop_name": "A"})
+    post(signed_in)
+    post(signed_in, shop_key="", divergence="7")
+    row = db.session.query(ConnectorSettings).one()
+    assert row.secrets["shop_key"] == "shop-key-123456" and row.settings["divergence"] == 7.0
+    assert last_mirakl_request(requests_mock).headers["Authorization"] == "shop-key-123456"
+    last = db.session.query(SettingsAudit).order_by(SettingsAudit.id.desc()).first()
+    assert set(last.changes) == {"divergence"}
+
+
+def test_inactive_settings_are_saved_without_calling_mirakl(signed_in, db, requests_mock):
+    assert post(signed_in, active="no", shop_key="").status_code == 302
+    assert not any(r.hostname == "mirakl.test" for r in requests_mock.request_history)
+    assert db.session.query(ConnectorSettings).one().active is False
+
+
+def test_carrier_choices_come_from_vtex_when_its_credentials_work(signed_in, requests_mock):
+    requests_mock.get("https://vtex.test/api/logistics/pvt/shipping-policies",
+                      json={"items": [{"id": "1", "name": "Transportadora Expressa"}], "paging": {"pages": 1}})
+    page = signed_in.get(URL).get_data(as_text=True)
+    assert '<option value="Transportadora Expressa">' in page
+    assert requests_mock.last_request.headers["X-VTEX-API-AppKey"] == "key-loja-a"
+
+
+def test_carrier_fields_are_free_text_when_vtex_fails(signed_in, requests_mock):
+    requests_mock.get("https://vtex.test/api/logistics/pvt/shipping-policies", status_code=401)
+    page = signed_in.get(URL).get_data(as_text=True)
+    assert "vtex-carriers" not in page and 'name="sla_normal"' in page

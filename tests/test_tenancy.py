@@ -1,0 +1,113 @@
+"""Tenants never see each other: every tenant route, walked from the app's URL map, answers 404 to a member of
+another tenant, whether it is given the other tenant's slug or the other tenant's ids."""
+import pytest
+from sqlalchemy import text
+
+from saas import bridge
+from saas.bridge.models import BridgeEntry
+from saas.tenants.models import ConnectorSettings, Tenant
+from saas.tenants.settings import save_settings
+from tests.conftest import add_member, login, make_tenant, make_user
+
+FOREIGN_MARK = "Segredo da Loja B"
+DEFAULTS = {"key": "carrefour", "entity": "product"}
+
+
+@pytest.fixture
+def two_tenants(app, owner, tenant):
+    other_owner = make_user("owner@loja-b.example")
+    foreign = make_tenant(other_owner, "loja-b", name=FOREIGN_MARK)
+    entry = bridge.record(foreign.id, "product", "SKU-B-1", "error", FOREIGN_MARK)
+    own_entry = bridge.record(tenant.id, "product", "SKU-A-1", "success", "ok")
+    return tenant, foreign, entry, own_entry
+
+
+def tenant_rules(app):
+    return [r for r in app.url_map.iter_rules() if r.rule.startswith("/t/<slug>")]
+
+
+def is_int(rule, arg):
+    return type(rule._converters.get(arg)).__name__ == "IntegerConverter"
+
+
+def build(rule, slug, int_value):
+    values = {"slug": slug, **(rule.defaults or {})}
+    for arg in rule.arguments - set(values):
+        values[arg] = int_value if is_int(rule, arg) else DEFAULTS.get(arg, "x")
+    return rule.build(values, append_unknown=False)[1]
+
+
+def test_every_tenant_route_is_a_404_for_a_member_of_another_tenant(app, client, owner, two_tenants):
+    _, foreign, entry, _ = two_tenants
+    foreign_slug, entry_id = foreign.slug, entry.id
+    login(client, owner.email)
+    rules = tenant_rules(app)
+    assert len(rules) >= 6  # the walk really covers the portal and the Bridge
+    for rule in rules:
+        url = build(rule, foreign_slug, entry_id)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method, data={"email": "x@y.example"}, follow_redirects=True)
+            assert response.status_code == 404, (method, url, response.status_code)
+            assert FOREIGN_MARK not in response.get_data(as_text=True)
+
+
+def test_foreign_ids_under_ones_own_slug_are_a_404(app, client, owner, two_tenants):
+    own, _, foreign_entry, own_entry = two_tenants
+    own_slug, foreign_id, own_id = own.slug, foreign_entry.id, own_entry.id
+    login(client, owner.email)
+    for rule in tenant_rules(app):
+        if not any(is_int(rule, arg) for arg in rule.arguments):
+            continue
+        assert client.get(build(rule, own_slug, own_id)).status_code == 200, rule.rule
+        response = client.get(build(rule, own_slug, foreign_id))
+        assert response.status_code == 404, rule.rule
+        assert FOREIGN_MARK not in response.get_data(as_text=True)
+
+
+def test_bridge_lists_only_the_tenants_own_entries(client, owner, two_tenants):
+    login(client, owner.email)
+    page = client.get("/t/loja-a/bridge/product").get_data(as_text=True)
+    assert "SKU-A-1" in page and "SKU-B-1" not in page
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, two_tenants):
+    response = client.get("/t/loja-a/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_viewer_sees_but_cannot_change(client, db, tenant):
+    viewer = make_user("viewer@loja-a.example")
+    add_member(viewer, tenant, "viewer")
+    login(client, viewer.email)
+    assert client.get("/t/loja-a/marketplace/carrefour").status_code == 200
+    response = client.post("/t/loja-a/marketplace/carrefour", data={"active": "no", "sla_normal": "PAC"})
+    assert response.status_code == 403
+    assert db.session.query(ConnectorSettings).count() == 0
+    assert client.post("/t/loja-a/members", data={"email": "x@y.example", "role": "owner"}).status_code == 403
+
+
+def test_secrets_are_encrypted_at_rest(db, tenant):
+    save_settings(tenant, "carrefour", active=True, settings={"sla_normal": "PAC"},
+                  secrets={"shop_key": "plain-shop-key-XYZ"})
+    raw = " ".join(str(v) for row in db.session.execute(text(
+        "SELECT t.secrets, c.secrets FROM tenant t JOIN connector_settings c ON c.tenant_id = t.id")) for v in row)
+    assert "plain-shop-key-XYZ" not in raw and "token-loja-a-secret" not in raw and "key-loja-a" not in raw
+    db.session.expire_all()
+    fresh = db.session.get(Tenant, tenant.id)
+    assert fresh.vtex_app_token == "token-loja-a-secret"
+
+
+def test_secrets_never_reach_the_log_or_the_pages(client, owner, tenant, caplog, requests_mock):
+    requests_mock.get("https://mirakl.test/api/account", json={"shop_id": 1, "shop_name": "A"})
+    requests_mock.get("https://vtex.test/api/logistics/pvt/shipping-policies", json={"items": []})
+    login(client, owner.email)
+    caplog.set_level("DEBUG")
+    client.post("/t/loja-a/marketplace/carrefour", data={
+        "active": "yes", "notification_email": "a@b.example", "shop_key": "very-secret-shop-key",
+        "api_url": "https://mirakl.test", "divergence": "1", "trade_policy": "1", "affiliate_id": "CRF",
+        "min_stock": "0", "sla_normal": "PAC"})
+    pages = client.get("/t/loja-a/marketplace/carrefour").get_data(as_text=True) + \
+        client.get("/t/loja-a/store").get_data(as_text=True)
+    for secret in ("very-secret-shop-key", "token-loja-a-secret"):
+        assert secret not in caplog.text
+        assert secret not in pages
