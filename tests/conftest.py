@@ -1,11 +1,14 @@
 """Fixtures: the app on the real database (PostgreSQL when ``DATABASE_URL`` is set, a SQLite file otherwise) and
 the real Redis (a database of its own, so a developer's data in db 0 is never flushed)."""
+import contextlib
 import contextvars
 import os
 import re
+import threading
 
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 from sqlalchemy import text
 
 from saas import create_app
@@ -111,3 +114,34 @@ def owner(app):
 @pytest.fixture
 def tenant(owner):
     return make_tenant(owner, "loja-a")
+
+
+@contextlib.contextmanager
+def serve(wsgi_app):
+    """``wsgi_app`` on a free loopback port, in a thread, for as long as the block lasts; yields its base URL."""
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture
+def vtex_sim(tmp_path):
+    from saas.sandbox import vtex
+    sim = vtex.create_app(tmp_path / "vtex.db", seed_size=60)
+    with serve(sim) as url:
+        sim.config["URL"] = url
+        yield sim
+
+
+@pytest.fixture
+def mirakl_sim(tmp_path):
+    from saas.sandbox import mirakl
+    sim = mirakl.create_app(tmp_path / "mirakl.db")
+    sim.config.update(IMPORT_SECONDS=0, APPROVAL_SECONDS=0, ACCEPTANCE_SECONDS=0, PAYMENT_SECONDS=0)
+    with serve(sim) as url:
+        sim.config["URL"] = url
+        yield sim

@@ -21,10 +21,10 @@ from flask import Flask, Response, jsonify, redirect, render_template, request, 
 from saas.sandbox.common import Store, data_path, error, install_knobs
 
 SHIPPING_TYPES = [
-    {"code": "NORMAL", "label": "Normal", "standard_code": "STD", "mandatory_tracking": True},
-    {"code": "EXPRESSA", "label": "Expressa", "standard_code": "EXP", "mandatory_tracking": True},
-    {"code": "ECONOMICA", "label": "Econômica", "standard_code": "ECO", "mandatory_tracking": True},
-    {"code": "AGENDADA", "label": "Agendada", "standard_code": "SCH", "mandatory_tracking": True},
+    {"code": code, "label": label, "description": f"Entrega {label}", "standard_code": std,
+     "mandatory_tracking": True, "click_and_collect": False, "delivery_by_operator": False}
+    for code, label, std in (("NORMAL", "Normal", "STD"), ("EXPRESSA", "Expressa", "EXP"),
+                             ("ECONOMICA", "Econômica", "ECO"), ("AGENDADA", "Agendada", "SCH"))
 ]
 CARRIERS = [{"code": "correios", "label": "Correios", "standard_code": "CORREIOS",
              "tracking_url": "https://rastreamento.correios.com.br/app/index.php?objeto={trackingId}"},
@@ -53,6 +53,8 @@ def _env(name, default):
 def create_app(store_path=None) -> Flask:
     app = Flask(__name__, template_folder="templates")
     store = Store(store_path or data_path("mirakl"))
+    if store.get("clock", "created") is None:
+        store.put("clock", "created", {"at": time.time()})
     app.config.update(
         SHOP_KEY=os.environ.get("SANDBOX_MIRAKL_SHOP_KEY", "sandbox-shop-key-demo"),
         SHOP_ID=int(_env("SHOP_ID", 2001)),
@@ -112,10 +114,20 @@ class MiraklSimulator:
 
     # -- account -----------------------------------------------------------------------------------------------------
     def account(self):
-        return jsonify({"shop_id": self.cfg["SHOP_ID"], "shop_name": "Loja Demo (sandbox Carrefour)",
-                        "shop_state": "OPEN", "currency_iso_code": "BRL", "channels": [],
-                        "shippings": [{"shipping_type_code": t["code"], "shipping_zone_code": "BR"}
-                                      for t in SHIPPING_TYPES]})
+        created = iso(self.store.get("clock", "created")["at"]) if self.store.get("clock", "created") else iso(0)
+        address = {"street_1": "Av. Paulista, 1000", "city": "São Paulo", "country_iso_code": "BRA"}
+        return jsonify({
+            "shop_id": self.cfg["SHOP_ID"], "shop_name": "Loja Demo (sandbox Carrefour)", "shop_state": "OPEN",
+            "currency_iso_code": "BRL", "channels": [], "domains": [], "date_created": created,
+            "last_updated_date": created, "is_professional": True, "premium": False, "free_shipping": False,
+            "payment_method_mandatory": False, "evaluations_count": 0, "offers_count": self.store.count("offer"),
+            "orders_count": self.store.count("order"), "billing_info": {}, "pro_details": {}, "shipping": {},
+            "contact_informations": {"email": "loja@sandbox.example", "lastname": "Demo",
+                                     "street1": address["street_1"], "city": address["city"], "country": "BRA"},
+            "default_billing_information": {"id": "1", "default_language": "pt_BR", "registration_address": address},
+            "payment_details": {"paid_balance": 0.0, "payable_balance": 0.0, "pending_balance": 0.0},
+            "shipping_types": [t["code"] for t in SHIPPING_TYPES],
+            "shipping_zones": ["BR"], "shop_additional_fields": []})
 
     # -- imports -----------------------------------------------------------------------------------------------------
     def _upload(self, kind):
@@ -222,7 +234,8 @@ class MiraklSimulator:
             return error(f"Import {import_id} not found", 404)
         status, done = self._stage(record), self._stage(record) == "COMPLETE"
         counts = record.get("counts", {}) if done else {}
-        return jsonify({"import_id": int(import_id), "status": status, "mode": record["mode"],
+        return jsonify({"import_id": int(import_id), "status": status, "mode": record["mode"], "type": "API",
+                        "reason_status": "" if status != "FAILED" else "The file could not be read",
                         "date_created": iso(record["created"]), "has_error_report": done and bool(record["errors"]),
                         "lines_read": counts.get("read", 0), "lines_in_success": counts.get("success", 0),
                         "lines_in_error": counts.get("error", 0), "lines_in_pending": 0,
@@ -259,13 +272,23 @@ class MiraklSimulator:
             existing = self.store.get("offer", sku)
             counts["updated" if existing else "inserted"] += 1
             counts["success"] += 1
-            self.store.put("offer", sku, {"offer_id": (existing or {}).get("offer_id") or self.store.next_id("offer_id"),
-                                          "shop_sku": sku, "product_sku": product["sku"], "price": price,
-                                          "quantity": quantity, "active": quantity > 0,
-                                          "state_code": row.get("state") or "11",
-                                          "leadtime_to_ship": row.get("leadtime-to-ship") or None,
-                                          "updated": time.time()})
+            self.store.put("offer", sku, self._offer_document(existing, sku, product, price, quantity, row))
         return {"errors": errors, "counts": counts}
+
+    def _offer_document(self, existing, sku, product, price, quantity, row) -> dict:
+        category = (product.get("row") or {}).get("category") or "Geral"
+        return {"offer_id": (existing or {}).get("offer_id") or self.store.next_id("offer_id"), "shop_sku": sku,
+                "product_sku": product["sku"], "product_title": product["title"], "price": price,
+                "quantity": quantity, "active": quantity > 0, "state_code": row.get("state") or "11",
+                "leadtime_to_ship": int(row.get("leadtime-to-ship") or 2), "description": "",
+                "category_code": category, "category_label": category, "currency_iso_code": "BRL",
+                "all_prices": [], "channels": [], "fulfillment": {"center": {"code": "DEFAULT"}},
+                "logistic_class": {"code": "STANDARD", "label": "Padrão"}, "min_order_quantity": 1,
+                "max_order_quantity": 100, "min_quantity_alert": 0, "package_quantity": 1,
+                "min_shipping_price": 12.9, "min_shipping_price_additional": 0.0, "min_shipping_type": "NORMAL",
+                "min_shipping_zone": "BR", "shipping_deadline": iso(time.time() + 2 * 86400),
+                "product_references": [{"reference_type": "EAN", "reference": product["ean"]}],
+                "updated": time.time()}
 
     def offer_error_report(self, import_id):
         record = self._processed("offer_import", import_id, self._process_offers)
@@ -318,10 +341,18 @@ class MiraklSimulator:
             qty = int(line.get("quantity", 1))
             order_lines.append({"order_line_id": f"{order_id}-{index}", "order_line_index": index,
                                 "order_line_state": state, "offer_sku": str(line["sku"]),
-                                "offer_id": offer.get("offer_id"), "product_sku": offer.get("product_sku", line["sku"]),
-                                "product_title": (self.store.get("product", line["sku"]) or {}).get("title", ""),
+                                "offer_id": offer.get("offer_id") or 0, "offer_state_code": "11",
+                                "product_sku": offer.get("product_sku", str(line["sku"])),
+                                "product_title": offer.get("product_title", ""), "description": "",
+                                "category_code": offer.get("category_code", "Geral"),
+                                "category_label": offer.get("category_label", "Geral"), "product_medias": [],
                                 "quantity": qty, "price_unit": unit, "price": round(unit * qty, 2),
-                                "shipping_price": 0.0, "total_price": round(unit * qty, 2), "created_date": iso(now)})
+                                "shipping_price": 0.0, "total_price": round(unit * qty, 2),
+                                "commission_fee": round(unit * qty * 0.12, 2), "commission_rate_vat": 0.0,
+                                "commission_vat": 0.0, "total_commission": round(unit * qty * 0.12, 2),
+                                "can_refund": False, "cancelations": [], "refunds": [],
+                                "order_line_additional_fields": [], "created_date": iso(now),
+                                "last_updated_date": iso(now)})
         label = next(t["label"] for t in SHIPPING_TYPES if t["code"] == shipping_type)
         shipping = float(shipping_price if shipping_price is not None else 12.9)
         price = round(sum(line["price"] for line in order_lines), 2)
@@ -335,7 +366,11 @@ class MiraklSimulator:
             "total_price": round(price + shipping, 2), "order_tax_mode": "TAX_INCLUDED",
             "shipping_type_code": shipping_type, "shipping_type_label": label, "shipping_zone_code": "BR",
             "shipping_zone_label": "Brasil", "leadtime_to_ship": 2, "can_cancel": False, "has_invoice": False,
-            "payment_workflow": "PAY_ON_ACCEPTANCE", "order_lines": order_lines,
+            "payment_workflow": "PAY_ON_ACCEPTANCE", "paymentType": "CREDIT_CARD", "can_shop_ship": True,
+            "fully_refunded": False, "has_customer_message": False, "has_incident": False,
+            "fulfillment": {"center": {"code": "DEFAULT"}},
+            "total_commission": round(sum(line["total_commission"] for line in order_lines), 2),
+            "order_lines": order_lines,
             "customer": {"customer_id": f"C{number}", "firstname": first, "lastname": last, "civility": "",
                          "locale": "pt_BR", "shipping_address": address, "billing_address": dict(address)},
             "order_additional_fields": [
@@ -372,6 +407,7 @@ class MiraklSimulator:
         for line in order["order_lines"]:
             if line["order_line_state"] != "REFUSED":
                 line["order_line_state"] = state
+                line["last_updated_date"] = order["last_updated_date"]
 
     def _all_orders(self):
         self._generate_due_orders()
@@ -387,8 +423,11 @@ class MiraklSimulator:
             self.store.put("order", order_id, order)
         return order
 
-    def _public(self, order):
-        return {k: v for k, v in order.items() if not k.startswith("_") and k not in ("messages", "threads")}
+    @staticmethod
+    def _public(order):
+        """What OR11 shows: Mirakl leaves absent fields out rather than sending nulls."""
+        hidden = ("messages", "threads", "documents")
+        return {k: v for k, v in order.items() if not k.startswith("_") and k not in hidden and v is not None}
 
     def orders(self):
         size = request.args.get("max", 10, type=int)

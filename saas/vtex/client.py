@@ -82,9 +82,10 @@ class VtexClient:
     def cancel_order(self, order_id: str, reason: str) -> dict:
         return self._call("POST", f"/api/oms/pvt/orders/{order_id}/cancel", json={"reason": reason}).json()
 
-    def configure_order_hook(self, url: str, *, statuses: list[str], headers: dict | None = None) -> None:
+    def configure_order_hook(self, url: str, *, statuses: list[str], secret: str) -> None:
+        """VTEX POSTs order changes to ``url`` with the header ``key: <secret>`` (the spec's one header)."""
         body = {"filter": {"type": "FromWorkflow", "status": statuses},
-                "hook": {"url": url, "headers": headers or {}}}
+                "hook": {"url": url, "headers": {"key": secret}}}
         self._call("POST", "/api/orders/hook/config", json=body)
 
     def order_hook(self) -> dict:

@@ -1,0 +1,51 @@
+"""A real browser (Debian's Chromium, driven by Playwright) signs in, opens Carrefour's settings, submits them
+without an SLA mapping and sees the error; CSRF stays on, as in production."""
+import os
+
+import pytest
+
+from saas import create_app
+from tests.conftest import PASSWORD, make_tenant, make_user, serve
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                                reason="Debian's chromium is not installed (.ci/run installs it)")
+
+
+@pytest.fixture
+def live_server(app):
+    live = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "REDIS_URL",
+                                                      "RATELIMIT_STORAGE_URI", "MIRAKL_DEFAULT_URL")},
+                       "WTF_CSRF_ENABLED": True})
+    with serve(live) as url:
+        yield url
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser.new_page()
+        browser.close()
+
+
+def test_sign_in_and_submit_carrefour_settings_without_sla(live_server, page, db):
+    owner = make_user("browser@loja.example")
+    make_tenant(owner, "loja-browser", vtex_base_url="http://127.0.0.1:9")  # VTEX unreachable: free-text carriers
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", "browser@loja.example")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url("**/t/loja-browser/")
+    page.click("text=Marketplace")
+    page.click("[data-connector=carrefour] >> text=Integrar")
+    page.check("input[name=active][value=no]")
+    page.fill("input[name=notification_email]", "ops@loja.example")
+    page.click("text=Salvar Configuração")
+    error = page.locator(".field.has-error .error").first
+    assert "Map at least one shipping type" in error.inner_text()
+    assert page.locator("input[name=sla_normal]").is_visible()
+    from saas.tenants.models import ConnectorSettings
+    assert db.session.query(ConnectorSettings).count() == 0
