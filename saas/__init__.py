@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _import_models():
     """Every model module, so that ``db.metadata`` (and Alembic's autogenerate) sees every table."""
     import saas.bridge.models  # noqa: F401
+    import saas.catalog.models  # noqa: F401
     import saas.jobs.models  # noqa: F401
     import saas.mail  # noqa: F401
     import saas.tenants.models  # noqa: F401

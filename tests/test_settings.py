@@ -14,6 +14,8 @@ VALID = {"active": "yes", "notification_email": "ops@loja-a.example", "shop_key"
 @pytest.fixture
 def signed_in(client, tenant, owner, requests_mock):
     requests_mock.get("https://vtex.test/api/logistics/pvt/shipping-policies", json={"items": [], "paging": {}})
+    requests_mock.put("https://vtex.test/api/fulfillment/pvt/affiliates/CRF", status_code=204)
+    requests_mock.delete("https://vtex.test/api/fulfillment/pvt/affiliates/CRF", status_code=204)
     login(client, owner.email)
     return client
 
@@ -114,3 +116,44 @@ def test_carrier_fields_are_free_text_when_vtex_fails(signed_in, requests_mock):
     requests_mock.get("https://vtex.test/api/logistics/pvt/shipping-policies", status_code=401)
     page = signed_in.get(URL).get_data(as_text=True)
     assert "vtex-carriers" not in page and 'name="sla_normal"' in page
+
+
+def vtex_calls(requests_mock, method):
+    return [r for r in requests_mock.request_history if r.hostname == "vtex.test" and r.method == method
+            and "affiliates" in r.path]
+
+
+def test_activation_registers_the_affiliate_and_queues_the_initial_load(app, signed_in, db, tenant, requests_mock):
+    from rq import Queue
+    from saas.jobs.queues import redis_connection
+    requests_mock.get("https://mirakl.test/api/account", json={"shop_id": 1, "shop_name": "A"})
+    assert post(signed_in).status_code == 302
+    (put,) = vtex_calls(requests_mock, "PUT")
+    body = put.json()
+    assert put.path == "/api/fulfillment/pvt/affiliates/crf"
+    assert body["salesChannel"] == "1" and body["followUpEmail"] == "ops@loja-a.example"
+    db.session.refresh(tenant)
+    assert body["searchURIEndpoint"] == f"http://portal.test/api/vtex/loja-a/{tenant.webhook_secret}/notification"
+    assert Queue("sync", connection=redis_connection()).job_ids == [f"initial-load-{tenant.id}"]
+
+
+def test_vtex_refusing_the_affiliate_is_a_field_error_and_nothing_is_saved(signed_in, db, requests_mock):
+    requests_mock.get("https://mirakl.test/api/account", json={"shop_id": 1, "shop_name": "A"})
+    requests_mock.put("https://vtex.test/api/fulfillment/pvt/affiliates/CRF", status_code=403,
+                      json={"error": {"message": "Forbidden: missing role Save Order Configuration"}})
+    page = post(signed_in).get_data(as_text=True)
+    assert "VTEX did not register the affiliate" in page and "missing role" in page
+    assert saved(db) == 0
+
+
+def test_deactivation_deletes_the_affiliate_and_erases_the_shop_key(signed_in, db, requests_mock):
+    from saas.bridge.models import BridgeEntry
+    requests_mock.get("https://mirakl.test/api/account", json={"shop_id": 1, "shop_name": "A"})
+    post(signed_in)
+    assert post(signed_in, active="no", shop_key="").status_code == 302
+    assert len(vtex_calls(requests_mock, "DELETE")) == 1
+    row = db.session.query(ConnectorSettings).one()
+    assert row.active is False and row.secrets == {}
+    entry = db.session.query(BridgeEntry).filter_by(entity="integration").one()
+    assert "affiliate CRF deleted" in entry.message and "ShopKey erased" in entry.message
+    assert db.session.query(SettingsAudit).order_by(SettingsAudit.id.desc()).first().action == "deactivate"

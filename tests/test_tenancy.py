@@ -97,9 +97,10 @@ def test_secrets_are_encrypted_at_rest(db, tenant):
     assert fresh.vtex_app_token == "token-loja-a-secret"
 
 
-def test_secrets_never_reach_the_log_or_the_pages(client, owner, tenant, caplog, requests_mock):
+def test_secrets_never_reach_the_log_or_the_pages(client, db, owner, tenant, caplog, requests_mock):
     requests_mock.get("https://mirakl.test/api/account", json={"shop_id": 1, "shop_name": "A"})
     requests_mock.get("https://vtex.test/api/logistics/pvt/shipping-policies", json={"items": []})
+    requests_mock.put("https://vtex.test/api/fulfillment/pvt/affiliates/CRF", status_code=204)
     login(client, owner.email)
     caplog.set_level("DEBUG")
     client.post("/t/loja-a/marketplace/carrefour", data={
@@ -108,6 +109,7 @@ def test_secrets_never_reach_the_log_or_the_pages(client, owner, tenant, caplog,
         "min_stock": "0", "sla_normal": "PAC"})
     pages = client.get("/t/loja-a/marketplace/carrefour").get_data(as_text=True) + \
         client.get("/t/loja-a/store").get_data(as_text=True)
+    assert db.session.query(ConnectorSettings).one().active  # the save went through
     for secret in ("very-secret-shop-key", "token-loja-a-secret"):
         assert secret not in caplog.text
         assert secret not in pages

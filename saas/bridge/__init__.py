@@ -3,6 +3,7 @@ import logging
 
 from saas.bridge.models import ENTITIES, STATUSES, BridgeEntry
 from saas.extensions import db
+from saas.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -18,3 +19,23 @@ def record(tenant_id: int, entity: str, entity_id, status: str, message: str = "
         db.session.commit()
     log.info("bridge tenant=%s %s %s %s: %s", tenant_id, entity, entity_id, status, message)
     return entry
+
+
+def record_many(tenant_id: int, entries: list[dict], *, commit: bool = True) -> int:
+    """Many entries in one statement (a batch report writes one per SKU): each a dict of ``entity``,
+    ``entity_id``, ``status``, ``message`` and optionally ``details`` and ``attempt``."""
+    if not entries:
+        return 0
+    now = utcnow()
+    rows = []
+    for entry in entries:
+        if entry["entity"] not in ENTITIES or entry["status"] not in STATUSES:
+            raise ValueError(f"unknown Bridge entity/status: {entry['entity']}/{entry['status']}")
+        rows.append({"tenant_id": tenant_id, "entity": entry["entity"], "entity_id": str(entry["entity_id"]),
+                     "status": entry["status"], "message": entry.get("message", ""),
+                     "details": entry.get("details") or {}, "attempt": entry.get("attempt"), "created_at": now})
+    db.session.execute(BridgeEntry.__table__.insert(), rows)
+    if commit:
+        db.session.commit()
+    log.info("bridge tenant=%s: %d entries", tenant_id, len(rows))
+    return len(rows)

@@ -51,6 +51,48 @@ class SettingsField:
     secret: bool = False
 
 
+@dataclass(frozen=True)
+class CatalogItem:
+    """What VTEX says of one SKU for a sync: its SKU-and-context (only when the marketplace does not list it
+    yet), its price in cents and its stock from the simulation, and whether it may still be sold."""
+
+    sku_id: str
+    context: dict | None = None
+    price_cents: int | None = None
+    quantity: int | None = None
+    ean: str | None = None
+    withdraw: bool = False
+
+
+@dataclass(frozen=True)
+class Batch:
+    kind: str  # product | offer
+    import_id: str
+    sku_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LineResult:
+    status: str  # success | error | pending
+    message: str = ""
+
+
+@dataclass
+class PublishResult:
+    batches: list[Batch] = field(default_factory=list)
+    # SKU → why its product, or its offer, was not sent
+    rejected_products: dict[str, str] = field(default_factory=dict)
+    rejected_offers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class BatchReport:
+    final: bool
+    status: str
+    results: dict[str, LineResult] = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)
+
+
 @dataclass
 class ConnectorContext:
     """What a connector needs to act for one tenant: its settings, secrets and HTTP timeout."""
@@ -76,8 +118,16 @@ class Connector:
     def check_credentials(self) -> AccountInfo:
         raise NotSupported(f"{self.name} cannot check credentials")
 
-    def publish(self, changes):
+    # The marketplace's published limits on imports, in seconds between two of them per shop.
+    min_product_import_interval = 0
+    min_offer_import_interval = 0
+
+    def publish(self, products: list[CatalogItem], offers: list[CatalogItem]) -> PublishResult:
         raise NotSupported(f"{self.name} cannot publish catalog changes")
+
+    def listed(self, eans: list[str]) -> set[str]:
+        """Which of these products the marketplace has approved and lists."""
+        raise NotSupported(f"{self.name} cannot tell which products it lists")
 
     def check_batch(self, batch):
         raise NotSupported(f"{self.name} cannot read import reports")

@@ -35,6 +35,7 @@ class Periodic:
 PERIODIC = {
     p.kind: p for p in (
         Periodic("credentials", "saas.jobs.credentials.check_credentials", "CREDENTIALS_CHECK_INTERVAL", "default"),
+        Periodic("sync", "saas.catalog.sync.sync_catalog", "SYNC_INTERVAL", "sync"),
     )
 }
 
@@ -87,8 +88,11 @@ def _add_missing_schedules(periodic: Periodic, now) -> None:
 
 def run_soon(kind: str, tenant_id: int) -> None:
     """Make a tenant's job of ``kind`` due at the next tick (after activation or a reprocess request)."""
-    db.session.execute(update(JobSchedule).where(JobSchedule.tenant_id == tenant_id, JobSchedule.kind == kind)
-                       .values(next_run_at=utcnow()))
+    now = utcnow()
+    moved = db.session.execute(update(JobSchedule).where(JobSchedule.tenant_id == tenant_id, JobSchedule.kind == kind)
+                               .values(next_run_at=now)).rowcount
+    if not moved:
+        db.session.add(JobSchedule(tenant_id=tenant_id, kind=kind, next_run_at=now))
     db.session.commit()
 
 

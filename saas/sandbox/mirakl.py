@@ -224,8 +224,9 @@ class MiraklSimulator:
         if not refs or len(refs) > 100:
             return error("product_references is required (at most 100)")
         found = [p for p in self.store.all("product") if p["ean"] in refs and self._approved(p)]
-        return jsonify(products=[{"product_sku": p["sku"], "product_title": p["title"],
-                                  "product_references": [{"reference_type": "EAN", "reference": p["ean"]}]}
+        return jsonify(products=[{"product_id": p["ean"], "product_id_type": "EAN", "product_sku": p["sku"],
+                                  "product_title": p["title"], "category_code": p["row"].get("category") or "Geral",
+                                  "category_label": p["row"].get("category-label") or "Geral"}
                                  for p in found], total_count=len(found))
 
     def offer_import_status(self, import_id):

@@ -1,5 +1,5 @@
 """Blueprints: auth, portal (tenant pages), bridge, public (webhooks, freight), health."""
-from flask import render_template
+from flask import jsonify, render_template, request
 
 from saas.crypto import mask
 from saas.extensions import db, login_manager
@@ -12,16 +12,19 @@ def load_user(user_id):
 
 
 def register_blueprints(app):
-    from saas.web import auth, bridge, health, portal
+    from saas.web import auth, bridge, health, portal, public
     app.register_blueprint(auth.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(portal.account_bp)
     app.register_blueprint(bridge.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(public.bp)
     app.add_template_filter(mask, "mask")
 
     @app.errorhandler(404)
     def not_found(_error):
+        if request.path.startswith("/api/"):
+            return jsonify(error="not found"), 404
         return render_template("error.html", code=404, message="Página não encontrada. (Not found.)"), 404
 
     @app.errorhandler(403)

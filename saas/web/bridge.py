@@ -1,14 +1,17 @@
 """The Bridge screens: a tab per entity, a status filter, search by SKU or order id, paging, an entry's detail."""
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func
 
 from saas.bridge.models import ENTITIES, STATUSES, BridgeEntry
+from saas.catalog import changes as sku_changes
+from saas.jobs.schedule import run_soon
 from saas.tenants.scoping import get_scoped_or_404, scoped
 from saas.web.tenant_context import attach_tenant
 
 bp = Blueprint("bridge", __name__, url_prefix="/t/<slug>/bridge")
 attach_tenant(bp)
 PAGE_SIZE = 50
+CATALOG_ENTITIES = ("product", "price", "inventory")
 TAB_LABELS = {"product": "Produtos", "price": "Preços", "inventory": "Estoque", "order": "Pedidos",
               "tracking": "Rastreamento", "integration": "Integração"}
 
@@ -33,7 +36,8 @@ def entries(entity):
     total = query.with_entities(func.count()).scalar()
     rows = query.order_by(BridgeEntry.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
     return render_template("bridge/entries.html", entity=entity, rows=rows, status=status, search=search, page=page,
-                           pages=max(1, -(-total // PAGE_SIZE)), total=total, tabs=TAB_LABELS, statuses=STATUSES)
+                           pages=max(1, -(-total // PAGE_SIZE)), total=total, tabs=TAB_LABELS, statuses=STATUSES,
+                           resendable=entity in CATALOG_ENTITIES and g.membership.can_edit)
 
 
 @bp.get("/entry/<int:entry_id>")
@@ -42,3 +46,17 @@ def entry(entry_id):
     history = scoped(BridgeEntry).filter(BridgeEntry.entity == row.entity, BridgeEntry.entity_id == row.entity_id) \
         .order_by(BridgeEntry.id.desc()).limit(50).all()
     return render_template("bridge/entry.html", row=row, history=history, tabs=TAB_LABELS)
+
+
+@bp.post("/resend")
+def resend():
+    """Send these SKUs again in full (product where not listed, price and stock) at the next tick."""
+    skus = sorted({s.strip() for s in request.form.getlist("sku") + request.form.get("skus", "").split(",")
+                   if s.strip().isdigit()})
+    if not skus:
+        flash("Escolha ao menos um SKU. (Select at least one SKU.)", "error")
+    else:
+        sku_changes.record(g.tenant.id, [sku_changes.Change.everything(s) for s in skus])
+        run_soon("sync", g.tenant.id)
+        flash(f"{len(skus)} SKU(s) serão reenviados ao Carrefour no próximo ciclo.", "success")
+    return redirect(request.referrer or url_for("bridge.entries", entity="product"))

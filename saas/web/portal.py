@@ -4,6 +4,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from saas.bridge.models import STATUSES, BridgeEntry
+from saas.catalog import activation
+from saas.catalog.models import ImportBatch, SkuChange
 from saas.connectors import get_connector_class, registry
 from saas.connectors.base import AuthError, IntegrationError
 from saas.connectors.carrefour.settings import initial_data
@@ -15,6 +17,7 @@ from saas.tenants.service import create_tenant, slug_taken, user_tenants
 from saas.tenants.settings import build_connector, load_settings, save_settings
 from saas.vtex.client import VtexClient
 from saas.web.forms import InviteForm, TenantForm
+from saas.web.public_urls import freight_url
 from saas.web.tenant_context import attach_tenant
 
 bp = Blueprint("portal", __name__, url_prefix="/t/<slug>")
@@ -73,8 +76,11 @@ def dashboard():
                   .group_by(BridgeEntry.status).all())
     connectors = _connector_cards()
     recent = scoped(BridgeEntry).order_by(BridgeEntry.id.desc()).limit(10).all()
+    last_batch = scoped(ImportBatch).filter(ImportBatch.status == "complete") \
+        .with_entities(func.max(ImportBatch.created_at)).scalar()
+    pending = scoped(SkuChange).with_entities(func.count()).scalar()
     return render_template("portal/dashboard.html", counts=counts, statuses=STATUSES, connectors=connectors,
-                           recent=recent)
+                           recent=recent, last_batch=last_batch, pending=pending)
 
 
 @bp.get("/marketplace")
@@ -99,37 +105,59 @@ def connector_settings(key):
     audit = scoped(SettingsAudit).filter(SettingsAudit.connector_key == key) \
         .order_by(SettingsAudit.id.desc()).limit(20).all()
     return render_template("portal/connector_settings.html", cls=cls, form=form, row=row, audit=audit,
-                           carriers=_carrier_choices(), can_edit=g.membership.can_edit)
+                           carriers=_carrier_choices(), can_edit=g.membership.can_edit,
+                           freight_url=freight_url(g.tenant))
 
 
 def _save_connector_form(cls, form, row) -> bool:
-    """Check the key with the marketplace when the integration is on; save only what passed every check."""
+    """Check the key with the marketplace and register the affiliate at VTEX when the integration is on; save only
+    what passed every check. Turning it off deletes the affiliate and erases the stored key (the seed)."""
     secrets = dict(row.secrets) if row else {}
     if form.shop_key.data:
         secrets["shop_key"] = form.shop_key.data
     settings = form.settings()
-    if form.is_active:
-        if not secrets.get("shop_key"):
-            form.shop_key.errors.append("An active integration needs the ShopKey.")
-            return False
-        connector = build_connector(g.tenant, cls.key, ConnectorSettings(settings=settings, secrets=secrets))
-        try:
-            account = connector.check_credentials()
-        except AuthError as exc:
-            getattr(form, cls.credentials_field).errors.append(
-                f"{cls.name} rejected this key ({exc.message}). Copy the key again from Carrefour's portal.")
-            return False
-        except IntegrationError as exc:
-            getattr(form, cls.credentials_field).errors.append(
-                f"{cls.name} could not be reached to check the key ({exc.message}). Check the API URL or try again.")
-            return False
-        flash(f"Chave verificada: loja “{account.shop_name}” (id {account.shop_id}).", "success")
     was_active = bool(row and row.active)
+    if form.is_active and not _activation_checks(cls, form, settings, secrets):
+        return False
+    if was_active and not form.is_active:
+        activation.deactivate(g.tenant, row.settings)
+        secrets = {}
     action = "activate" if form.is_active and not was_active else (
         "deactivate" if was_active and not form.is_active else "update")
     save_settings(g.tenant, cls.key, active=form.is_active, settings=settings, secrets=secrets, user=current_user,
                   action=action)
+    trade_policy_changed = row is not None and row.settings.get("trade_policy") != settings["trade_policy"]
+    if action == "activate" or (form.is_active and trade_policy_changed):
+        activation.start_initial_load(g.tenant)
+        flash("Carga inicial iniciada: todos os SKUs da política comercial serão enviados ao Carrefour.", "success")
     flash("Configuração salva.", "success")
+    return True
+
+
+def _activation_checks(cls, form, settings, secrets) -> bool:
+    if not secrets.get("shop_key"):
+        form.shop_key.errors.append("An active integration needs the ShopKey.")
+        return False
+    connector = build_connector(g.tenant, cls.key, ConnectorSettings(settings=settings, secrets=secrets))
+    key_field = getattr(form, cls.credentials_field)
+    try:
+        account = connector.check_credentials()
+    except AuthError as exc:
+        key_field.errors.append(f"{cls.name} rejected this key ({exc.message}). Copy the key again from "
+                                f"{cls.name}'s portal.")
+        return False
+    except IntegrationError as exc:
+        key_field.errors.append(f"{cls.name} could not be reached to check the key ({exc.message}). "
+                                "Check the API URL or try again.")
+        return False
+    try:
+        activation.register_affiliate(g.tenant, settings)
+    except IntegrationError as exc:
+        form.affiliate_id.errors.append(
+            f"VTEX did not register the affiliate ({exc.message}). Check the store's VTEX app key and token on "
+            "the Loja page, and that the key may save affiliates.")
+        return False
+    flash(f"Chave verificada: loja “{account.shop_name}” (id {account.shop_id}).", "success")
     return True
 
 

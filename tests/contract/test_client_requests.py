@@ -39,6 +39,8 @@ MIRAKL_CASES = [
     ("P41", "POST", "/api/products/imports", {"json": {"import_id": 1}, "status_code": 201},
      lambda c: c.import_products(csv_file())),
     ("P42", "GET", "/api/products/imports/1", {"json": {}}, lambda c: c.product_import(1)),
+    ("P31", "GET", "/api/products", {"json": {"products": []}},
+     lambda c: c.products_by_reference([("EAN", "7890000010016"), ("EAN", "7890000010023")])),
     ("P44", "GET", "/api/products/imports/1/error_report", {"text": "x"}, lambda c: c.product_error_report(1)),
     ("OF01", "POST", "/api/offers/imports", {"json": {"import_id": 2}, "status_code": 201},
      lambda c: c.import_offers(csv_file())),

@@ -74,6 +74,11 @@ class MiraklClient:
         return self._call("GET", f"/api/products/imports/{import_id}/error_report",
                           headers={"Accept": "application/octet-stream"}).content
 
+    def products_by_reference(self, references: list[tuple[str, str]]) -> dict:
+        """P31: the catalogued products among ``[(type, value)]`` references (EAN, …), at most 100."""
+        refs = ",".join(f"{kind}|{value}" for kind, value in references)
+        return self._call("GET", "/api/products", params={"product_references": refs}).json()
+
     # -- offers (OF01, OF02, OF03, OF21) ---------------------------------------------------------------------------
     def import_offers(self, csv_file, filename: str = "offers.csv", import_mode: str = "NORMAL") -> str:
         body = self._upload("/api/offers/imports",

@@ -8,6 +8,8 @@ from saas.connectors.base import SettingsField
 SHIPPING_TYPES = (("sla_normal", "Normal"), ("sla_expressa", "Expressa"), ("sla_economica", "Econômica"),
                   ("sla_agendada", "Agendada"))
 SLA_FIELDS = tuple(name for name, _ in SHIPPING_TYPES)
+CERTIFICATES = ("ANATEL", "INMETRO", "ANVISA", "MAPA")
+CERTIFICATE_FIELDS = {f"cert_{name.lower()}": name for name in CERTIFICATES}
 PLAIN_FIELDS = ("notification_email", "shop_id", "api_url", "divergence", "trade_policy", "min_stock",
                 "affiliate_id", "auto_accept") + SLA_FIELDS
 
@@ -22,7 +24,15 @@ FIELDS = (
     SettingsField("affiliate_id", "ID do afiliado"),
     SettingsField("min_stock", "Estoque mínimo"),
     SettingsField("auto_accept", "Aceite automático de pedidos"),
+    SettingsField("certificate_specs", "Mapeamento de certificados"),
 ) + tuple(SettingsField(name, f"Mapeamento de SLA de tipo {label}") for name, label in SHIPPING_TYPES)
+
+
+def _certificate_field(name):
+    return StringField(
+        f"Especificação {name}", default=f"Certificado {name}", validators=[Optional(), Length(max=120)],
+        description=f"The VTEX specification that holds the {name} certificate code, sent to Carrefour with the "
+                    "product. Empty: not sent.")
 
 
 def _sla_field(label):
@@ -77,6 +87,10 @@ class CarrefourSettingsForm(FlaskForm):
     sla_expressa = _sla_field("Expressa")
     sla_economica = _sla_field("Econômica")
     sla_agendada = _sla_field("Agendada")
+    cert_anatel = _certificate_field("ANATEL")
+    cert_inmetro = _certificate_field("INMETRO")
+    cert_anvisa = _certificate_field("ANVISA")
+    cert_mapa = _certificate_field("MAPA")
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
@@ -99,8 +113,12 @@ class CarrefourSettingsForm(FlaskForm):
         """The non-secret settings, as stored."""
         values = {name: getattr(self, name).data for name in PLAIN_FIELDS}
         values["divergence"] = float(values["divergence"])
+        values["certificate_specs"] = {cert: (getattr(self, name).data or "").strip()
+                                       for name, cert in CERTIFICATE_FIELDS.items()}
         return {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
 
 
 def initial_data(settings: dict, active: bool, default_api_url: str) -> dict:
-    return {"api_url": default_api_url, **settings, "active": "yes" if active else "no"}
+    certificates = {name: (settings.get("certificate_specs") or {}).get(cert, f"Certificado {cert}")
+                    for name, cert in CERTIFICATE_FIELDS.items()}
+    return {"api_url": default_api_url, **certificates, **settings, "active": "yes" if active else "no"}

@@ -1,0 +1,74 @@
+"""Turning Carrefour on and off for a tenant, as the seed describes: on registers the VTEX affiliate and loads the
+whole trade policy; off deletes the affiliate and erases the ShopKey."""
+import logging
+
+from saas import bridge
+from saas.catalog import changes as sku_changes
+from saas.connectors.base import IntegrationError, PermanentError
+from saas.extensions import db
+from saas.jobs.context import with_app_context
+from saas.jobs.queues import queue
+from saas.jobs.schedule import run_soon
+from saas.tenants.models import Tenant
+from saas.vtex.client import VtexClient
+from saas.web.public_urls import notification_url
+
+log = logging.getLogger(__name__)
+PAGE_SIZE = 1000
+
+
+def register_affiliate(tenant, settings: dict) -> None:
+    """Create or update the affiliate at VTEX; raises IntegrationError when VTEX refuses."""
+    VtexClient.for_tenant(tenant).save_affiliate(
+        settings.get("affiliate_id") or "CRF", name=f"Carrefour ({tenant.display_name})"[:60],
+        trade_policy=str(settings.get("trade_policy") or "1"),
+        follow_up_email=settings.get("notification_email") or "", notification_url=notification_url(tenant))
+    db.session.commit()  # the webhook secret, when it was created just now
+
+
+def start_initial_load(tenant) -> None:
+    queue("sync").enqueue("saas.catalog.activation.initial_load", tenant.id, job_timeout=3600,
+                          job_id=f"initial-load-{tenant.id}")
+
+
+def deactivate(tenant, settings: dict) -> None:
+    """Delete the affiliate at VTEX (a failure is reported, not fatal: the ShopKey is erased anyway)."""
+    affiliate = settings.get("affiliate_id") or "CRF"
+    try:
+        VtexClient.for_tenant(tenant).delete_affiliate(affiliate)
+        message = f"Integration turned off: affiliate {affiliate} deleted at VTEX and the ShopKey erased."
+        status = "success"
+    except PermanentError as exc:
+        message = f"Integration turned off; the affiliate {affiliate} was already gone at VTEX ({exc.message})."
+        status = "success"
+    except IntegrationError as exc:
+        message = (f"Integration turned off and the ShopKey erased, but VTEX could not delete the affiliate "
+                   f"{affiliate} ({exc.message}); delete it in VTEX's admin.")
+        status = "warning"
+    bridge.record(tenant.id, "integration", "carrefour", status, message)
+
+
+@with_app_context
+def initial_load(tenant_id: int) -> int:
+    """Every SKU of the trade policy becomes a pending change; the next sync sends them."""
+    from saas.tenants.settings import load_settings
+    tenant = db.session.get(Tenant, tenant_id)
+    row = load_settings(tenant, "carrefour")
+    if row is None or not row.active:
+        return 0
+    client = VtexClient.for_tenant(tenant)
+    trade_policy = str(row.settings.get("trade_policy") or "1")
+    total, page = 0, 1
+    while True:
+        ids = client.sku_ids_of_trade_policy(trade_policy, page=page, page_size=PAGE_SIZE)
+        if not ids:
+            break
+        sku_changes.record(tenant.id, [sku_changes.Change.everything(i) for i in ids])
+        total += len(ids)
+        if len(ids) < PAGE_SIZE:
+            break
+        page += 1
+    bridge.record(tenant.id, "integration", "carrefour", "success",
+                  f"Initial load: {total} SKUs of trade policy {trade_policy} queued for Carrefour.")
+    run_soon("sync", tenant.id)
+    return total

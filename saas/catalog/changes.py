@@ -1,0 +1,108 @@
+"""SKU changes: VTEX's notification read tolerantly, stored merged per SKU, taken by the sync job."""
+from dataclasses import dataclass
+
+from sqlalchemy import delete, or_, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+
+from saas.catalog.models import SkuChange
+from saas.extensions import db
+from saas.timeutil import utcnow
+
+FLAG_FIELDS = {"stockmodified": "stock_modified", "pricemodified": "price_modified",
+               "hasstockkeepingunitmodified": "catalog_modified", "isactive": "is_active",
+               "hasstockkeepingunitremovedfromaffiliate": "removed_from_affiliate"}
+
+
+class NotificationError(ValueError):
+    """The notification cannot be read; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Change:
+    sku_id: str
+    catalog_modified: bool = False
+    price_modified: bool = False
+    stock_modified: bool = False
+    is_active: bool = True
+    removed_from_affiliate: bool = False
+
+    @classmethod
+    def everything(cls, sku_id) -> "Change":
+        """A change that makes the next sync read and send everything of the SKU (initial load, resend)."""
+        return cls(str(sku_id), catalog_modified=True, price_modified=True, stock_modified=True)
+
+
+def parse_notification(body) -> Change:
+    """VTEX's SKU change notification, whatever the casing of its fields; ``IdSku`` as a string or a number."""
+    if not isinstance(body, dict):
+        raise NotificationError("The body must be a JSON object with IdSku.")
+    fields = {str(k).lower(): v for k, v in body.items()}
+    sku = fields.get("idsku")
+    if isinstance(sku, bool) or not isinstance(sku, (str, int)) or not str(sku).strip():
+        raise NotificationError("IdSku is required: the SKU id, as a string or a number.")
+    sku = str(sku).strip()
+    if not sku.isdigit():
+        raise NotificationError(f"IdSku {sku!r} is not a VTEX SKU id (digits only).")
+    flags = {}
+    for source, target in FLAG_FIELDS.items():
+        if source in fields and fields[source] is not None:
+            flags[target] = _boolean(fields[source], source)
+    return Change(sku, **flags)
+
+
+def _boolean(value, name) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise NotificationError(f"{name} must be true or false, not {value!r}.")
+
+
+def record(tenant_id: int, changes: list[Change], *, commit: bool = True) -> None:
+    """Store changes, each merged into the pending change of its SKU: flags add up, the latest state wins."""
+    if not changes:
+        return
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    now = utcnow()
+    for start in range(0, len(changes), 1000):
+        rows = [{"tenant_id": tenant_id, "sku_id": c.sku_id, "catalog_modified": c.catalog_modified,
+                 "price_modified": c.price_modified, "stock_modified": c.stock_modified, "is_active": c.is_active,
+                 "removed_from_affiliate": c.removed_from_affiliate, "version": 1, "received_at": now}
+                for c in _last_per_sku(changes[start:start + 1000])]
+        statement = insert(SkuChange).values(rows)
+        new = statement.excluded
+        db.session.execute(statement.on_conflict_do_update(
+            index_elements=[SkuChange.tenant_id, SkuChange.sku_id],
+            set_={"catalog_modified": or_(SkuChange.catalog_modified, new.catalog_modified),
+                  "price_modified": or_(SkuChange.price_modified, new.price_modified),
+                  "stock_modified": or_(SkuChange.stock_modified, new.stock_modified),
+                  "is_active": new.is_active, "removed_from_affiliate": new.removed_from_affiliate,
+                  "version": SkuChange.version + 1, "received_at": new.received_at}))
+    if commit:
+        db.session.commit()
+
+
+def _last_per_sku(changes):
+    """One row per SKU in a statement (an upsert cannot touch a row twice), its flags merged."""
+    merged = {}
+    for c in changes:
+        if c.sku_id in merged:
+            old = merged[c.sku_id]
+            c = Change(c.sku_id, old.catalog_modified or c.catalog_modified, old.price_modified or c.price_modified,
+                       old.stock_modified or c.stock_modified, c.is_active, c.removed_from_affiliate)
+        merged[c.sku_id] = c
+    return merged.values()
+
+
+def pending(tenant_id: int, limit: int) -> list[SkuChange]:
+    return db.session.scalars(select(SkuChange).where(SkuChange.tenant_id == tenant_id)
+                              .order_by(SkuChange.id).limit(limit)).all()
+
+
+def consume(tenant_id: int, taken: list[tuple[int, int]]) -> None:
+    """Delete the changes the sync handled, unless a newer notification has merged into them since."""
+    for start in range(0, len(taken), 500):
+        db.session.execute(delete(SkuChange).where(
+            SkuChange.tenant_id == tenant_id,
+            tuple_(SkuChange.id, SkuChange.version).in_(taken[start:start + 500])))
+    db.session.commit()

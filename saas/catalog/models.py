@@ -1,0 +1,64 @@
+from saas.extensions import db
+from saas.timeutil import utcnow
+
+
+class SkuChange(db.Model):
+    """A pending change of one SKU, as VTEX notified it; a later notification of the same SKU merges into it.
+
+    ``version`` grows with every merge, so the sync job deletes only the change it read, never one that arrived
+    while it was working.
+    """
+
+    id = db.Column(db.Integer, primary_key=True)
+    tenant_id = db.Column(db.Integer, db.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    sku_id = db.Column(db.String(40), nullable=False)
+    catalog_modified = db.Column(db.Boolean, nullable=False, default=False)
+    price_modified = db.Column(db.Boolean, nullable=False, default=False)
+    stock_modified = db.Column(db.Boolean, nullable=False, default=False)
+    is_active = db.Column(db.Boolean, nullable=False, default=True)
+    removed_from_affiliate = db.Column(db.Boolean, nullable=False, default=False)
+    version = db.Column(db.Integer, nullable=False, default=1)
+    received_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (db.UniqueConstraint("tenant_id", "sku_id", name="uq_sku_change_tenant_sku"),)
+
+
+class SkuBinding(db.Model):
+    """What the marketplace holds of one VTEX SKU: product and offer state, the values last sent, and when."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    tenant_id = db.Column(db.Integer, db.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    sku_id = db.Column(db.String(40), nullable=False)
+    ean = db.Column(db.String(20))
+    title = db.Column(db.String(255))
+    # none → sent → pending (awaiting the marketplace's approval) → listed; or error
+    product_state = db.Column(db.String(12), nullable=False, default="none")
+    # none → sent → live; withdrawn; error
+    offer_state = db.Column(db.String(12), nullable=False, default="none")
+    price_cents = db.Column(db.Integer)
+    quantity = db.Column(db.Integer)
+    last_error = db.Column(db.Text)
+    product_sent_at = db.Column(db.DateTime)
+    offer_sent_at = db.Column(db.DateTime)
+    listed_at = db.Column(db.DateTime)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (db.UniqueConstraint("tenant_id", "sku_id", name="uq_sku_binding_tenant_sku"),
+                      db.Index("ix_sku_binding_tenant_product_state", "tenant_id", "product_state"))
+
+
+class ImportBatch(db.Model):
+    """One file sent to the marketplace (products or offers) and what its import report said."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    tenant_id = db.Column(db.Integer, db.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    kind = db.Column(db.String(10), nullable=False)  # product | offer
+    import_id = db.Column(db.String(40), nullable=False)
+    status = db.Column(db.String(12), nullable=False, default="sent")  # sent | complete | failed
+    sku_ids = db.Column(db.JSON, nullable=False, default=list)
+    summary = db.Column(db.JSON, nullable=False, default=dict)
+    checks = db.Column(db.Integer, nullable=False, default=0)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    checked_at = db.Column(db.DateTime)
+
+    __table_args__ = (db.Index("ix_import_batch_tenant_kind_time", "tenant_id", "kind", "created_at"),)

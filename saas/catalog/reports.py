@@ -1,0 +1,87 @@
+"""Import reports, ``REPORT_DELAY`` after each batch: the marketplace's verdict on every SKU, into the Bridge."""
+import logging
+from datetime import timedelta
+
+from saas import bridge
+from saas.catalog.models import ImportBatch, SkuBinding
+from saas.connectors.base import Batch, IntegrationError
+from saas.extensions import db
+from saas.jobs.context import with_app_context
+from saas.jobs.queues import queue
+from saas.tenants.models import ConnectorSettings, Tenant
+from saas.tenants.scoping import scoped
+from saas.tenants.settings import build_connector
+from saas.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+RECHECK_SECONDS = 60  # Mirakl: import status at most once a minute
+MAX_CHECKS = 30
+OFFER_STATES = {"success": "live", "pending": "pending", "error": "error"}
+PRODUCT_STATES = {"success": "listed", "pending": "pending", "error": "error"}
+
+
+@with_app_context
+def check_import(batch_id: int) -> str:
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or batch.status != "sent":
+        return "nothing to do"
+    tenant = db.session.get(Tenant, batch.tenant_id)
+    row = scoped(ConnectorSettings, tenant).filter(ConnectorSettings.connector_key == "carrefour").one_or_none()
+    if row is None or not row.active:
+        return "integration inactive"
+    connector = build_connector(tenant, row.connector_key, row)
+    batch.checks += 1
+    batch.checked_at = utcnow()
+    try:
+        report = connector.check_batch(Batch(batch.kind, batch.import_id, tuple(batch.sku_ids)))
+    except IntegrationError as exc:
+        log.warning("tenant %s batch %s: report not readable: %s", tenant.id, batch.import_id, exc)
+        report = None
+    if report is None or not report.final:
+        return _check_again(tenant, batch, report.status if report else "unreadable")
+    _apply(tenant, batch, report)
+    return report.status
+
+
+def _check_again(tenant, batch, status) -> str:
+    if batch.checks >= MAX_CHECKS:
+        batch.status = "failed"
+        bridge.record(tenant.id, "integration", f"import {batch.import_id}", "warning",
+                      f"Carrefour's report of the {batch.kind} import {batch.import_id} was not ready after "
+                      f"{batch.checks} checks (last status: {status}). Its SKUs are sent again with their next change.",
+                      commit=False)
+        db.session.commit()
+        return "gave up"
+    db.session.commit()
+    queue("sync").enqueue_in(timedelta(seconds=RECHECK_SECONDS), "saas.catalog.reports.check_import", batch.id,
+                             job_timeout=600)
+    return "later"
+
+
+def _apply(tenant, batch, report) -> None:
+    bindings = {b.sku_id: b for b in scoped(SkuBinding, tenant).filter(SkuBinding.sku_id.in_(batch.sku_ids))}
+    entries = []
+    for sku, line in report.results.items():
+        binding = bindings.get(sku)
+        if batch.kind == "product":
+            if binding and binding.product_state != "listed":
+                binding.product_state = PRODUCT_STATES[line.status]
+            entries.append(dict(entity="product", entity_id=sku, status=line.status, message=line.message,
+                                details={"import_id": batch.import_id, "title": binding.title if binding else ""}))
+        else:
+            withdrawn = binding is not None and binding.offer_state == "withdrawing" and line.status == "success"
+            if binding:
+                binding.offer_state = "withdrawn" if withdrawn else OFFER_STATES[line.status]
+            details = {"import_id": batch.import_id,
+                       "price": binding.price_cents / 100 if binding and binding.price_cents else None,
+                       "quantity": binding.quantity if binding else None}
+            message = "Offer withdrawn from Carrefour." if withdrawn else line.message
+            entries.append(dict(entity="price", entity_id=sku, status=line.status, message=message, details=details))
+            entries.append(dict(entity="inventory", entity_id=sku, status=line.status, message=message,
+                                details=details))
+        if binding:
+            binding.last_error = line.message if line.status == "error" else None
+    bridge.record_many(tenant.id, entries, commit=False)
+    batch.status = "complete" if report.status == "COMPLETE" else "failed"
+    batch.summary = report.summary
+    db.session.commit()

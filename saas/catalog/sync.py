@@ -1,0 +1,212 @@
+"""The catalog sync of one tenant, every ``SYNC_INTERVAL``: pending SKU changes → VTEX reads → one product file for
+the SKUs the marketplace does not list yet and one offer file for all → import batches, checked ``REPORT_DELAY``
+later.
+
+Nothing is lost: a change is deleted only once what it asked for has been handed to the marketplace (or found
+impossible and reported); a VTEX or marketplace outage, the marketplace's import frequency limits, or a killed
+worker leave it pending for the next cycle. Offers are sent in NORMAL mode, with the current values, so sending one
+again changes nothing at the marketplace.
+"""
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func
+
+from saas import bridge
+from saas.catalog import changes as sku_changes
+from saas.catalog.models import ImportBatch, SkuBinding, SkuChange
+from saas.catalog.vtex_reads import VtexReader
+from saas.connectors.base import AuthError, CatalogItem, IntegrationError, NotSupported
+from saas.extensions import db
+from saas.jobs.queues import queue
+from saas.tenants.scoping import scoped
+from saas.tenants.settings import build_connector
+from saas.timeutil import utcnow
+from saas.vtex.client import VtexClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Plan:
+    """What one cycle does with the pending changes it took."""
+
+    products: list[str] = field(default_factory=list)   # SKUs whose product goes now
+    offers: list[str] = field(default_factory=list)     # SKUs whose offer (price, stock) goes now
+    withdraw: list[str] = field(default_factory=list)   # SKUs whose offer is deleted
+    deferred: set[str] = field(default_factory=set)     # SKUs that must wait for a later cycle
+
+
+def sync_catalog(tenant, row) -> dict:
+    connector = build_connector(tenant, row.connector_key, row)
+    settings = row.settings
+    reader = VtexReader(VtexClient.for_tenant(tenant), account=tenant.vtex_account,
+                        trade_policy=str(settings.get("trade_policy") or "1"),
+                        affiliate_id=settings.get("affiliate_id") or "CRF")
+    try:
+        _promote_approved(tenant, connector)
+    except (IntegrationError, NotSupported) as exc:
+        log.warning("tenant %s: approval check skipped: %s", tenant.id, exc)
+    taken = sku_changes.pending(tenant.id, current_app.config["SYNC_BATCH_LIMIT"])
+    if not taken:
+        return {"changes": 0}
+    bindings = _bindings(tenant, [c.sku_id for c in taken])
+    plan = _plan(tenant, connector, taken, bindings)
+    contexts, missing, unread = reader.sku_contexts(plan.products)
+    prices, unpriced = reader.prices_and_stock([s for s in plan.offers if s not in plan.deferred and s not in unread])
+    if unread or unpriced:
+        plan.deferred.update(unread, unpriced)
+        bridge.record(tenant.id, "integration", "sync", "warning",
+                      f"VTEX could not be read for {len(unread) + len(unpriced)} SKU(s); they wait for the next cycle.",
+                      details={"errors": dict(list({**unread, **unpriced}.items())[:20])})
+
+    products = [CatalogItem(s, context=contexts[s]) for s in plan.products if s in contexts]
+    offers = [i for i in _offer_items(plan, bindings, contexts, prices) if i.sku_id not in missing]
+    not_sold = {i.sku_id for i in offers if i.price_cents is None and not i.withdraw}
+    try:
+        result = connector.publish(products, [i for i in offers if i.sku_id not in not_sold])
+    except AuthError as exc:
+        bridge.record(tenant.id, "integration", connector.key, "error",
+                      f"{connector.name} refused the ShopKey ({exc.message}); nothing was sent. Save a new key.")
+        return {"changes": len(taken), "sent": 0}
+    except IntegrationError as exc:
+        bridge.record(tenant.id, "integration", "sync", "warning",
+                      f"{connector.name} could not take the files ({exc.message}); they go in the next cycle.")
+        return {"changes": len(taken), "sent": 0}
+    rejected = {"product": {**{s: f"VTEX has no such SKU ({msg})" for s, msg in missing.items()},
+                            **result.rejected_products},
+                "price": {**{s: "VTEX does not sell this SKU in the trade policy (the simulation gives no price)."
+                             for s in not_sold}, **result.rejected_offers}}
+    _record(tenant, result, rejected, bindings, products, offers)
+    handled = [(c.id, c.version) for c in taken if c.sku_id not in plan.deferred]
+    sku_changes.consume(tenant.id, handled)
+    return {"changes": len(taken), "products": len(products), "offers": len(offers),
+            "rejected": sum(len(m) for m in rejected.values()),
+            "deferred": len(plan.deferred), "batches": [b.import_id for b in result.batches]}
+
+
+def _bindings(tenant, sku_ids) -> dict[str, SkuBinding]:
+    found = {}
+    for start in range(0, len(sku_ids), 1000):
+        chunk = sku_ids[start:start + 1000]
+        found.update({b.sku_id: b for b in scoped(SkuBinding, tenant).filter(SkuBinding.sku_id.in_(chunk))})
+    return found
+
+
+def _plan(tenant, connector, taken: list[SkuChange], bindings) -> Plan:
+    plan = Plan()
+    products_may_go = _may_import(tenant, "product", connector.min_product_import_interval)
+    offers_may_go = _may_import(tenant, "offer", connector.min_offer_import_interval)
+    for change in taken:
+        sku, binding = change.sku_id, bindings.get(change.sku_id)
+        if not change.is_active or change.removed_from_affiliate:
+            if binding and binding.offer_state not in ("none", "withdrawn"):
+                plan.withdraw.append(sku)
+            if not offers_may_go:
+                plan.deferred.add(sku)
+            continue
+        needs_product = binding is None or binding.product_state in ("none", "error") or (
+            change.catalog_modified and binding.product_state != "listed")
+        if needs_product:
+            if products_may_go:
+                plan.products.append(sku)
+            else:
+                plan.deferred.add(sku)
+        if offers_may_go:
+            plan.offers.append(sku)
+        else:
+            plan.deferred.add(sku)
+    return plan
+
+
+def _may_import(tenant, kind: str, min_interval: int) -> bool:
+    """The marketplace's frequency limit: no new import of ``kind`` before ``min_interval`` since the last one."""
+    last = scoped(ImportBatch, tenant).filter(ImportBatch.kind == kind).with_entities(
+        func.max(ImportBatch.created_at)).scalar()
+    return last is None or utcnow() - last >= timedelta(seconds=min_interval)
+
+
+def _offer_items(plan: Plan, bindings, contexts, prices) -> list[CatalogItem]:
+    items = []
+    for sku in plan.offers:
+        if sku in plan.deferred:
+            continue
+        binding = bindings.get(sku)
+        ean = (binding.ean if binding else None) or _ean(contexts.get(sku))
+        price, stock = prices.get(sku, (None, None))
+        items.append(CatalogItem(sku, price_cents=price, quantity=stock, ean=ean))
+    for sku in plan.withdraw:
+        if sku not in plan.deferred:
+            items.append(CatalogItem(sku, ean=bindings[sku].ean, withdraw=True))
+    return items
+
+
+def _ean(context) -> str | None:
+    return ((context or {}).get("AlternateIds") or {}).get("Ean") or None
+
+
+def _record(tenant, result, rejected: dict[str, dict[str, str]], bindings, products, offers) -> None:
+    now = utcnow()
+    by_product = {i.sku_id: i for i in products}
+    by_offer = {i.sku_id: i for i in offers}
+
+    def binding_for(sku):
+        if sku not in bindings:
+            bindings[sku] = SkuBinding(tenant_id=tenant.id, sku_id=sku)
+            db.session.add(bindings[sku])
+        return bindings[sku]
+
+    recorded = []
+    for batch in result.batches:
+        recorded.append(ImportBatch(tenant_id=tenant.id, kind=batch.kind, import_id=batch.import_id,
+                                    sku_ids=list(batch.sku_ids), created_at=now))
+        db.session.add(recorded[-1])
+        for sku in batch.sku_ids:
+            binding = binding_for(sku)
+            if batch.kind == "product":
+                context = by_product[sku].context
+                binding.ean, binding.title = _ean(context), (context.get("NameComplete") or "")[:255]
+                binding.product_state, binding.product_sent_at = "sent", now
+            else:
+                item = by_offer[sku]
+                binding.offer_state = "withdrawing" if item.withdraw else "sent"
+                binding.offer_sent_at = now
+                if not item.withdraw:
+                    binding.price_cents, binding.quantity = item.price_cents, item.quantity
+    entries = []
+    for entity, messages in rejected.items():
+        for sku, message in messages.items():
+            binding = binding_for(sku)
+            binding.last_error = message
+            if entity == "product":
+                binding.product_state = "error"
+            else:
+                binding.offer_state = "error"
+            entries.append(dict(entity=entity, entity_id=sku, status="error", message=message))
+    bridge.record_many(tenant.id, entries, commit=False)
+    db.session.commit()
+    delay = timedelta(seconds=current_app.config["REPORT_DELAY"])
+    for batch in recorded:
+        queue("sync").enqueue_in(delay, "saas.catalog.reports.check_import", batch.id, job_timeout=600)
+
+
+def _promote_approved(tenant, connector) -> None:
+    """Products the marketplace has approved since they were sent become listed, and their offers go again at once
+    (the marketplace discards price and stock sent before its approval)."""
+    pending = scoped(SkuBinding, tenant).filter(SkuBinding.product_state == "pending",
+                                                SkuBinding.ean.isnot(None)).limit(1000).all()
+    if not pending:
+        return
+    listed = connector.listed([b.ean for b in pending])
+    approved = [b for b in pending if b.ean in listed]
+    now = utcnow()
+    for binding in approved:
+        binding.product_state, binding.listed_at = "listed", now
+    bridge.record_many(tenant.id, [dict(entity="product", entity_id=b.sku_id, status="success",
+                                        message=f"Approved and listed by {connector.name}.")
+                                   for b in approved], commit=False)
+    sku_changes.record(tenant.id, [sku_changes.Change(b.sku_id, price_modified=True, stock_modified=True)
+                                   for b in approved if b.offer_state != "live"], commit=False)
+    db.session.commit()

@@ -1,0 +1,92 @@
+"""Reading many SKUs from VTEX quickly and within its limits: SKU contexts in parallel, prices and stock through the
+fulfillment simulation many SKUs per call, all paced by a rate limit shared (in Redis) by every worker."""
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from flask import current_app
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from saas.connectors.base import IntegrationError, PermanentError
+from saas.vtex.client import VtexClient
+
+log = logging.getLogger(__name__)
+SIMULATION_CHUNK = 50  # SKUs per simulation call
+
+
+class Pacer:
+    """At most ``rate`` calls (e.g. "240/second") per VTEX account and endpoint, across processes."""
+
+    def __init__(self, rate: str, account: str):
+        app = current_app._get_current_object()
+        if "vtex_pacer" not in app.extensions:
+            app.extensions["vtex_pacer"] = MovingWindowRateLimiter(storage_from_string(app.config["REDIS_URL"]))
+        self.limiter, self.item, self.account = app.extensions["vtex_pacer"], parse(rate), account
+
+    def wait(self, endpoint: str) -> None:
+        while not self.limiter.hit(self.item, "vtex", self.account, endpoint):
+            time.sleep(0.02)
+
+
+class VtexReader:
+    def __init__(self, client: VtexClient, *, account: str, trade_policy: str, affiliate_id: str):
+        config = current_app.config
+        self.client, self.trade_policy, self.affiliate_id = client, trade_policy, affiliate_id
+        self.pacer = Pacer(config["VTEX_CATALOG_RATE"], account)
+        self.workers = config["VTEX_CONCURRENCY"]
+
+    def sku_contexts(self, sku_ids: list[str]) -> tuple[dict[str, dict], dict[str, str], dict[str, str]]:
+        """(contexts, missing: SKU → why VTEX has no such SKU, failed: SKU → a retryable failure)."""
+        contexts, missing, failed = {}, {}, {}
+
+        def read(sku_id):
+            self.pacer.wait("sku")
+            try:
+                contexts[sku_id] = self.client.sku_context(sku_id, self.trade_policy)
+            except PermanentError as exc:
+                missing[sku_id] = exc.message
+            except IntegrationError as exc:
+                failed[sku_id] = exc.message
+
+        self._parallel(read, sku_ids)
+        return contexts, missing, failed
+
+    def prices_and_stock(self, sku_ids: list[str]) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
+        """SKU → (price in cents, stock) from the simulation without a CEP; SKUs it does not sell are absent.
+        The second value lists the SKUs whose simulation failed and must wait for the next cycle."""
+        found, failed = {}, {}
+
+        def simulate(chunk):
+            self.pacer.wait("simulation")
+            try:
+                body = self.client.simulate([(sku, 1) for sku in chunk], trade_policy=self.trade_policy,
+                                            affiliate_id=self.affiliate_id)
+            except IntegrationError as exc:
+                failed.update({sku: exc.message for sku in chunk})
+                return
+            found.update(read_simulation(body))
+
+        chunks = [sku_ids[i:i + SIMULATION_CHUNK] for i in range(0, len(sku_ids), SIMULATION_CHUNK)]
+        self._parallel(simulate, chunks)
+        return found, failed
+
+    def _parallel(self, func, items):
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            list(pool.map(func, items))
+
+
+def read_simulation(body: dict) -> dict[str, tuple[int, int]]:
+    """Price (cents) and stock per SKU; stock from ``stockBalance``, since ``availability`` alone is unreliable."""
+    logistics = {li.get("itemIndex"): li for li in body.get("logisticsInfo") or []}
+    result = {}
+    for item in body.get("items") or []:
+        info = logistics.get(item.get("requestIndex")) or {}
+        stock = info.get("stockBalance")
+        if stock is None:
+            channels = info.get("deliveryChannels") or [{}]
+            stock = max((c.get("stockBalance") or 0) for c in channels)
+        price = item.get("sellingPrice") or item.get("price") or 0
+        result[str(item["id"])] = (int(price), int(stock or 0))
+    return result

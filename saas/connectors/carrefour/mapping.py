@@ -1,0 +1,137 @@
+"""VTEX data → Carrefour's Mirakl files: pure functions, tested with plain data.
+
+Carrefour's product template is operator-specific (its PM11 attributes); the columns below carry what VTEX's own
+Carrefour connector sends: title, description, brand, category, EAN, images, weight and dimensions, the variant
+attributes Carrefour accepts (Cor, Tamanho, Voltagem) and the certificate codes (ANATEL, INMETRO, ANVISA, MAPA).
+Files are semicolon-separated, every field quoted, UTF-8, prices with a dot and two decimals.
+"""
+import csv
+import io
+import re
+import tempfile
+from decimal import Decimal
+
+from saas.connectors.base import CatalogItem
+
+VARIANT_AXES = ("Cor", "Tamanho", "Voltagem")
+CERTIFICATES = ("ANATEL", "INMETRO", "ANVISA", "MAPA")
+DEFAULT_CERTIFICATE_SPECS = {name: f"Certificado {name}" for name in CERTIFICATES}
+MAX_IMAGES = 5
+PRODUCT_HEADER = (["sku", "ean", "title", "description", "brand", "category", "category-label"]
+                  + [f"image-{n}" for n in range(1, MAX_IMAGES + 1)]
+                  + ["weight", "height", "width", "length"]
+                  + [axis.lower() for axis in VARIANT_AXES] + [c.lower() for c in CERTIFICATES])
+OFFER_HEADER = ["sku", "product-id", "product-id-type", "price", "quantity", "state", "update-delete"]
+OFFER_STATE_NEW = "11"  # Mirakl's offer condition code for a new item
+_TAGS = re.compile(r"<[^>]+>")
+
+
+class RowError(ValueError):
+    """This SKU cannot go to Carrefour as it is; the message says what the merchant must fix at VTEX."""
+
+
+def ean_of(context: dict) -> str:
+    return ((context.get("AlternateIds") or {}).get("Ean") or "").strip()
+
+
+def _specs(context: dict) -> dict[str, str]:
+    values = {}
+    for spec in (context.get("ProductSpecifications") or []) + (context.get("SkuSpecifications") or []):
+        if spec.get("FieldValues"):
+            values[spec.get("FieldName", "")] = ", ".join(str(v) for v in spec["FieldValues"])
+    return values
+
+
+def product_row(item: CatalogItem, certificate_specs: dict[str, str] | None = None) -> list[str]:
+    """One product line; raises RowError when Carrefour would refuse it (no EAN, no title, no image)."""
+    context = item.context or {}
+    ean = ean_of(context)
+    if not (ean.isdigit() and len(ean) in (8, 12, 13, 14)):
+        raise RowError("The SKU has no valid EAN at VTEX (Carrefour identifies products by EAN).")
+    title = (context.get("NameComplete") or context.get("ProductName") or "").strip()
+    if not title:
+        raise RowError("The SKU has no name at VTEX.")
+    images = [i.get("ImageUrl") for i in context.get("Images") or [] if i.get("ImageUrl")] or \
+        ([context["ImageUrl"]] if context.get("ImageUrl") else [])
+    if not images:
+        raise RowError("The SKU has no image at VTEX (Carrefour requires at least one).")
+    category_path = (context.get("ProductCategoryIds") or "").strip("/")
+    category_id = category_path.split("/")[-1] if category_path else ""
+    dimension = context.get("Dimension") or {}
+    specs = _specs(context)
+    mapping = {**DEFAULT_CERTIFICATE_SPECS, **(certificate_specs or {})}
+    description = _TAGS.sub(" ", context.get("ProductDescription") or "").strip() or title
+    return ([item.sku_id, ean, title, " ".join(description.split()), context.get("BrandName") or "",
+             category_id, (context.get("ProductCategories") or {}).get(category_id, "")]
+            + (images + [""] * MAX_IMAGES)[:MAX_IMAGES]
+            + [_number(dimension.get(k)) for k in ("weight", "height", "width", "length")]
+            + [specs.get(axis, "") for axis in VARIANT_AXES]
+            + [specs.get(mapping.get(cert, ""), "") for cert in CERTIFICATES])
+
+
+def offer_row(item: CatalogItem, min_stock: int = 0) -> list[str]:
+    """One offer line: price and stock, quantity 0 at or below the minimum stock; a withdrawal deletes the offer."""
+    if not item.ean:
+        raise RowError("The SKU has no EAN at VTEX, so its offer cannot be matched to a Carrefour product.")
+    if item.withdraw:
+        return [item.sku_id, item.ean, "EAN", "", "", OFFER_STATE_NEW, "delete"]
+    if not item.price_cents or item.price_cents <= 0:
+        raise RowError("The SKU has no price in the trade policy (the VTEX simulation returned none).")
+    return [item.sku_id, item.ean, "EAN", reais(item.price_cents), str(offered_quantity(item.quantity, min_stock)),
+            OFFER_STATE_NEW, "update"]
+
+
+def offered_quantity(quantity: int | None, min_stock: int) -> int:
+    return quantity if quantity and quantity > min_stock else 0
+
+
+def reais(cents: int) -> str:
+    return str((Decimal(int(cents)) / 100).quantize(Decimal("0.01")))
+
+
+def _number(value) -> str:
+    if value in (None, ""):
+        return ""
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+def write_csv(header: list[str], rows) -> tempfile.SpooledTemporaryFile:
+    """The rows as a Mirakl CSV in a temporary file (in memory while small, on disk beyond), rewound."""
+    spool = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024, mode="w+b")
+    text = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text, delimiter=";", quoting=csv.QUOTE_ALL)
+    writer.writerow(header)
+    writer.writerows(rows)
+    text.detach()
+    spool.seek(0)
+    return spool
+
+
+class _Semicolon(csv.excel):
+    delimiter = ";"
+
+
+SKU_COLUMNS = ("sku", "shop-sku", "shop_sku", "offer-sku", "offer_sku", "product-sku", "product_sku")
+MESSAGE_COLUMNS = ("error-message", "error_message", "errors", "error", "message", "messages")
+
+
+def parse_error_report(content: bytes) -> dict[str, str]:
+    """SKU → Carrefour's message, from an error report whose exact layout varies: the delimiter is sniffed, the SKU
+    and message columns are found by name, else (no header) the first and the last column are taken."""
+    text = content.decode("utf-8-sig", errors="replace")
+    if not text.strip():
+        return {}
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=";,\t")
+    except csv.Error:
+        dialect = _Semicolon
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    header = [h.strip().lower() for h in rows[0]]
+    named = any(c in header for c in SKU_COLUMNS + MESSAGE_COLUMNS)
+    sku_at = next((header.index(c) for c in SKU_COLUMNS if c in header), 0)
+    message_at = next((header.index(c) for c in MESSAGE_COLUMNS if c in header), len(header) - 1)
+    errors = {}
+    for row in rows[1:] if named else rows:
+        if len(row) > max(sku_at, message_at) and row[sku_at].strip():
+            errors[row[sku_at].strip()] = row[message_at].strip() or "Carrefour refused this line."
+    return errors

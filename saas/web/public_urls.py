@@ -1,0 +1,15 @@
+"""The addresses VTEX and Carrefour call, per tenant; the secret in the path authenticates the caller."""
+from flask import current_app
+
+
+def _base() -> str:
+    return current_app.config["PUBLIC_BASE_URL"]
+
+
+def notification_url(tenant) -> str:
+    """VTEX's affiliate search endpoint: SKU change notifications."""
+    return f"{_base()}/api/vtex/{tenant.slug}/{tenant.ensure_webhook_secret()}/notification"
+
+
+def freight_url(tenant) -> str:
+    return f"{_base()}/api/carrefourintegration/pub/{tenant.slug}/freight"

@@ -1,0 +1,230 @@
+"""End to end against the simulators, on the real database and Redis: VTEX notifies our live app, the sync sends
+files to the Mirakl simulator, the report job reads its verdicts into the Bridge."""
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+from rq.registry import ScheduledJobRegistry
+
+from saas.bridge.models import BridgeEntry
+from saas.catalog import activation, reports, sync
+from saas.catalog.models import ImportBatch, SkuBinding, SkuChange
+from saas.jobs import schedule
+from saas.jobs.queues import queue
+from saas.tenants.settings import save_settings
+from tests.conftest import login, serve
+
+SETTINGS = {"notification_email": "ops@loja-a.example", "trade_policy": "1", "affiliate_id": "CRF",
+            "min_stock": 2, "divergence": 5.0, "sla_normal": "Normal", "auto_accept": True}
+
+
+class World:
+    def __init__(self, app, db, tenant, vtex_sim, mirakl_sim):
+        self.app, self.db, self.tenant, self.vtex, self.mirakl = app, db, tenant, vtex_sim, mirakl_sim
+
+    def sync(self):
+        return schedule.run_periodic("sync", self.tenant.id)
+
+    def reports(self):
+        for batch_id, in self.db.session.query(ImportBatch.id).filter(ImportBatch.status == "sent").all():
+            reports.check_import(batch_id)
+
+    def cycle(self):
+        """One sync and, once the marketplace has processed the files, their reports; then the clock moves past
+        Mirakl's import frequency limits, as the 10-minute cycle would."""
+        result = self.sync()
+        self.reports()
+        self.age_batches(minutes=16)
+        return result
+
+    def age_batches(self, minutes):
+        for batch in self.db.session.query(ImportBatch).all():
+            batch.created_at -= timedelta(minutes=minutes)
+        self.db.session.commit()
+
+    def mirakl_state(self):
+        return requests.get(self.mirakl.config["URL"] + "/_admin/state").json()
+
+    def offers(self):
+        return {o["shop_sku"]: o for o in self.mirakl_state()["offers"]}
+
+    def vtex_admin(self, sku, **changes):
+        requests.post(f"{self.vtex.config['URL']}/_admin/skus/{sku}", json=changes).raise_for_status()
+
+    def entries(self, **filters):
+        return self.db.session.query(BridgeEntry).filter_by(**filters).order_by(BridgeEntry.id).all()
+
+    def wait_for_change(self, sku):
+        for _ in range(100):
+            self.db.session.expire_all()
+            if self.db.session.query(SkuChange).filter_by(sku_id=sku).count():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"no notification for SKU {sku} arrived")
+
+
+@pytest.fixture
+def world(app, db, tenant, vtex_sim, mirakl_sim):
+    with serve(app) as portal:
+        app.config["PUBLIC_BASE_URL"] = portal
+        try:
+            tenant.vtex_base_url = vtex_sim.config["URL"]
+            tenant.set_vtex_credentials(vtex_sim.config["APP_KEY"], vtex_sim.config["APP_TOKEN"])
+            db.session.commit()
+            settings = {**SETTINGS, "api_url": mirakl_sim.config["URL"]}
+            save_settings(tenant, "carrefour", active=True, settings=settings,
+                          secrets={"shop_key": "sandbox-shop-key-demo"}, action="activate")
+            activation.register_affiliate(tenant, settings)
+            activation.initial_load(tenant.id)
+            yield World(app, db, tenant, vtex_sim, mirakl_sim)
+        finally:
+            app.config["PUBLIC_BASE_URL"] = "http://portal.test"
+
+
+def sellable(world):
+    """SKUs of the simulator's catalog that Carrefour can take: EAN, price, stock above the minimum."""
+    skus = world.vtex.extensions["store"].all("sku")
+    return [s for s in skus if s["AlternateIds"]["Ean"] and s["price"] > 0]
+
+
+def test_initial_load_lists_the_catalog_and_a_price_change_reaches_carrefour(world):
+    assert world.db.session.query(SkuChange).count() == 60
+    result = world.sync()
+    assert result["products"] == 60 and len(result["batches"]) == 2
+    delayed = ScheduledJobRegistry(queue=queue("sync"))
+    assert len(delayed.get_job_ids()) == 2  # the two report checks, REPORT_DELAY later
+    world.reports()
+    world.age_batches(minutes=16)
+    offers = world.offers()
+    good = sellable(world)
+    assert set(offers) == {str(s["Id"]) for s in good}
+    some = good[0]
+    assert offers[str(some["Id"])]["price"] == some["price"] / 100
+    assert offers[str(some["Id"])]["quantity"] == (some["stock"] if some["stock"] > 2 else 0)  # minimum stock 2
+    assert world.db.session.query(SkuChange).count() == 0
+
+    world.vtex_admin(some["Id"], price=12345)  # the merchant changes a price at VTEX
+    world.wait_for_change(str(some["Id"]))
+    result = world.cycle()
+    assert result["products"] == 0  # listed: only the offer goes
+    last_offer_batch = world.db.session.query(ImportBatch).filter_by(kind="offer").order_by(ImportBatch.id.desc())
+    assert last_offer_batch.first().sku_ids == [str(some["Id"])]
+    assert world.offers()[str(some["Id"])]["price"] == 123.45
+    price_entries = world.entries(entity="price", entity_id=str(some["Id"]), status="success")
+    assert price_entries[-1].details["price"] == 123.45
+
+
+def test_a_new_product_goes_pending_then_approved_then_its_offer_is_live(world):
+    world.mirakl.config["APPROVAL_SECONDS"] = 3600
+    world.cycle()
+    sku = str(sellable(world)[0]["Id"])
+    binding = world.db.session.query(SkuBinding).filter_by(sku_id=sku).one()
+    assert binding.product_state == "pending" and binding.offer_state == "pending"
+    assert world.entries(entity="product", entity_id=sku)[-1].status == "pending"
+    assert "not yet approved" in world.entries(entity="price", entity_id=sku)[-1].message
+    assert world.offers() == {}
+
+    requests.post(world.mirakl.config["URL"] + "/_admin/products/approve", json={})  # Carrefour approves by hand
+    result = world.cycle()  # nobody touched price or stock at VTEX
+    assert result["offers"] >= 1
+    assert sku in world.offers()
+    statuses = [e.status for e in world.entries(entity="product", entity_id=sku)]
+    assert statuses == ["pending", "success"]
+    world.db.session.expire_all()
+    assert world.db.session.query(SkuBinding).filter_by(sku_id=sku).one().offer_state == "live"
+
+
+def test_bad_lines_get_their_error_entries_and_the_good_lines_go_through(world):
+    store = world.vtex.extensions["store"]
+    odd = store.get("sku", 1001)
+    odd["AlternateIds"]["Ean"] = "789000001001"  # 12 digits: ours sends it, Carrefour's import refuses it
+    store.put("sku", 1001, odd)
+    world.cycle()
+    carrefour_error = world.entries(entity="product", entity_id="1001")[-1]
+    assert carrefour_error.status == "error" and "not a valid EAN-13" in carrefour_error.message
+    no_ean = [str(s["Id"]) for s in store.all("sku") if not s["AlternateIds"]["Ean"]]
+    for sku in no_ean:
+        assert "no valid EAN" in world.entries(entity="product", entity_id=sku)[-1].message
+    no_price = [str(s["Id"]) for s in store.all("sku") if s["price"] <= 0 and s["AlternateIds"]["Ean"]]
+    assert no_price and all(world.entries(entity="price", entity_id=s)[-1].status == "error" for s in no_price)
+    assert len(world.offers()) == len(sellable(world)) - 1
+
+
+def test_a_worker_killed_mid_cycle_loses_nothing(world, monkeypatch):
+    def killed(*args, **kwargs):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(sync, "_record", killed)  # after Mirakl took the files, before anything was recorded
+    with pytest.raises(SystemExit):
+        world.sync()
+    assert world.db.session.query(SkuChange).count() == 60  # every change is still pending
+    monkeypatch.undo()
+    world.age_batches(minutes=16)
+    world.cycle()
+    assert world.db.session.query(SkuChange).count() == 0
+    assert set(world.offers()) == {str(s["Id"]) for s in sellable(world)}
+    offers_in_mirakl = world.mirakl_state()["offers"]
+    assert len(offers_in_mirakl) == len({o["shop_sku"] for o in offers_in_mirakl})  # sent twice, held once
+
+
+def test_a_vtex_outage_leaves_the_changes_pending_for_the_next_cycle(world):
+    requests.post(world.vtex.config["URL"] + "/_admin/knobs", json={"error_rate": 1.0})
+    result = world.sync()
+    assert result["sent"] == 0 if "sent" in result else not result["batches"]
+    assert world.db.session.query(SkuChange).count() == 60
+    assert world.db.session.query(ImportBatch).count() == 0
+    assert "could not be read" in world.entries(entity="integration", status="warning")[-1].message
+    requests.post(world.vtex.config["URL"] + "/_admin/knobs", json={"error_rate": 0.0})
+    world.cycle()
+    assert world.db.session.query(SkuChange).count() == 0 and world.offers()
+
+
+def test_a_mirakl_outage_leaves_the_changes_pending(world):
+    requests.post(world.mirakl.config["URL"] + "/_admin/knobs", json={"throttle_rate": 1.0})
+    world.sync()
+    assert world.db.session.query(SkuChange).count() == 60
+    assert "could not take the files" in world.entries(entity="integration", status="warning")[-1].message
+
+
+def test_mirakls_import_frequencies_are_respected_and_nothing_is_dropped(world):
+    world.sync()
+    world.reports()
+    world.vtex_admin(1001, price=5000)
+    world.wait_for_change("1001")
+    assert world.sync()["batches"] == []  # within a minute of the last offer import: wait
+    assert "1001" in {c.sku_id for c in world.db.session.query(SkuChange).all()}
+    world.age_batches(minutes=2)  # offers may go again, products not yet (15 minutes)
+    world.db.session.query(SkuBinding).filter_by(sku_id="1002").update({SkuBinding.product_state: "error"})
+    world.db.session.commit()
+    from saas.catalog.changes import Change, record
+    record(world.tenant.id, [Change.everything("1002")])
+    result = world.sync()
+    assert result["products"] == 0 and result["deferred"] == 1
+    assert "1001" in world.db.session.query(ImportBatch).filter_by(kind="offer").order_by(
+        ImportBatch.id.desc()).first().sku_ids
+    assert [c.sku_id for c in world.db.session.query(SkuChange).all()] == ["1002"]
+
+
+def test_an_inactive_sku_is_withdrawn_from_carrefour(world):
+    world.cycle()
+    sku = sellable(world)[0]["Id"]
+    world.vtex_admin(sku, active=False)
+    world.wait_for_change(str(sku))
+    world.cycle()
+    assert str(sku) not in world.offers()
+    world.db.session.expire_all()
+    assert world.db.session.query(SkuBinding).filter_by(sku_id=str(sku)).one().offer_state == "withdrawn"
+    assert world.entries(entity="inventory", entity_id=str(sku))[-1].message == "Offer withdrawn from Carrefour."
+
+
+def test_the_merchant_resends_skus_from_the_bridge(world, client, owner):
+    world.cycle()
+    login(client, owner.email)
+    response = client.post("/t/loja-a/bridge/resend", data={"sku": ["1001", "1002"]})
+    assert response.status_code == 302
+    changes = world.db.session.query(SkuChange).all()
+    assert sorted(c.sku_id for c in changes) == ["1001", "1002"] and all(c.catalog_modified for c in changes)
+    assert schedule.tick("sync")  # due at once
+    page = client.get("/t/loja-a/").get_data(as_text=True)
+    assert "Último lote aceito pelo Carrefour" in page and "nenhum ainda" not in page
