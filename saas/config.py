@@ -53,7 +53,7 @@ def load_config(env=None):
         "TICK_INTERVAL": _int(env, "TICK_INTERVAL", 30),
         "HTTP_TIMEOUT": float(env.get("HTTP_TIMEOUT", "10")),
         # VTEX allows 15,000 catalog requests a minute per endpoint; we stay below it, shared by every worker.
-        "VTEX_CATALOG_RATE": env.get("VTEX_CATALOG_RATE", "200/second"),
+        "VTEX_CATALOG_RATE": env.get("VTEX_CATALOG_RATE", "240/second"),
         "VTEX_CONCURRENCY": _int(env, "VTEX_CONCURRENCY", 16),
         "SYNC_BATCH_LIMIT": _int(env, "SYNC_BATCH_LIMIT", 100000),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),

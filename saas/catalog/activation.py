@@ -49,6 +49,15 @@ def deactivate(tenant, settings: dict) -> None:
 
 
 @with_app_context
+def activate(tenant_id: int) -> int:
+    """Register the affiliate, then load the catalog: for a tenant activated outside the portal (the demo seed)."""
+    from saas.tenants.settings import load_settings
+    tenant = db.session.get(Tenant, tenant_id)
+    register_affiliate(tenant, load_settings(tenant, "carrefour").settings)
+    return initial_load(tenant_id)
+
+
+@with_app_context
 def initial_load(tenant_id: int) -> int:
     """Every SKU of the trade policy becomes a pending change; the next sync sends them."""
     from saas.tenants.settings import load_settings

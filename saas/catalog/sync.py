@@ -18,7 +18,7 @@ from saas import bridge
 from saas.catalog import changes as sku_changes
 from saas.catalog.models import ImportBatch, SkuBinding, SkuChange
 from saas.catalog.vtex_reads import VtexReader
-from saas.connectors.base import AuthError, CatalogItem, IntegrationError, NotSupported
+from saas.connectors.base import AuthError, CatalogItem, IntegrationError, NotSupported, Published
 from saas.extensions import db
 from saas.jobs.queues import queue
 from saas.tenants.scoping import scoped
@@ -54,37 +54,60 @@ def sync_catalog(tenant, row) -> dict:
         return {"changes": 0}
     bindings = _bindings(tenant, [c.sku_id for c in taken])
     plan = _plan(tenant, connector, taken, bindings)
-    contexts, missing, unread = reader.sku_contexts(plan.products)
-    prices, unpriced = reader.prices_and_stock([s for s in plan.offers if s not in plan.deferred and s not in unread])
-    if unread or unpriced:
-        plan.deferred.update(unread, unpriced)
-        bridge.record(tenant.id, "integration", "sync", "warning",
-                      f"VTEX could not be read for {len(unread) + len(unpriced)} SKU(s); they wait for the next cycle.",
-                      details={"errors": dict(list({**unread, **unpriced}.items())[:20])})
-
-    products = [CatalogItem(s, context=contexts[s]) for s in plan.products if s in contexts]
-    offers = [i for i in _offer_items(plan, bindings, contexts, prices) if i.sku_id not in missing]
-    not_sold = {i.sku_id for i in offers if i.price_cents is None and not i.withdraw}
+    reads = ProductReads(reader, plan.products)
     try:
-        result = connector.publish(products, [i for i in offers if i.sku_id not in not_sold])
+        products = connector.publish_products(reads.items()) if plan.products else Published()
+        prices, unpriced = reader.prices_and_stock(
+            [s for s in plan.offers if s not in plan.deferred and s not in reads.unread and s not in reads.missing])
+        offers = [i for i in _offer_items(plan, bindings, reads.eans, prices) if i.sku_id not in reads.missing]
+        not_sold = {i.sku_id for i in offers if i.price_cents is None and not i.withdraw}
+        offers_sent = connector.publish_offers(i for i in offers if i.sku_id not in not_sold)
     except AuthError as exc:
         bridge.record(tenant.id, "integration", connector.key, "error",
                       f"{connector.name} refused the ShopKey ({exc.message}); nothing was sent. Save a new key.")
-        return {"changes": len(taken), "sent": 0}
+        return {"changes": len(taken), "batches": []}
     except IntegrationError as exc:
         bridge.record(tenant.id, "integration", "sync", "warning",
                       f"{connector.name} could not take the files ({exc.message}); they go in the next cycle.")
-        return {"changes": len(taken), "sent": 0}
-    rejected = {"product": {**{s: f"VTEX has no such SKU ({msg})" for s, msg in missing.items()},
-                            **result.rejected_products},
+        return {"changes": len(taken), "batches": []}
+    unreadable = {**reads.unread, **unpriced}
+    if unreadable:
+        plan.deferred.update(unreadable)
+        bridge.record(tenant.id, "integration", "sync", "warning",
+                      f"VTEX could not be read for {len(unreadable)} SKU(s); they wait for the next cycle.",
+                      details={"errors": dict(list(unreadable.items())[:20])})
+    rejected = {"product": {**{s: f"VTEX has no such SKU ({msg})" for s, msg in reads.missing.items()},
+                            **products.rejected},
                 "price": {**{s: "VTEX does not sell this SKU in the trade policy (the simulation gives no price)."
-                             for s in not_sold}, **result.rejected_offers}}
-    _record(tenant, result, rejected, bindings, products, offers)
-    handled = [(c.id, c.version) for c in taken if c.sku_id not in plan.deferred]
-    sku_changes.consume(tenant.id, handled)
-    return {"changes": len(taken), "products": len(products), "offers": len(offers),
-            "rejected": sum(len(m) for m in rejected.values()),
-            "deferred": len(plan.deferred), "batches": [b.import_id for b in result.batches]}
+                             for s in not_sold}, **offers_sent.rejected}}
+    batches = [b for b in (products.batch, offers_sent.batch) if b]
+    _record(tenant, batches, rejected, bindings, reads, {i.sku_id: i for i in offers})
+    sku_changes.consume(tenant.id, [(c.id, c.version) for c in taken if c.sku_id not in plan.deferred])
+    return {"changes": len(taken), "products": len(products.batch.sku_ids) if products.batch else 0,
+            "offers": len(offers), "rejected": sum(len(m) for m in rejected.values()),
+            "deferred": len(plan.deferred), "batches": [b.import_id for b in batches]}
+
+
+class ProductReads:
+    """SKU contexts read from VTEX chunk by chunk as the product file is written; only what the bindings need
+    (EAN, title) is kept, so a catalog of any size fits in memory."""
+
+    CHUNK = 2000
+
+    def __init__(self, reader: VtexReader, sku_ids: list[str]):
+        self.reader, self.sku_ids = reader, sku_ids
+        self.eans, self.titles, self.missing, self.unread = {}, {}, {}, {}
+
+    def items(self):
+        for start in range(0, len(self.sku_ids), self.CHUNK):
+            contexts, missing, unread = self.reader.sku_contexts(self.sku_ids[start:start + self.CHUNK])
+            self.missing.update(missing)
+            self.unread.update(unread)
+            for sku in self.sku_ids[start:start + self.CHUNK]:
+                if sku in contexts:
+                    self.eans[sku] = _ean(contexts[sku])
+                    self.titles[sku] = (contexts[sku].get("NameComplete") or "")[:255]
+                    yield CatalogItem(sku, context=contexts[sku])
 
 
 def _bindings(tenant, sku_ids) -> dict[str, SkuBinding]:
@@ -128,13 +151,13 @@ def _may_import(tenant, kind: str, min_interval: int) -> bool:
     return last is None or utcnow() - last >= timedelta(seconds=min_interval)
 
 
-def _offer_items(plan: Plan, bindings, contexts, prices) -> list[CatalogItem]:
+def _offer_items(plan: Plan, bindings, eans, prices) -> list[CatalogItem]:
     items = []
     for sku in plan.offers:
         if sku in plan.deferred:
             continue
         binding = bindings.get(sku)
-        ean = (binding.ean if binding else None) or _ean(contexts.get(sku))
+        ean = (binding.ean if binding else None) or eans.get(sku)
         price, stock = prices.get(sku, (None, None))
         items.append(CatalogItem(sku, price_cents=price, quantity=stock, ean=ean))
     for sku in plan.withdraw:
@@ -147,10 +170,8 @@ def _ean(context) -> str | None:
     return ((context or {}).get("AlternateIds") or {}).get("Ean") or None
 
 
-def _record(tenant, result, rejected: dict[str, dict[str, str]], bindings, products, offers) -> None:
+def _record(tenant, batches, rejected: dict[str, dict[str, str]], bindings, reads: ProductReads, offers) -> None:
     now = utcnow()
-    by_product = {i.sku_id: i for i in products}
-    by_offer = {i.sku_id: i for i in offers}
 
     def binding_for(sku):
         if sku not in bindings:
@@ -159,18 +180,17 @@ def _record(tenant, result, rejected: dict[str, dict[str, str]], bindings, produ
         return bindings[sku]
 
     recorded = []
-    for batch in result.batches:
+    for batch in batches:
         recorded.append(ImportBatch(tenant_id=tenant.id, kind=batch.kind, import_id=batch.import_id,
                                     sku_ids=list(batch.sku_ids), created_at=now))
         db.session.add(recorded[-1])
         for sku in batch.sku_ids:
             binding = binding_for(sku)
             if batch.kind == "product":
-                context = by_product[sku].context
-                binding.ean, binding.title = _ean(context), (context.get("NameComplete") or "")[:255]
+                binding.ean, binding.title = reads.eans.get(sku), reads.titles.get(sku)
                 binding.product_state, binding.product_sent_at = "sent", now
             else:
-                item = by_offer[sku]
+                item = offers[sku]
                 binding.offer_state = "withdrawing" if item.withdraw else "sent"
                 binding.offer_sent_at = now
                 if not item.withdraw:

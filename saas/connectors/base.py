@@ -2,6 +2,7 @@
 
 Arguments and results are plain data classes, never ORM rows, so a connector can be tested with plain data.
 """
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -78,11 +79,11 @@ class LineResult:
 
 
 @dataclass
-class PublishResult:
-    batches: list[Batch] = field(default_factory=list)
-    # SKU → why its product, or its offer, was not sent
-    rejected_products: dict[str, str] = field(default_factory=dict)
-    rejected_offers: dict[str, str] = field(default_factory=dict)
+class Published:
+    """One file handed to the marketplace (``batch``; None when no line could go) and the SKUs left out, with why."""
+
+    batch: Batch | None = None
+    rejected: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -122,8 +123,14 @@ class Connector:
     min_product_import_interval = 0
     min_offer_import_interval = 0
 
-    def publish(self, products: list[CatalogItem], offers: list[CatalogItem]) -> PublishResult:
-        raise NotSupported(f"{self.name} cannot publish catalog changes")
+    def publish_products(self, items: Iterable[CatalogItem]) -> Published:
+        """Products (with their VTEX SKU-and-context) for SKUs the marketplace does not list yet; ``items`` is
+        consumed once, as it comes, so a large catalog never sits whole in memory."""
+        raise NotSupported(f"{self.name} cannot publish products")
+
+    def publish_offers(self, items: Iterable[CatalogItem]) -> Published:
+        """Price and stock (or withdrawal) of SKUs."""
+        raise NotSupported(f"{self.name} cannot publish offers")
 
     def listed(self, eans: list[str]) -> set[str]:
         """Which of these products the marketplace has approved and lists."""

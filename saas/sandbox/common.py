@@ -65,6 +65,12 @@ class Store:
             rows = conn.execute(text("SELECT data FROM docs WHERE kind=:k ORDER BY seq"), {"k": kind}).all()
         return [json.loads(r[0]) for r in rows]
 
+    def page(self, kind, offset: int, limit: int):
+        with self.engine.connect() as conn:
+            rows = conn.execute(text("SELECT data FROM docs WHERE kind=:k ORDER BY seq LIMIT :l OFFSET :o"),
+                                {"k": kind, "l": limit, "o": offset}).all()
+        return [json.loads(r[0]) for r in rows]
+
     def count(self, kind):
         with self.engine.connect() as conn:
             return conn.execute(text("SELECT COUNT(*) FROM docs WHERE kind=:k"), {"k": kind}).scalar()

@@ -184,7 +184,8 @@ class MiraklSimulator:
                         "transform_lines_with_warning": 0})
 
     def _process_products(self, rows):
-        accepted, errors = [], []
+        accepted, errors, products = [], [], {p["sku"]: p for p in self.store.all("product")}
+        changed = {}
         for line, row in enumerate(rows, start=2):
             ean, sku = (row.get("ean") or "").strip(), (row.get("sku") or "").strip()
             problem = ("The EAN is required" if not ean else
@@ -194,11 +195,12 @@ class MiraklSimulator:
             if problem:
                 errors.append({"line": line, "row": row, "message": problem})
                 continue
-            product = self.store.get("product", sku) or {"sku": sku, "created": time.time()}
+            product = products.get(sku) or {"sku": sku, "created": time.time()}
             product.update(ean=ean, title=row["title"], row=row,
                            approve_at=product.get("approve_at") or time.time() + self.cfg["APPROVAL_SECONDS"])
-            self.store.put("product", sku, product)
+            changed[sku] = product
             accepted.append(sku)
+        self.store.put_many("product", changed.items())
         return {"accepted": accepted, "errors": errors, "lines": [r.get("sku") for r in rows]}
 
     def _report(self, record):
@@ -245,10 +247,13 @@ class MiraklSimulator:
 
     def _process_offers(self, rows):
         errors, counts = [], {"read": len(rows), "success": 0, "error": 0, "inserted": 0, "updated": 0, "deleted": 0}
-        products_by_ean = {p["ean"]: p for p in self.store.all("product")}
+        products = self.store.all("product")
+        by_ean, by_sku = {p["ean"]: p for p in products}, {p["sku"]: p for p in products}
+        existing = {o["shop_sku"]: o for o in self.store.all("offer")}
+        changed = {}
         for line, row in enumerate(rows, start=2):
             sku = (row.get("sku") or "").strip()
-            product = products_by_ean.get((row.get("product-id") or "").strip()) or self.store.get("product", sku)
+            product = by_ean.get((row.get("product-id") or "").strip()) or by_sku.get(sku)
             problem = None
             try:
                 price = float(row.get("price") or 0)
@@ -257,6 +262,7 @@ class MiraklSimulator:
                 problem = "The price or the quantity is not a number"
             if problem is None and (row.get("update-delete") or "").lower() == "delete":
                 counts["deleted"] += bool(self.store.delete("offer", sku))
+                changed.pop(sku, None)
                 counts["success"] += 1
                 continue
             if problem is None:
@@ -270,19 +276,21 @@ class MiraklSimulator:
                 errors.append({"line": line, "row": row, "message": problem})
                 counts["error"] += 1
                 continue
-            existing = self.store.get("offer", sku)
-            counts["updated" if existing else "inserted"] += 1
+            counts["updated" if sku in existing else "inserted"] += 1
             counts["success"] += 1
-            self.store.put("offer", sku, self._offer_document(existing, sku, product, price, quantity, row))
+            changed[sku] = self._offer_document(existing.get(sku), sku, product, price, quantity, row)
+        self.store.put_many("offer", changed.items())
         return {"errors": errors, "counts": counts}
 
     def _offer_document(self, existing, sku, product, price, quantity, row) -> dict:
         category = (product.get("row") or {}).get("category") or "Geral"
-        return {"offer_id": (existing or {}).get("offer_id") or self.store.next_id("offer_id"), "shop_sku": sku,
+        label = (product.get("row") or {}).get("category-label") or category
+        offer_id = (existing or {}).get("offer_id") or (int(sku) if sku.isdigit() else self.store.next_id("offer_id"))
+        return {"offer_id": offer_id, "shop_sku": sku,
                 "product_sku": product["sku"], "product_title": product["title"], "price": price,
                 "quantity": quantity, "active": quantity > 0, "state_code": row.get("state") or "11",
                 "leadtime_to_ship": int(row.get("leadtime-to-ship") or 2), "description": "",
-                "category_code": category, "category_label": category, "currency_iso_code": "BRL",
+                "category_code": category, "category_label": label, "currency_iso_code": "BRL",
                 "all_prices": [], "channels": [], "fulfillment": {"center": {"code": "DEFAULT"}},
                 "logistic_class": {"code": "STANDARD", "label": "Padrão"}, "min_order_quantity": 1,
                 "max_order_quantity": 100, "min_quantity_alert": 0, "package_quantity": 1,

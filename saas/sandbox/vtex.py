@@ -90,8 +90,8 @@ class VtexSimulator:
         page, size = request.args.get("page", 1, type=int), request.args.get("pageSize", 50, type=int)
         if page < 1 or not 1 <= size <= 1000:
             return error("page starts at 1 and pageSize is 1 to 1000")
-        ids = [s["Id"] for s in self.store.all("sku") if trade_policy in s["SalesChannels"]]
-        return jsonify(ids[(page - 1) * size: page * size])
+        skus = self.store.page("sku", (page - 1) * size, size)
+        return jsonify([s["Id"] for s in skus if trade_policy in s["SalesChannels"]])
 
     # -- checkout --------------------------------------------------------------------------------------------------
     def simulation(self):

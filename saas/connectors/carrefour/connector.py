@@ -1,6 +1,5 @@
 """Carrefour Brasil (Mirakl): what the platform asks of the connector, carried out with the Mirakl client."""
-from saas.connectors.base import (AccountInfo, Batch, BatchReport, CatalogItem, Connector, LineResult,
-                                  PublishResult)
+from saas.connectors.base import AccountInfo, Batch, BatchReport, Connector, LineResult, Published
 from saas.connectors.carrefour import mapping
 from saas.connectors.carrefour.client import MiraklClient
 from saas.connectors.carrefour.settings import FIELDS, CarrefourSettingsForm
@@ -33,33 +32,36 @@ class CarrefourConnector(Connector):
                            shop_state=body.get("shop_state", ""), currency=body.get("currency_iso_code", ""))
 
     # -- catalog -----------------------------------------------------------------------------------------------------
-    def publish(self, products: list[CatalogItem], offers: list[CatalogItem]) -> PublishResult:
-        """One product file (P41) for the products and one offer file (OF01, NORMAL) for the offers."""
-        result = PublishResult()
+    def publish_products(self, items) -> Published:
+        """One product file (P41), streamed from ``items``."""
         certificate_specs = self.context.settings.get("certificate_specs") or {}
+        return self._send("product", mapping.PRODUCT_HEADER, items,
+                          lambda item: mapping.product_row(item, certificate_specs), self.client.import_products)
+
+    def publish_offers(self, items) -> Published:
+        """One offer file (OF01, NORMAL mode: offers not in the file are left as they are)."""
         min_stock = int(self.context.settings.get("min_stock") or 0)
-        product_rows = self._rows(products, lambda item: mapping.product_row(item, certificate_specs),
-                                  result.rejected_products)
-        offer_rows = self._rows(offers, lambda item: mapping.offer_row(item, min_stock), result.rejected_offers)
-        if product_rows:
-            with mapping.write_csv(mapping.PRODUCT_HEADER, (row for _, row in product_rows)) as csv_file:
-                import_id = self.client.import_products(csv_file)
-            result.batches.append(Batch("product", import_id, tuple(sku for sku, _ in product_rows)))
-        if offer_rows:
-            with mapping.write_csv(mapping.OFFER_HEADER, (row for _, row in offer_rows)) as csv_file:
-                import_id = self.client.import_offers(csv_file, import_mode="NORMAL")
-            result.batches.append(Batch("offer", import_id, tuple(sku for sku, _ in offer_rows)))
-        return result
+        return self._send("offer", mapping.OFFER_HEADER, items, lambda item: mapping.offer_row(item, min_stock),
+                          lambda csv_file: self.client.import_offers(csv_file, import_mode="NORMAL"))
 
     @staticmethod
-    def _rows(items, build, rejected: dict) -> list[tuple[str, list[str]]]:
-        rows = []
-        for item in items:
-            try:
-                rows.append((item.sku_id, build(item)))
-            except mapping.RowError as exc:
-                rejected[item.sku_id] = str(exc)
-        return rows
+    def _send(kind, header, items, build, upload) -> Published:
+        published, sent = Published(), []
+
+        def rows():
+            for item in items:
+                try:
+                    row = build(item)
+                except mapping.RowError as exc:
+                    published.rejected[item.sku_id] = str(exc)
+                    continue
+                sent.append(item.sku_id)
+                yield row
+
+        with mapping.write_csv(header, rows()) as csv_file:
+            if sent:
+                published.batch = Batch(kind, upload(csv_file), tuple(sent))
+        return published
 
     def check_batch(self, batch: Batch) -> BatchReport:
         if batch.kind == "product":
