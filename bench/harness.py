@@ -1,0 +1,143 @@
+"""What every benchmark needs: the simulators as real processes (gunicorn, as `make run` starts them), a fresh
+database and Redis, a tenant wired to the simulators, and a child process to measure peak memory in."""
+import contextlib
+import multiprocessing
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from saas.config import ROOT
+from saas.sandbox.redis_local import ensure_redis
+
+SHOP_KEY = "sandbox-shop-key-demo"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@contextlib.contextmanager
+def simulator(name: str, env: dict, workers: int = 2, threads: int = 16):
+    """``name`` is vtex or mirakl; seeded once before gunicorn forks its workers."""
+    data = tempfile.mkdtemp(prefix=f"bench-{name}-")
+    env = {**os.environ, "SANDBOX_DATA_DIR": data, **{k: str(v) for k, v in env.items()}}
+    subprocess.run([sys.executable, "-c", f"from saas.sandbox.{name} import create_app; create_app()"],
+                   env=env, check=True, cwd=ROOT)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", f"saas.sandbox.{name}:create_app()", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--threads", str(threads), "--log-level", "warning"],
+        env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url + "/_admin/knobs")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def knobs(url: str, **values) -> None:
+    requests.post(url + "/_admin/knobs", json=values, timeout=5).raise_for_status()
+
+
+def make_app(tmpdir: Path, **config):
+    from saas import create_app
+    from saas.extensions import db
+    redis_url = ensure_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")).rsplit("/", 1)[0] + "/13"
+    database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmpdir / 'bench.db'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database, "REDIS_URL": redis_url,
+                      "RATELIMIT_STORAGE_URI": redis_url, **config})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        from saas.jobs.queues import redis_connection
+        redis_connection().flushdb()
+    return app
+
+
+def wired_tenant(vtex_url: str, mirakl_url: str, slug: str = "loja-bench", **settings):
+    from saas.extensions import db
+    from saas.tenants.models import User
+    from saas.tenants.service import create_tenant
+    from saas.tenants.settings import save_settings
+    owner = User(email=f"{slug}@bench.example")
+    owner.set_password("bench password")
+    db.session.add(owner)
+    tenant = create_tenant(owner, name="Loja Bench", slug=slug, vtex_account="lojademo", vtex_base_url=vtex_url,
+                           vtex_app_key="vtexappkey-lojademo", vtex_app_token="sandbox-app-token")
+    save_settings(tenant, "carrefour", active=True, secrets={"shop_key": SHOP_KEY}, settings={
+        "api_url": mirakl_url, "notification_email": "ops@bench.example", "trade_policy": "1",
+        "affiliate_id": "CRF", "min_stock": 0, "divergence": 5.0, "auto_accept": True, "sla_normal": "Normal",
+        "sla_expressa": "Expressa", "sla_economica": "Econômica", **settings})
+    return tenant
+
+
+@contextlib.contextmanager
+def counting(cls, method: str):
+    """Count the calls made to ``cls.method`` inside the block: ``with counting(VtexClient, "simulate") as n``."""
+    calls = [0]
+    original = getattr(cls, method)
+
+    def counted(self, *args, **kwargs):
+        calls[0] += 1
+        return original(self, *args, **kwargs)
+
+    setattr(cls, method, counted)
+    try:
+        yield calls
+    finally:
+        setattr(cls, method, original)
+
+
+def list_catalog_at_mirakl(tenant, count: int) -> None:
+    """Carrefour already lists the simulator's first ``count`` products (as after an initial load)."""
+    from saas.connectors.base import CatalogItem
+    from saas.sandbox.catalog import generate
+    from saas.tenants.settings import build_connector
+    connector = build_connector(tenant, "carrefour")
+    items = [CatalogItem(str(s["Id"]), context=s) for s in generate(count)]
+    published = connector.publish_products(items)
+    wait_import_complete(lambda: connector.client.product_import(published.batch.import_id))
+
+
+def in_child(func, *args):
+    """Run ``func(*args)`` in a fresh process; answer its result and its peak resident memory in MB."""
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        return pool.apply(_measured, (func, args))
+
+
+def _measured(func, args):
+    result = func(*args)
+    return result, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def wait_import_complete(client_call, timeout: float = 1800) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = client_call()
+        if status.get("status", status.get("import_status")) in ("COMPLETE", "FAILED"):
+            return status
+        time.sleep(0.2)
+    raise RuntimeError("the import did not complete")

@@ -1,0 +1,112 @@
+"""Catalog sync benchmark (issue: catalog, price and stock).
+
+1. 10,000 changed SKUs of one tenant, VTEX simulator at 20 ms a call: time from the tick to the offer file accepted
+   (COMPLETE) by the Mirakl simulator, and peak memory; against a baseline, in the same run, that reads one SKU per
+   simulation call, in sequence, and sends the same file.
+2. The initial load of 100,000 SKUs (``BENCH_INITIAL_SKUS``): activation to both files accepted, and the VTEX request
+   rate, which must stay under VTEX's catalog limit (15,000 requests a minute per endpoint).
+"""
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from bench import harness
+
+CHANGED = int(os.environ.get("BENCH_CHANGED_SKUS", "10000"))
+INITIAL = int(os.environ.get("BENCH_INITIAL_SKUS", "100000"))
+LATENCY_MS = 20
+
+
+def run():
+    with harness.simulator("vtex", {"SANDBOX_VTEX_SKUS": CHANGED}, workers=4) as vtex_url, \
+            harness.simulator("mirakl", {"SANDBOX_MIRAKL_IMPORT_SECONDS": 0.5,
+                                         "SANDBOX_MIRAKL_APPROVAL_SECONDS": 0}) as mirakl_url:
+        harness.knobs(vtex_url, latency_ms=LATENCY_MS)
+        ours, ours_mb = harness.in_child(changed_skus_cycle, vtex_url, mirakl_url, "ours")
+        base, base_mb = harness.in_child(changed_skus_cycle, vtex_url, mirakl_url, "baseline")
+    print(f"sync of {CHANGED:,} changed SKUs, VTEX at {LATENCY_MS} ms a call:")
+    print(f"  ours:     {ours['seconds']:7.1f} s tick → offer file COMPLETE  ({ours['calls']} simulation calls, "
+          f"peak {ours_mb:.0f} MB, {ours['lines']} lines accepted)")
+    print(f"  baseline: {base['seconds']:7.1f} s one SKU per call in sequence ({base['calls']} calls, "
+          f"peak {base_mb:.0f} MB, {base['lines']} lines accepted)")
+    print(f"  speed-up: {base['seconds'] / ours['seconds']:.1f}× (target ≥ 20×, under 60 s, under 300 MB)")
+
+    with harness.simulator("vtex", {"SANDBOX_VTEX_SKUS": INITIAL}, workers=4) as vtex_url, \
+            harness.simulator("mirakl", {"SANDBOX_MIRAKL_IMPORT_SECONDS": 0.5,
+                                         "SANDBOX_MIRAKL_APPROVAL_SECONDS": 0}) as mirakl_url:
+        harness.knobs(vtex_url, latency_ms=LATENCY_MS)
+        load, load_mb = harness.in_child(initial_load, vtex_url, mirakl_url)
+    print(f"initial load of {INITIAL:,} SKUs, VTEX at {LATENCY_MS} ms a call:")
+    print(f"  {load['seconds']:.0f} s activation → product and offer files COMPLETE (target under 600 s), "
+          f"peak {load_mb:.0f} MB")
+    print(f"  SKU reads: {load['sku_calls']:,} at {load['sku_rate_per_min']:,.0f} a minute "
+          f"(VTEX's limit: 15,000 a minute per endpoint)")
+
+
+def _setup(vtex_url, mirakl_url, tmp):
+    app = harness.make_app(Path(tmp), REPORT_DELAY=3600)
+    ctx = app.app_context()
+    ctx.push()
+    tenant = harness.wired_tenant(vtex_url, mirakl_url)
+    return app, tenant
+
+
+def changed_skus_cycle(vtex_url, mirakl_url, variant):
+    """Every SKU already listed at Carrefour, each with a price change pending; one cycle sends the offers."""
+    from saas.catalog import changes
+    from saas.catalog.models import SkuBinding
+    from saas.connectors.base import CatalogItem
+    from saas.extensions import db
+    from saas.jobs import schedule
+    from saas.sandbox.catalog import ean13
+    from saas.tenants.settings import build_connector
+    from saas.vtex.client import VtexClient
+    with tempfile.TemporaryDirectory() as tmp:
+        app, tenant = _setup(vtex_url, mirakl_url, tmp)
+        skus = [str(1001 + i) for i in range(CHANGED)]
+        db.session.execute(SkuBinding.__table__.insert(), [
+            {"tenant_id": tenant.id, "sku_id": s, "ean": ean13(int(s)), "product_state": "listed",
+             "offer_state": "live"} for s in skus])
+        db.session.commit()
+        changes.record(tenant.id, [changes.Change(s, price_modified=True) for s in skus])
+        harness.list_catalog_at_mirakl(tenant, CHANGED)
+        connector = build_connector(tenant, "carrefour")
+        with harness.counting(VtexClient, "simulate") as calls:
+            started = time.perf_counter()
+            if variant == "ours":
+                schedule.tick("sync")  # the tick that finds the tenant due
+                import_id = schedule.run_periodic("sync", tenant.id)["batches"][-1]  # its job, run at once
+            else:
+                client = VtexClient.for_tenant(tenant)
+                items = []
+                for sku in skus:
+                    body = client.simulate([(sku, 1)], trade_policy="1", affiliate_id="CRF")
+                    item, stock = body["items"][0], body["logisticsInfo"][0]["stockBalance"]
+                    items.append(CatalogItem(sku, price_cents=item["price"], quantity=stock, ean=ean13(int(sku))))
+                import_id = connector.publish_offers(items).batch.import_id
+        status = harness.wait_import_complete(lambda: connector.client.offer_import(import_id))
+        return {"seconds": time.perf_counter() - started, "calls": calls[0], "lines": status["lines_in_success"]}
+
+
+def initial_load(vtex_url, mirakl_url):
+    from saas.catalog import activation
+    from saas.catalog.models import ImportBatch
+    from saas.extensions import db
+    from saas.jobs import schedule
+    from saas.tenants.settings import build_connector
+    from saas.vtex.client import VtexClient
+    with tempfile.TemporaryDirectory() as tmp:
+        app, tenant = _setup(vtex_url, mirakl_url, tmp)
+        started = time.perf_counter()
+        activation.activate(tenant.id)
+        with harness.counting(VtexClient, "sku_context") as sku_calls:
+            reads_started = time.perf_counter()
+            schedule.run_periodic("sync", tenant.id)
+            reads_seconds = time.perf_counter() - reads_started
+        connector = build_connector(tenant, "carrefour")
+        for batch in db.session.query(ImportBatch).all():
+            read = connector.client.product_import if batch.kind == "product" else connector.client.offer_import
+            harness.wait_import_complete(lambda: read(batch.import_id))
+        return {"seconds": time.perf_counter() - started, "sku_calls": sku_calls[0],
+                "sku_rate_per_min": sku_calls[0] / reads_seconds * 60}
