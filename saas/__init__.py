@@ -37,4 +37,5 @@ def _import_models():
     import saas.catalog.models  # noqa: F401
     import saas.jobs.models  # noqa: F401
     import saas.mail  # noqa: F401
+    import saas.orders.models  # noqa: F401
     import saas.tenants.models  # noqa: F401

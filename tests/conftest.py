@@ -32,7 +32,13 @@ class IsolatedClient(FlaskClient):
     the test itself holds open; afterwards the test's session re-reads what the request committed."""
 
     def open(self, *args, **kwargs):
-        response = contextvars.Context().run(super().open, *args, **kwargs)
+        def request_and_read():
+            response = super(IsolatedClient, self).open(*args, **kwargs)
+            response.get_data()  # a streamed body is produced inside the request's own context
+            response.close()
+            return response
+
+        response = contextvars.Context().run(request_and_read)
         _db.session.expire_all()
         return response
 

@@ -4,22 +4,31 @@ import pytest
 from sqlalchemy import text
 
 from saas import bridge
-from saas.bridge.models import BridgeEntry
+from saas.orders.models import MarketplaceOrder
 from saas.tenants.models import ConnectorSettings, Tenant
 from saas.tenants.settings import save_settings
 from tests.conftest import add_member, login, make_tenant, make_user
 
 FOREIGN_MARK = "Segredo da Loja B"
-DEFAULTS = {"key": "carrefour", "entity": "product"}
+DEFAULTS = {"key": "carrefour", "entity": "product", "decision": "accept"}
+
+
+def owned_rows(db, tenant, mark):
+    """One row of each tenant-owned kind a portal URL can name by id: {URL argument: row id}."""
+    entry = bridge.record(tenant.id, "product", f"SKU-{tenant.slug}", "error", mark)
+    order = MarketplaceOrder(tenant_id=tenant.id, connector_key="carrefour", marketplace_order_id=f"O-{tenant.slug}",
+                             marketplace_state="WAITING_ACCEPTANCE", marketplace_updated_at="x",
+                             status="awaiting_decision", message=mark, raw={"order_id": mark})
+    db.session.add(order)
+    db.session.commit()
+    return {"entry_id": entry.id, "order_id": order.id}
 
 
 @pytest.fixture
-def two_tenants(app, owner, tenant):
+def two_tenants(app, db, owner, tenant):
     other_owner = make_user("owner@loja-b.example")
     foreign = make_tenant(other_owner, "loja-b", name=FOREIGN_MARK)
-    entry = bridge.record(foreign.id, "product", "SKU-B-1", "error", FOREIGN_MARK)
-    own_entry = bridge.record(tenant.id, "product", "SKU-A-1", "success", "ok")
-    return tenant, foreign, entry, own_entry
+    return tenant, foreign, owned_rows(db, foreign, FOREIGN_MARK), owned_rows(db, tenant, "ours")
 
 
 def tenant_rules(app):
@@ -30,21 +39,21 @@ def is_int(rule, arg):
     return type(rule._converters.get(arg)).__name__ == "IntegerConverter"
 
 
-def build(rule, slug, int_value):
+def build(rule, slug, ids):
     values = {"slug": slug, **(rule.defaults or {})}
     for arg in rule.arguments - set(values):
-        values[arg] = int_value if is_int(rule, arg) else DEFAULTS.get(arg, "x")
+        values[arg] = ids[arg] if is_int(rule, arg) else DEFAULTS[arg]  # a new argument must be named here
     return rule.build(values, append_unknown=False)[1]
 
 
 def test_every_tenant_route_is_a_404_for_a_member_of_another_tenant(app, client, owner, two_tenants):
-    _, foreign, entry, _ = two_tenants
-    foreign_slug, entry_id = foreign.slug, entry.id
+    _, foreign, foreign_ids, _ = two_tenants
+    foreign_slug = foreign.slug
     login(client, owner.email)
     rules = tenant_rules(app)
-    assert len(rules) >= 6  # the walk really covers the portal and the Bridge
+    assert len(rules) >= 12  # the walk really covers the portal, the Bridge and the orders
     for rule in rules:
-        url = build(rule, foreign_slug, entry_id)
+        url = build(rule, foreign_slug, foreign_ids)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(url, method=method, data={"email": "x@y.example"}, follow_redirects=True)
             assert response.status_code == 404, (method, url, response.status_code)
@@ -52,22 +61,26 @@ def test_every_tenant_route_is_a_404_for_a_member_of_another_tenant(app, client,
 
 
 def test_foreign_ids_under_ones_own_slug_are_a_404(app, client, owner, two_tenants):
-    own, _, foreign_entry, own_entry = two_tenants
-    own_slug, foreign_id, own_id = own.slug, foreign_entry.id, own_entry.id
+    own, _, foreign_ids, own_ids = two_tenants
+    own_slug = own.slug
     login(client, owner.email)
     for rule in tenant_rules(app):
-        if not any(is_int(rule, arg) for arg in rule.arguments):
+        if not any(is_int(rule, arg) for arg in rule.arguments) or "GET" not in rule.methods:
             continue
-        assert client.get(build(rule, own_slug, own_id)).status_code == 200, rule.rule
-        response = client.get(build(rule, own_slug, foreign_id))
+        assert client.get(build(rule, own_slug, own_ids)).status_code == 200, rule.rule
+        response = client.get(build(rule, own_slug, foreign_ids))
         assert response.status_code == 404, rule.rule
         assert FOREIGN_MARK not in response.get_data(as_text=True)
 
 
-def test_bridge_lists_only_the_tenants_own_entries(client, owner, two_tenants):
+def test_bridge_and_orders_list_only_the_tenants_own_rows(client, owner, two_tenants):
     login(client, owner.email)
     page = client.get("/t/loja-a/bridge/product").get_data(as_text=True)
-    assert "SKU-A-1" in page and "SKU-B-1" not in page
+    assert "SKU-loja-a" in page and "SKU-loja-b" not in page
+    page = client.get("/t/loja-a/orders/").get_data(as_text=True)
+    assert "O-loja-a" in page and "O-loja-b" not in page
+    csv_text = client.get("/t/loja-a/orders/export.csv").get_data(as_text=True)
+    assert "O-loja-a" in csv_text and "O-loja-b" not in csv_text
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client, two_tenants):
@@ -113,3 +126,12 @@ def test_secrets_never_reach_the_log_or_the_pages(client, db, owner, tenant, cap
     for secret in ("very-secret-shop-key", "token-loja-a-secret"):
         assert secret not in caplog.text
         assert secret not in pages
+
+
+def test_foreign_ids_posted_under_ones_own_slug_are_a_404(client, db, owner, two_tenants):
+    _, _, foreign_ids, _ = two_tenants
+    login(client, owner.email)
+    order_id = foreign_ids["order_id"]
+    assert client.post(f"/t/loja-a/orders/{order_id}/accept").status_code == 404
+    assert client.post("/t/loja-a/orders/reprocess", data={"order": [str(order_id)]}).status_code == 404
+    assert db.session.get(MarketplaceOrder, order_id).status == "awaiting_decision"

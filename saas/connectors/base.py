@@ -94,6 +94,55 @@ class BatchReport:
     summary: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class OrderLine:
+    line_id: str
+    sku_id: str          # the VTEX SKU (the marketplace's shop SKU)
+    quantity: int
+    unit_price_cents: int
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Address:
+    receiver: str
+    postal_code: str
+    street: str
+    number: str
+    complement: str
+    neighborhood: str
+    city: str
+    state: str
+    country: str = "BRA"
+
+
+@dataclass(frozen=True)
+class OrderData:
+    """A marketplace order as the platform needs it, whatever the marketplace."""
+
+    order_id: str
+    state: str                  # new | waiting_acceptance | waiting_payment | paid | shipped | cancelled | other
+    marketplace_state: str      # the marketplace's own word
+    updated_at: str
+    lines: tuple[OrderLine, ...]
+    shipping_type: str          # the marketplace's shipping type label (Normal, Expressa, …)
+    shipping_cents: int
+    total_cents: int
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    phone: str = ""
+    document: str = ""          # CPF or CNPJ, digits only
+    address: Address | None = None
+    raw: dict = field(default_factory=dict, compare=False)
+
+
+@dataclass
+class OrderPage:
+    orders: list[OrderData]
+    cursor: str | None          # resume from here next time
+
+
 @dataclass
 class ConnectorContext:
     """What a connector needs to act for one tenant: its settings, secrets and HTTP timeout."""
@@ -139,10 +188,16 @@ class Connector:
     def check_batch(self, batch):
         raise NotSupported(f"{self.name} cannot read import reports")
 
-    def fetch_orders(self, cursor):
+    def fetch_orders(self, cursor: str | None) -> OrderPage:
+        """Every order created or changed since ``cursor`` (overlap included: callers dedupe)."""
         raise NotSupported(f"{self.name} cannot fetch orders")
 
-    def accept_order(self, order_id, lines, accepted: bool):
+    def order_data(self, raw: dict) -> OrderData:
+        """The stored raw payload of one of this marketplace's orders, read again."""
+        raise NotSupported(f"{self.name} has no orders")
+
+    def accept_order(self, order: OrderData, accepted: bool) -> None:
+        """Accept or refuse every line of the order."""
         raise NotSupported(f"{self.name} cannot accept orders")
 
     def send_invoice(self, order_id, invoice):

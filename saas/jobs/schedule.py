@@ -36,6 +36,7 @@ PERIODIC = {
     p.kind: p for p in (
         Periodic("credentials", "saas.jobs.credentials.check_credentials", "CREDENTIALS_CHECK_INTERVAL", "default"),
         Periodic("sync", "saas.catalog.sync.sync_catalog", "SYNC_INTERVAL", "sync"),
+        Periodic("orders", "saas.orders.polling.poll_orders", "ORDERS_INTERVAL", "orders"),
     )
 }
 

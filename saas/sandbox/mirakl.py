@@ -109,6 +109,7 @@ class MiraklSimulator:
         app.get("/_admin")(self.admin_page)
         app.post("/_admin/orders")(self.admin_create_order)
         app.get("/_admin/orders", endpoint="admin_orders")(lambda: jsonify(self._all_orders()))
+        app.post("/_admin/orders/<order_id>/cancel")(self.admin_cancel_order)
         app.post("/_admin/products/approve")(self.admin_approve_all)
         app.get("/_admin/state")(self.admin_state)
 
@@ -588,10 +589,21 @@ class MiraklSimulator:
         state = body.get("state") or "STAGING"
         order = self.create_order(lines, shipping_type=body.get("shipping_type") or "NORMAL",
                                   zip_code=body.get("zip_code") or None, state=state,
-                                  shipping_price=body.get("shipping_price"))
+                                  shipping_price=body.get("shipping_price"),
+                                  cancel=str(body.get("cancel", "")).lower() in ("1", "true", "yes"))
         if request.is_json:
             return jsonify(self._public(order)), 201
         return redirect(url_for("admin_page"))
+
+    def admin_cancel_order(self, order_id):
+        """Carrefour cancels the order (customer request, fraud …), whatever its state."""
+        order = self._order(order_id)
+        if order is None:
+            return error("ORDER_NOT_FOUND", 404)
+        self._set_state(order, "CANCELED")
+        order["_next"] = None
+        self.store.put("order", order_id, order)
+        return jsonify(self._public(order)) if request.is_json else redirect(url_for("admin_page"))
 
     def admin_approve_all(self):
         for product in self.store.all("product"):

@@ -12,11 +12,12 @@ def load_user(user_id):
 
 
 def register_blueprints(app):
-    from saas.web import auth, bridge, health, portal, public
+    from saas.web import auth, bridge, health, orders, portal, public
     app.register_blueprint(auth.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(portal.account_bp)
     app.register_blueprint(bridge.bp)
+    app.register_blueprint(orders.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     app.add_template_filter(mask, "mask")

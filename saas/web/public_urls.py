@@ -13,3 +13,8 @@ def notification_url(tenant) -> str:
 
 def freight_url(tenant) -> str:
     return f"{_base()}/api/carrefourintegration/pub/{tenant.slug}/freight"
+
+
+def services_endpoint(tenant) -> str:
+    """The order's ``marketplaceServicesEndpoint``: VTEX appends /pvt/orders/{id}/invoice, …/cancel, …"""
+    return f"{_base()}/api/vtex/{tenant.slug}/{tenant.ensure_webhook_secret()}/oms"

@@ -1,5 +1,6 @@
 """Carrefour Brasil (Mirakl): what the platform asks of the connector, carried out with the Mirakl client."""
-from saas.connectors.base import AccountInfo, Batch, BatchReport, Connector, LineResult, Published
+from saas.connectors.base import (AccountInfo, Batch, BatchReport, Connector, LineResult, OrderData, OrderPage,
+                                  Published)
 from saas.connectors.carrefour import mapping
 from saas.connectors.carrefour.client import MiraklClient
 from saas.connectors.carrefour.settings import FIELDS, CarrefourSettingsForm
@@ -107,6 +108,27 @@ class CarrefourConnector(Connector):
             else:
                 results[sku] = LineResult("error", message)
         return BatchReport(final=True, status=state, results=results, summary=_counts(status, "lines_"))
+
+    # -- orders ------------------------------------------------------------------------------------------------------
+    def fetch_orders(self, cursor: str | None) -> OrderPage:
+        """OR11 by last update since ``cursor`` (Mirakl subtracts its own delta), every page of 100."""
+        orders, offset, newest = [], 0, cursor
+        while True:
+            page = self.client.list_orders(start_update_date=cursor, offset=offset, max_results=100)
+            batch = page.get("orders") or []
+            for raw in batch:
+                orders.append(mapping.order_from_mirakl(raw))
+                newest = max(newest or "", raw.get("last_updated_date") or "")
+            offset += len(batch)
+            if not batch or offset >= int(page.get("total_count") or 0):
+                return OrderPage(orders=orders, cursor=newest)
+
+    def order_data(self, raw: dict) -> OrderData:
+        return mapping.order_from_mirakl(raw)
+
+    def accept_order(self, order: OrderData, accepted: bool) -> None:
+        raw_lines = order.raw.get("order_lines") or []
+        self.client.accept_order(order.order_id, {str(line["order_line_id"]): accepted for line in raw_lines})
 
     def listed(self, eans: list[str]) -> set[str]:
         """P31 by EAN, 100 references per call."""

@@ -11,7 +11,7 @@ import re
 import tempfile
 from decimal import Decimal
 
-from saas.connectors.base import CatalogItem
+from saas.connectors.base import Address, CatalogItem, OrderData, OrderLine
 
 VARIANT_AXES = ("Cor", "Tamanho", "Voltagem")
 CERTIFICATES = ("ANATEL", "INMETRO", "ANVISA", "MAPA")
@@ -135,3 +135,49 @@ def parse_error_report(content: bytes) -> dict[str, str]:
         if len(row) > max(sku_at, message_at) and row[sku_at].strip():
             errors[row[sku_at].strip()] = row[message_at].strip() or "Carrefour refused this line."
     return errors
+
+
+# -- orders: Mirakl → the platform ---------------------------------------------------------------------------------
+ORDER_STATES = {"STAGING": "new", "WAITING_ACCEPTANCE": "waiting_acceptance", "WAITING_DEBIT": "waiting_payment",
+                "WAITING_DEBIT_PAYMENT": "waiting_payment", "SHIPPING": "paid", "SHIPPED": "shipped",
+                "TO_COLLECT": "shipped", "RECEIVED": "shipped", "CLOSED": "shipped", "REFUSED": "cancelled",
+                "CANCELED": "cancelled"}
+DOCUMENT_FIELDS = ("cpf", "cnpj", "cpf-cnpj", "cpf_cnpj", "document", "documento")
+NUMBER_FIELDS = ("numero", "número", "number", "address-number")
+NEIGHBORHOOD_FIELDS = ("bairro", "neighborhood", "district")
+
+
+def cents(amount) -> int:
+    return int((Decimal(str(amount or 0)) * 100).quantize(Decimal("1")))
+
+
+def order_from_mirakl(raw: dict) -> OrderData:
+    """OR11's order as the platform's OrderData. CPF/CNPJ, address number and neighbourhood come from the order's
+    additional fields when Carrefour sends them, otherwise from the street line ("Rua X, 123")."""
+    extra = {str(f.get("code", "")).lower(): str(f.get("value") or "") for f in raw.get("order_additional_fields") or []}
+    customer = raw.get("customer") or {}
+    shipping = customer.get("shipping_address") or {}
+    street, _, street_number = (shipping.get("street_1") or "").partition(",")
+    lines = tuple(OrderLine(line_id=str(line["order_line_id"]), sku_id=str(line["offer_sku"]),
+                            quantity=int(line["quantity"]), unit_price_cents=cents(line["price_unit"]),
+                            title=line.get("product_title") or "")
+                  for line in raw.get("order_lines") or [] if line.get("order_line_state") != "REFUSED")
+    address = Address(
+        receiver=" ".join(filter(None, (shipping.get("firstname"), shipping.get("lastname")))),
+        postal_code="".join(ch for ch in shipping.get("zip_code") or "" if ch.isdigit()),
+        street=street.strip(), number=_first(extra, NUMBER_FIELDS) or street_number.strip() or "s/n",
+        complement=shipping.get("street_2") or "", neighborhood=_first(extra, NEIGHBORHOOD_FIELDS) or "",
+        city=shipping.get("city") or "", state=shipping.get("state") or "",
+        country=shipping.get("country_iso_code") or "BRA") if shipping else None
+    return OrderData(
+        order_id=str(raw["order_id"]), state=ORDER_STATES.get(raw.get("order_state"), "other"),
+        marketplace_state=raw.get("order_state", ""), updated_at=raw.get("last_updated_date", ""), lines=lines,
+        shipping_type=raw.get("shipping_type_label") or raw.get("shipping_type_code") or "",
+        shipping_cents=cents(raw.get("shipping_price")), total_cents=cents(raw.get("total_price")),
+        first_name=customer.get("firstname") or "", last_name=customer.get("lastname") or "",
+        email=raw.get("customer_notification_email") or "", phone=shipping.get("phone") or "",
+        document="".join(ch for ch in _first(extra, DOCUMENT_FIELDS) if ch.isdigit()), address=address, raw=raw)
+
+
+def _first(fields: dict, names) -> str:
+    return next((fields[n] for n in names if fields.get(n)), "")

@@ -1,0 +1,213 @@
+"""Importing one paid marketplace order into VTEX, exactly once.
+
+Exactly once: the order row is unique per tenant and marketplace id; one worker at a time holds the order's lock;
+and before placing, VTEX is asked for the order (its id is ``{affiliate}-{marketplace id}``), so an attempt that
+ended unclearly (a timeout after VTEX had placed it) is never followed by a second order.
+
+Retries: a failed attempt is tried again, at most 5 attempts within 15 minutes (the seed); then the order waits as
+failed until the merchant reprocesses it, which starts a new series of up to 5.
+"""
+import logging
+from datetime import timedelta
+
+from rq import Retry
+
+from saas import bridge
+from saas.connectors.base import IntegrationError, PermanentError
+from saas.extensions import db
+from saas.jobs.context import with_app_context
+from saas.jobs.queues import queue, redis_connection
+from saas.mail import send_mail
+from saas.orders import checks
+from saas.orders.models import MarketplaceOrder, OrderAttempt
+from saas.tenants.models import Tenant
+from saas.tenants.settings import build_connector, load_settings
+from saas.timeutil import utcnow
+from saas.vtex.client import VtexClient
+from saas.web.public_urls import services_endpoint
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+SERIES_WINDOW = timedelta(minutes=15)
+# Attempts at 0, 1, 3, 7 and 14 minutes: five within the fifteen the seed allows.
+RETRY = Retry(max=MAX_ATTEMPTS - 1, interval=[60, 120, 240, 420])
+
+
+class TryAgain(Exception):
+    """Raised so that RQ schedules the next attempt of the series."""
+
+
+@with_app_context
+def import_order(order_pk: int, series: int) -> str:
+    order = db.session.get(MarketplaceOrder, order_pk)
+    if order is None or order.series != series or order.status in ("imported", "cancelled"):
+        return "nothing to do"
+    tenant = db.session.get(Tenant, order.tenant_id)
+    row = load_settings(tenant, order.connector_key)
+    if row is None or not row.active:
+        return "integration inactive"
+    lock = redis_connection().lock(f"saas:order-import:{tenant.id}:{order.marketplace_order_id}", timeout=300,
+                                   blocking=False)
+    if not lock.acquire():
+        return "another worker is importing it"
+    try:
+        return _attempt(tenant, row, order)
+    finally:
+        lock.release()
+
+
+def _attempt(tenant, row, order) -> str:
+    now = utcnow()
+    done = [a for a in order.attempts if a.series == order.series]
+    if len(done) >= MAX_ATTEMPTS or (order.series_started_at and now - order.series_started_at > SERIES_WINDOW):
+        order.status = "failed"
+        db.session.commit()
+        return "series exhausted"
+    order.series_started_at = order.series_started_at or now
+    attempt = OrderAttempt(tenant_id=tenant.id, order=order, series=order.series, number=len(done) + 1)
+    db.session.add(attempt)
+    db.session.commit()
+    try:
+        vtex_order_id = place(tenant, row, order)
+    except checks.CheckFailed as failure:
+        _failed(tenant, row, order, attempt, failure)
+        if attempt.number < MAX_ATTEMPTS:
+            raise TryAgain(failure.message) from None
+        return failure.cause
+    attempt.outcome, attempt.finished_at = "imported", utcnow()
+    order.status, order.vtex_order_id, order.cause, order.message = "imported", vtex_order_id, None, None
+    bridge.record(tenant.id, "order", order.marketplace_order_id, "success",
+                  f"Imported into VTEX as {vtex_order_id} and authorized for dispatch.",
+                  details={"vtex_order_id": vtex_order_id}, attempt=attempt.number, commit=False)
+    db.session.commit()
+    return "imported"
+
+
+def place(tenant, row, order) -> str:
+    """Run the checks and place the order at VTEX; answer its VTEX id, or raise CheckFailed with the cause."""
+    connector = build_connector(tenant, row.connector_key, row)
+    data = connector.order_data(order.raw)
+    settings = row.settings
+    affiliate, trade_policy = settings.get("affiliate_id") or "CRF", str(settings.get("trade_policy") or "1")
+    vtex = VtexClient.for_tenant(tenant)
+    vtex_order_id = f"{affiliate}-{data.order_id}"
+    with _service_faults():
+        existing = _vtex_order(vtex, vtex_order_id)
+        if existing is None:
+            _check_skus_exist(vtex, data, trade_policy)
+            carrier = checks.mapped_carrier(data, settings)
+            simulation = vtex.simulate([(line.sku_id, line.quantity) for line in data.lines],
+                                       trade_policy=trade_policy, affiliate_id=affiliate,
+                                       postal_code=data.address.postal_code if data.address else None)
+            checks.check_stock(data, simulation)
+            slas = checks.select_slas(data, simulation, carrier)
+            checks.check_price(data, simulation, slas, float(settings.get("divergence") or 0))
+            body = checks.vtex_order(data, slas, services_endpoint=services_endpoint(tenant))
+            existing = _place(vtex, body, vtex_order_id, trade_policy=trade_policy, affiliate=affiliate)
+        order.vtex_order_id = vtex_order_id
+        order.vtex_status = existing.get("status")
+        db.session.commit()
+        if existing.get("status") in (None, "waiting-ffmt-authorization"):
+            vtex.authorize_dispatch(vtex_order_id, data.order_id, trade_policy=trade_policy, affiliate_id=affiliate)
+            order.vtex_status = "ready-for-handling"
+    return vtex_order_id
+
+
+class _service_faults:
+    """A VTEX that fails or is slow is a cause of its own, retried; never a crash of the job."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if isinstance(exc, IntegrationError):
+            raise checks.CheckFailed("vtex_unavailable", f"VTEX could not complete the import: {exc.message}",
+                                     retryable=True) from exc
+        return False
+
+
+def _vtex_order(vtex, vtex_order_id) -> dict | None:
+    try:
+        return vtex.get_order(vtex_order_id)
+    except PermanentError:
+        return None
+
+
+def _check_skus_exist(vtex, data, trade_policy) -> None:
+    for line in data.lines:
+        try:
+            vtex.sku_context(line.sku_id, trade_policy)
+        except PermanentError:
+            raise checks.CheckFailed(
+                "sku_not_found", f"SKU {line.sku_id} does not exist at VTEX. Carrefour lets SKUs be registered by "
+                                 "hand (not recommended): fix the SKU at Carrefour or at VTEX, then reprocess.",
+                {"sku": line.sku_id}) from None
+
+
+def _place(vtex, body, vtex_order_id, *, trade_policy, affiliate) -> dict:
+    try:
+        placed = vtex.place_order(body, trade_policy=trade_policy, affiliate_id=affiliate)
+    except PermanentError:
+        # A concurrent or earlier placement may have won: adopt it rather than fail.
+        existing = _vtex_order(vtex, vtex_order_id)
+        if existing is None:
+            raise
+        return existing
+    return {"orderId": placed.get("orderId", vtex_order_id), "status": "waiting-ffmt-authorization"}
+
+
+def _failed(tenant, row, order, attempt, failure: checks.CheckFailed) -> None:
+    attempt.outcome, attempt.finished_at = "failed", utcnow()
+    attempt.cause, attempt.message = failure.cause, failure.message
+    last = attempt.number >= MAX_ATTEMPTS
+    order.status = "failed" if last else "importing"
+    order.cause, order.message = failure.cause, failure.message
+    tail = " No more automatic attempts: reprocess it from the Orders tab after the fix." if last else \
+        " It is tried again automatically."
+    bridge.record(tenant.id, "order", order.marketplace_order_id, "error", failure.message + tail,
+                  details={"cause": failure.cause, **failure.details}, attempt=attempt.number, commit=False)
+    email = row.settings.get("notification_email")
+    if email and failure.cause not in order.mailed_causes:
+        order.mailed_causes = [*order.mailed_causes, failure.cause]
+        db.session.commit()
+        send_mail(email, f"[{tenant.display_name}] Pedido Carrefour {order.marketplace_order_id} não integrado",
+                  f"O pedido {order.marketplace_order_id} não pôde ser integrado à VTEX.\n\n{failure.message}\n\n"
+                  "Depois de corrigir, reprocesse o pedido na aba Pedidos do Bridge.")
+    db.session.commit()
+
+
+def reprocess(order: MarketplaceOrder) -> bool:
+    """A new series of up to 5 attempts, the checks run again; false when the order cannot be reprocessed."""
+    if order.status != "failed":
+        return False
+    order.series += 1
+    order.series_started_at, order.status = None, "importing"
+    db.session.commit()
+    from saas.orders.polling import enqueue_import
+    enqueue_import(order)
+    return True
+
+
+@with_app_context
+def cancel_at_vtex(order_pk: int) -> str:
+    """Carrefour cancelled an order already imported: cancel it at VTEX (OMS)."""
+    order = db.session.get(MarketplaceOrder, order_pk)
+    if order is None or order.status == "cancelled" or not order.vtex_order_id:
+        return "nothing to do"
+    tenant = db.session.get(Tenant, order.tenant_id)
+    try:
+        VtexClient.for_tenant(tenant).cancel_order(order.vtex_order_id, "Pedido cancelado no Carrefour")
+    except PermanentError as exc:
+        bridge.record(tenant.id, "order", order.marketplace_order_id, "error",
+                      f"Carrefour cancelled this order but VTEX refused to cancel {order.vtex_order_id}: "
+                      f"{exc.message}. An invoiced order needs a return invoice.")
+        return "refused"
+    order.status, order.vtex_status = "cancelled", "canceled"
+    bridge.record(tenant.id, "order", order.marketplace_order_id, "warning",
+                  f"Cancelled at Carrefour after import: {order.vtex_order_id} was cancelled at VTEX.")
+    return "cancelled"
+
+
+def enqueue_cancel(order: MarketplaceOrder) -> None:
+    queue("orders").enqueue("saas.orders.importer.cancel_at_vtex", order.id, job_timeout=120,
+                            retry=Retry(max=3, interval=[60, 300, 900]))

@@ -1,0 +1,65 @@
+from saas.extensions import db
+from saas.timeutil import utcnow
+
+# Our status of a marketplace order, from first sight to VTEX.
+STATUSES = ("new", "awaiting_decision", "accepted", "refused", "waiting_payment", "importing", "imported",
+            "failed", "cancelled")
+
+
+class MarketplaceOrder(db.Model):
+    """One marketplace order, stored once per tenant and marketplace id, with its raw payload and history."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    tenant_id = db.Column(db.Integer, db.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    connector_key = db.Column(db.String(40), nullable=False)
+    marketplace_order_id = db.Column(db.String(80), nullable=False)
+    marketplace_state = db.Column(db.String(30), nullable=False)
+    marketplace_updated_at = db.Column(db.String(40), nullable=False)  # as the marketplace wrote it
+    status = db.Column(db.String(20), nullable=False, default="new")
+    vtex_order_id = db.Column(db.String(100))
+    vtex_status = db.Column(db.String(40))
+    total_cents = db.Column(db.Integer, nullable=False, default=0)
+    cause = db.Column(db.String(30))       # the code of the last failure: sku_not_found, out_of_stock, …
+    message = db.Column(db.Text)            # its explanation for the merchant
+    raw = db.Column(db.JSON, nullable=False, default=dict)
+    history = db.Column(db.JSON, nullable=False, default=list)
+    mailed_causes = db.Column(db.JSON, nullable=False, default=list)
+    series = db.Column(db.Integer, nullable=False, default=0)  # a reprocess starts a new series of attempts
+    series_started_at = db.Column(db.DateTime)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    attempts = db.relationship("OrderAttempt", back_populates="order", order_by="OrderAttempt.id",
+                               cascade="all, delete-orphan")
+
+    __table_args__ = (
+        db.UniqueConstraint("tenant_id", "marketplace_order_id", name="uq_marketplace_order_tenant_mkt_id"),
+        db.Index("ix_marketplace_order_tenant_status", "tenant_id", "status", "created_at"),
+    )
+
+
+class OrderAttempt(db.Model):
+    """One attempt to import an order into VTEX: when, in which series, and how it ended."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    tenant_id = db.Column(db.Integer, db.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    order_id = db.Column(db.Integer, db.ForeignKey("marketplace_order.id", ondelete="CASCADE"), nullable=False)
+    series = db.Column(db.Integer, nullable=False)
+    number = db.Column(db.Integer, nullable=False)  # 1 … 5 within the series
+    outcome = db.Column(db.String(20), nullable=False, default="running")  # running | imported | failed
+    cause = db.Column(db.String(30))
+    message = db.Column(db.Text)
+    started_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    finished_at = db.Column(db.DateTime)
+
+    order = db.relationship("MarketplaceOrder", back_populates="attempts")
+
+    __table_args__ = (db.Index("ix_order_attempt_tenant_order", "tenant_id", "order_id"),)
+
+
+class OrderCursor(db.Model):
+    """Where a tenant's order polling resumes: the newest marketplace update date it has seen."""
+
+    tenant_id = db.Column(db.Integer, db.ForeignKey("tenant.id", ondelete="CASCADE"), primary_key=True)
+    connector_key = db.Column(db.String(40), primary_key=True)
+    last_updated = db.Column(db.String(40), nullable=False)

@@ -1,0 +1,104 @@
+"""The order poll of one tenant, every ``ORDERS_INTERVAL``: new and changed marketplace orders since the stored
+cursor (with an overlap), each stored once, then acted on by state: accept or refuse, import when paid, cancel at
+VTEX when cancelled after import."""
+import logging
+from datetime import datetime, timedelta, timezone
+
+from saas import bridge
+from saas.connectors.base import AuthError, IntegrationError, OrderData
+from saas.extensions import db
+from saas.jobs.queues import queue
+from saas.orders import acceptance
+from saas.orders.models import MarketplaceOrder, OrderCursor
+from saas.tenants.scoping import scoped
+from saas.tenants.settings import build_connector
+
+log = logging.getLogger(__name__)
+OVERLAP = timedelta(minutes=2)
+FIRST_LOOK_BACK = timedelta(days=3)
+
+
+def poll_orders(tenant, row) -> dict:
+    connector = build_connector(tenant, row.connector_key, row)
+    cursor = db.session.get(OrderCursor, (tenant.id, connector.key))
+    try:
+        page = connector.fetch_orders(_since(cursor))
+    except AuthError as exc:
+        bridge.record(tenant.id, "integration", connector.key, "error",
+                      f"{connector.name} refused the ShopKey while reading orders ({exc.message}). Save a new key.")
+        return {"orders": 0}
+    except IntegrationError as exc:
+        bridge.record(tenant.id, "integration", "orders", "warning",
+                      f"{connector.name}'s orders could not be read ({exc.message}); the next poll tries again.")
+        return {"orders": 0}
+    changed = [store(tenant, connector.key, order) for order in page.orders]
+    changed = [order for order in changed if order is not None]
+    if page.cursor:
+        if cursor is None:
+            db.session.add(OrderCursor(tenant_id=tenant.id, connector_key=connector.key, last_updated=page.cursor))
+        else:
+            cursor.last_updated = max(cursor.last_updated, page.cursor)
+    db.session.commit()
+    for order in changed:
+        act(tenant, row, connector, order)
+    return {"orders": len(page.orders), "changed": len(changed)}
+
+
+def _since(cursor: OrderCursor | None) -> str:
+    if cursor is None:
+        start = datetime.now(timezone.utc) - FIRST_LOOK_BACK
+    else:
+        start = datetime.fromisoformat(cursor.last_updated.replace("Z", "+00:00")) - OVERLAP
+    return start.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def store(tenant, connector_key: str, data: OrderData) -> MarketplaceOrder | None:
+    """Insert or update the order; None when this version of it was already seen (the polling overlap)."""
+    order = scoped(MarketplaceOrder, tenant).filter(
+        MarketplaceOrder.marketplace_order_id == data.order_id).one_or_none()
+    if order is not None and order.marketplace_updated_at == data.updated_at:
+        return None
+    if order is None:
+        order = MarketplaceOrder(tenant_id=tenant.id, connector_key=connector_key,
+                                 marketplace_order_id=data.order_id, history=[])
+        db.session.add(order)
+    if order.marketplace_state != data.marketplace_state:
+        order.history = [*order.history, {"state": data.marketplace_state, "at": data.updated_at}]
+    order.marketplace_state, order.marketplace_updated_at = data.marketplace_state, data.updated_at
+    order.total_cents, order.raw = data.total_cents, data.raw
+    return order
+
+
+def act(tenant, row, connector, order: MarketplaceOrder) -> None:
+    data = connector.order_data(order.raw)
+    if data.state == "waiting_acceptance" and order.status in ("new", "awaiting_decision"):
+        if row.settings.get("auto_accept", True):
+            acceptance.decide(tenant, row, connector, order, data)
+        elif order.status != "awaiting_decision":
+            order.status = "awaiting_decision"
+            bridge.record(tenant.id, "order", order.marketplace_order_id, "pending",
+                          "Waiting for you to accept or refuse it in the Orders tab (automatic acceptance is off).",
+                          commit=False)
+    elif data.state == "waiting_payment" and order.status in ("new", "accepted", "awaiting_decision"):
+        order.status = "waiting_payment"
+    elif data.state == "paid" and order.status not in ("imported", "importing", "failed", "cancelled"):
+        order.status = "importing"
+        db.session.commit()
+        enqueue_import(order)
+    elif data.state == "cancelled" and order.status != "cancelled":
+        if order.vtex_order_id:
+            from saas.orders.importer import enqueue_cancel
+            enqueue_cancel(order)
+        else:
+            order.status = "cancelled"
+            bridge.record(tenant.id, "order", order.marketplace_order_id, "warning",
+                          f"{connector.name} {data.marketplace_state.lower()} this order before it was imported; "
+                          "it is not placed at VTEX.", commit=False)
+    db.session.commit()
+
+
+def enqueue_import(order: MarketplaceOrder) -> None:
+    from saas.orders.importer import RETRY
+    queue("orders").enqueue("saas.orders.importer.import_order", order.id, order.series,
+                            job_id=f"import-{order.tenant_id}-{order.marketplace_order_id}-{order.series}",
+                            retry=RETRY, job_timeout=300, failure_ttl=7 * 86400)

@@ -1,0 +1,104 @@
+"""The Orders tab: every marketplace order with its state at both ends, its cause, its attempts; filters, search,
+CSV export; reprocess one order or a selection; accept or refuse when automatic acceptance is off."""
+import csv
+import io
+from datetime import datetime, timedelta
+
+from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request, stream_with_context,
+                   url_for)
+from flask_login import current_user
+from sqlalchemy import func, or_
+
+from saas.orders import acceptance, importer
+from saas.orders.models import STATUSES, MarketplaceOrder
+from saas.tenants.scoping import get_scoped_or_404, scoped
+from saas.tenants.settings import build_connector, load_settings
+from saas.web.tenant_context import attach_tenant
+
+bp = Blueprint("orders", __name__, url_prefix="/t/<slug>/orders")
+attach_tenant(bp)
+PAGE_SIZE = 50
+CSV_COLUMNS = ("marketplace_order_id", "vtex_order_id", "marketplace_state", "vtex_status", "status", "total",
+               "cause", "message", "created_at", "updated_at")
+
+
+def _filtered():
+    query = scoped(MarketplaceOrder)
+    status, search = request.args.get("status", ""), request.args.get("q", "").strip()
+    if status in STATUSES:
+        query = query.filter(MarketplaceOrder.status == status)
+    if search:
+        query = query.filter(or_(MarketplaceOrder.marketplace_order_id == search,
+                                 MarketplaceOrder.vtex_order_id == search))
+    for name, compare in (("from", "__ge__"), ("to", "__lt__")):
+        value = request.args.get(name, "")
+        if value:
+            try:
+                day = datetime.strptime(value, "%Y-%m-%d") + (timedelta(days=1) if name == "to" else timedelta())
+            except ValueError:
+                flash(f"Data inválida: {value} (use AAAA-MM-DD).", "error")
+                continue
+            query = query.filter(getattr(MarketplaceOrder.created_at, compare)(day))
+    return query
+
+
+@bp.get("/")
+def index():
+    query = _filtered()
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = query.with_entities(func.count()).scalar()
+    rows = query.order_by(MarketplaceOrder.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
+    return render_template("orders/index.html", rows=rows, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), statuses=STATUSES, args=request.args)
+
+
+@bp.get("/export.csv")
+def export():
+    def lines():
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(CSV_COLUMNS)
+        for order in _filtered().order_by(MarketplaceOrder.id).yield_per(500):
+            writer.writerow([order.marketplace_order_id, order.vtex_order_id or "", order.marketplace_state,
+                             order.vtex_status or "", order.status, f"{order.total_cents / 100:.2f}",
+                             order.cause or "", order.message or "", order.created_at.isoformat(),
+                             order.updated_at.isoformat()])
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    return Response(stream_with_context(lines()), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=pedidos-{g.tenant.slug}.csv"})
+
+
+@bp.get("/<int:order_id>")
+def detail(order_id):
+    order = get_scoped_or_404(MarketplaceOrder, order_id)
+    return render_template("orders/detail.html", order=order)
+
+
+@bp.post("/reprocess")
+def reprocess():
+    ids = [int(i) for i in request.form.getlist("order") if i.isdigit()]
+    orders = scoped(MarketplaceOrder).filter(MarketplaceOrder.id.in_(ids)).all() if ids else []
+    if len(orders) != len(ids):
+        abort(404)
+    started = sum(importer.reprocess(order) for order in orders)
+    skipped = len(orders) - started
+    flash(f"{started} pedido(s) reprocessado(s): até 5 tentativas em 15 minutos."
+          + (f" {skipped} ignorado(s): só pedidos com falha são reprocessados." if skipped else ""), "success")
+    return redirect(request.referrer or url_for("orders.index"))
+
+
+@bp.post("/<int:order_id>/<any(accept, refuse):decision>")
+def decide(order_id, decision):
+    order = get_scoped_or_404(MarketplaceOrder, order_id)
+    if order.status != "awaiting_decision":
+        flash("Este pedido não aguarda decisão.", "error")
+        return redirect(url_for("orders.detail", order_id=order.id))
+    row = load_settings(g.tenant, order.connector_key)
+    connector = build_connector(g.tenant, order.connector_key, row)
+    accepted = acceptance.answer(g.tenant, connector, order, connector.order_data(order.raw),
+                                 accept=decision == "accept", by=current_user.email)
+    flash("Pedido aceito." if accepted else "Pedido recusado." if decision == "refuse" else
+          "O Carrefour não registrou a decisão; veja o Bridge.", "success")
+    return redirect(url_for("orders.detail", order_id=order.id))

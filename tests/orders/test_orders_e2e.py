@@ -1,0 +1,269 @@
+"""Orders end to end: the Mirakl simulator's orders reach the VTEX simulator through our poll and import, on the
+real database and Redis."""
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+from freezegun import freeze_time
+
+from saas.bridge.models import BridgeEntry
+from saas.config import ROOT
+from saas.jobs import schedule
+from saas.mail import OutboxMessage
+from saas.orders import importer
+from saas.orders.models import MarketplaceOrder, OrderAttempt
+from saas.tenants.settings import load_settings, save_settings
+from saas.timeutil import utcnow
+from tests.conftest import login
+
+SETTINGS = {"notification_email": "ops@loja-a.example", "trade_policy": "1", "affiliate_id": "CRF", "min_stock": 0,
+            "divergence": 5.0, "auto_accept": True, "sla_normal": "Normal", "sla_expressa": "Expressa",
+            "sla_economica": "", "sla_agendada": ""}
+
+
+class Shop:
+    def __init__(self, app, db, tenant, vtex, mirakl):
+        self.app, self.db, self.tenant, self.vtex, self.mirakl = app, db, tenant, vtex, mirakl
+
+    def sku(self, sku_id):
+        return self.vtex.extensions["store"].get("sku", sku_id)
+
+    def stock(self, sku_id, quantity):
+        requests.post(f"{self.vtex.config['URL']}/_admin/skus/{sku_id}", json={"stock": quantity})
+
+    def carrefour_order(self, *skus, quantity=1, price=None, **fields):
+        lines = [{"sku": str(s), "quantity": quantity,
+                  "price": price if price is not None else self.sku(s)["price"] / 100} for s in skus]
+        body = {"lines": lines, "zip_code": "01310100", "shipping_price": 0, **fields}
+        return requests.post(self.mirakl.config["URL"] + "/_admin/orders", json=body).json()["order_id"]
+
+    def poll(self):
+        return schedule.run_periodic("orders", self.tenant.id)
+
+    def import_pending(self):
+        """What the worker does with the import jobs the poll enqueued (each attempt once)."""
+        results = {}
+        for order in self.db.session.query(MarketplaceOrder).filter_by(status="importing").all():
+            try:
+                results[order.marketplace_order_id] = importer.import_order(order.id, order.series)
+            except importer.TryAgain as again:
+                results[order.marketplace_order_id] = f"again: {again}"
+        return results
+
+    def order(self, mkt_id):
+        self.db.session.expire_all()
+        return self.db.session.query(MarketplaceOrder).filter_by(marketplace_order_id=mkt_id).one()
+
+    def vtex_orders(self):
+        return requests.get(self.vtex.config["URL"] + "/_admin/orders").json()
+
+    def mirakl_order(self, mkt_id):
+        return next(o for o in requests.get(self.mirakl.config["URL"] + "/_admin/orders").json()
+                    if o["order_id"] == mkt_id)
+
+    def settings(self, **changes):
+        row = load_settings(self.tenant, "carrefour")
+        save_settings(self.tenant, "carrefour", active=True, settings={**row.settings, **changes},
+                      secrets=row.secrets)
+
+
+@pytest.fixture
+def shop(app, db, tenant, vtex_sim, mirakl_sim):
+    tenant.vtex_base_url = vtex_sim.config["URL"]
+    tenant.set_vtex_credentials(vtex_sim.config["APP_KEY"], vtex_sim.config["APP_TOKEN"])
+    db.session.commit()
+    save_settings(tenant, "carrefour", active=True, settings={**SETTINGS, "api_url": mirakl_sim.config["URL"]},
+                  secrets={"shop_key": "sandbox-shop-key-demo"})
+    shop = Shop(app, db, tenant, vtex_sim, mirakl_sim)
+    for sku in (1001, 1002, 1003):
+        shop.stock(sku, 10)
+    return shop
+
+
+def test_a_paid_order_reaches_vtex_once_with_its_items_prices_address_and_sla(shop):
+    mkt_id = shop.carrefour_order(1001, 1002, quantity=2)
+    shop.poll()  # WAITING_ACCEPTANCE → accepted at Carrefour
+    assert shop.order(mkt_id).status == "accepted"
+    assert shop.mirakl_order(mkt_id)["order_state"] in ("WAITING_DEBIT_PAYMENT", "SHIPPING")
+    shop.poll()  # paid (SHIPPING): imported
+    assert shop.import_pending() == {mkt_id: "imported"}
+    (placed,) = shop.vtex_orders()
+    assert placed["orderId"] == f"CRF-{mkt_id}" and placed["status"] == "ready-for-handling"
+    assert [(i["id"], i["quantity"], i["price"]) for i in placed["items"]] == [
+        ("1001", 2, shop.sku(1001)["price"]), ("1002", 2, shop.sku(1002)["price"])]
+    address = placed["shippingData"]["address"]
+    assert address["postalCode"] == "01310100" and address["number"] == "123" and address["city"] == "São Paulo"
+    assert {li["selectedSla"] for li in placed["shippingData"]["logisticsInfo"]} == {"Normal"}
+    assert placed["marketplaceServicesEndpoint"].endswith(f"/api/vtex/loja-a/{shop.tenant.webhook_secret}/oms")
+    order = shop.order(mkt_id)
+    assert order.vtex_order_id == f"CRF-{mkt_id}" and [a.outcome for a in order.attempts] == ["imported"]
+    shop.poll()
+    assert shop.import_pending() == {} and len(shop.vtex_orders()) == 1
+
+
+def test_an_unpaid_order_is_not_imported(shop):
+    shop.mirakl.config["PAYMENT_SECONDS"] = 3600
+    mkt_id = shop.carrefour_order(1001)
+    shop.poll()
+    shop.poll()
+    assert shop.order(mkt_id).status == "waiting_payment"
+    assert shop.import_pending() == {} and shop.vtex_orders() == []
+
+
+@pytest.mark.parametrize("make, cause", [
+    (lambda s: s.carrefour_order(999999, price=10.0, state="SHIPPING"), "sku_not_found"),
+    (lambda s: (s.stock(1001, 0), s.carrefour_order(1001, state="SHIPPING"))[1], "out_of_stock"),
+    (lambda s: s.carrefour_order(1001, shipping_type="AGENDADA", state="SHIPPING"), "shipping_unmapped"),
+    (lambda s: s.carrefour_order(1001, zip_code="99999999", state="SHIPPING"), "sla_unavailable"),
+    (lambda s: s.carrefour_order(1001, price=1.0, state="SHIPPING"), "price_divergence"),
+])
+def test_each_failed_check_gives_its_own_cause_and_one_mail(shop, make, cause):
+    shop.settings(auto_accept=False)  # paid orders go straight to the import checks
+    mkt_id = make(shop)
+    shop.poll()
+    result = shop.import_pending()[mkt_id]
+    assert result.startswith("again:")
+    order = shop.order(mkt_id)
+    assert order.cause == cause and order.status == "importing"
+    entry = shop.db.session.query(BridgeEntry).filter_by(entity="order", entity_id=mkt_id).one()
+    assert entry.status == "error" and entry.details["cause"] == cause and entry.attempt == 1
+    shop.import_pending()  # the second attempt fails the same way: no second mail
+    mails = shop.db.session.query(OutboxMessage).all()
+    assert len(mails) == 1 and mkt_id in mails[0].subject and mails[0].to == "ops@loja-a.example"
+    assert shop.vtex_orders() == []
+
+
+def test_retries_stop_at_five_within_fifteen_minutes_and_a_reprocess_after_the_fix_places_it(shop):
+    assert sum(importer.RETRY.intervals) < 15 * 60 and importer.RETRY.max == 4
+    mkt_id = shop.carrefour_order(1001, shipping_type="AGENDADA", state="SHIPPING")
+    shop.poll()
+    start = utcnow()
+    for minute in (0, 1, 3, 7, 14):
+        with freeze_time(start + timedelta(minutes=minute, seconds=5)):
+            shop.import_pending()
+    order = shop.order(mkt_id)
+    assert order.status == "failed" and len(order.attempts) == 5 and order.cause == "shipping_unmapped"
+    assert "No more automatic attempts" in shop.db.session.query(BridgeEntry).order_by(
+        BridgeEntry.id.desc()).first().message
+    assert importer.import_order(order.id, order.series) == "series exhausted"
+
+    shop.settings(sla_agendada="Agendada")  # the merchant fixes the mapping …
+    assert importer.reprocess(order)  # … and reprocesses: a new series
+    assert shop.import_pending() == {mkt_id: "imported"}
+    order = shop.order(mkt_id)
+    assert [(a.series, a.number, a.outcome) for a in order.attempts][-1] == (1, 1, "imported")
+    assert len(shop.vtex_orders()) == 1
+
+
+def test_a_series_is_bounded_by_fifteen_minutes_too(shop):
+    mkt_id = shop.carrefour_order(1001, shipping_type="AGENDADA", state="SHIPPING")
+    shop.poll()
+    start = utcnow()
+    with freeze_time(start):
+        shop.import_pending()
+    with freeze_time(start + timedelta(minutes=16)):
+        assert shop.import_pending() == {mkt_id: "series exhausted"}
+    assert shop.order(mkt_id).status == "failed" and len(shop.order(mkt_id).attempts) == 1
+
+
+def test_an_unclear_failure_is_followed_by_a_look_at_vtex_not_a_second_order(shop, monkeypatch):
+    mkt_id = shop.carrefour_order(1001, state="SHIPPING")
+    shop.poll()
+    from saas.vtex.client import VtexClient
+    from saas.connectors.base import RetryableError
+    original = VtexClient.authorize_dispatch
+
+    def times_out(self, *args, **kwargs):
+        raise RetryableError("VTEX did not answer within 10s")
+
+    monkeypatch.setattr(VtexClient, "authorize_dispatch", times_out)  # placed, then the answer is lost
+    assert shop.import_pending()[mkt_id].startswith("again:")
+    monkeypatch.setattr(VtexClient, "authorize_dispatch", original)
+    assert shop.import_pending() == {mkt_id: "imported"}
+    assert len(shop.vtex_orders()) == 1 and shop.vtex_orders()[0]["status"] == "ready-for-handling"
+
+
+def test_two_real_workers_importing_one_order_place_one_vtex_order(app, shop):
+    mkt_id = shop.carrefour_order(1001, state="SHIPPING")
+    requests.post(shop.vtex.config["URL"] + "/_admin/knobs", json={"latency_ms": 150})
+    shop.poll()  # enqueues the import once …
+    order = shop.order(mkt_id)
+    from saas.jobs.queues import queue
+    queue("orders").enqueue("saas.orders.importer.import_order", order.id, order.series,
+                            job_id=f"duplicate-{order.id}")  # … and a duplicate arrives
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
+           "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"]}
+    workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "orders", "--burst"],
+                                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for _ in range(2)]
+    assert [w.wait(timeout=120) for w in workers] == [0, 0]
+    assert len(shop.vtex_orders()) == 1
+    assert shop.order(mkt_id).status == "imported"
+    assert shop.db.session.query(OrderAttempt).filter_by(outcome="imported").count() == 1
+
+
+def test_an_order_changing_state_between_polls_is_neither_missed_nor_duplicated(shop):
+    shop.mirakl.config["PAYMENT_SECONDS"] = 1.5
+    mkt_id = shop.carrefour_order(1001)
+    shop.poll()
+    shop.poll()  # unchanged: the overlap sees it again, nothing new is stored
+    order = shop.order(mkt_id)
+    assert [h["state"] for h in order.history] == ["WAITING_ACCEPTANCE", "WAITING_DEBIT_PAYMENT"]
+    time.sleep(1.6)  # Carrefour confirms the payment between two polls
+    shop.poll()
+    assert shop.db.session.query(MarketplaceOrder).count() == 1
+    assert [h["state"] for h in shop.order(mkt_id).history][-1] == "SHIPPING"
+    assert shop.import_pending() == {mkt_id: "imported"}
+
+
+def test_cancelled_before_import_is_never_placed_and_after_import_is_cancelled_at_vtex(shop):
+    early = shop.carrefour_order(1001, cancel=True)
+    shop.poll()
+    shop.poll()
+    assert shop.order(early).status == "cancelled" and shop.vtex_orders() == []
+    late = shop.carrefour_order(1002, state="SHIPPING")
+    shop.poll()
+    shop.import_pending()
+    requests.post(f"{shop.mirakl.config['URL']}/_admin/orders/{late}/cancel", json={})
+    shop.poll()
+    assert importer.cancel_at_vtex(shop.order(late).id) == "cancelled"
+    assert shop.vtex_orders()[0]["status"] == "canceled"
+    assert "cancelled at VTEX" in shop.db.session.query(BridgeEntry).filter_by(entity_id=late).order_by(
+        BridgeEntry.id.desc()).first().message
+
+
+def test_with_automatic_acceptance_off_the_merchant_decides_in_the_orders_tab(shop, client, owner):
+    shop.settings(auto_accept=False)
+    mkt_id = shop.carrefour_order(1001)
+    shop.poll()
+    order = shop.order(mkt_id)
+    assert order.status == "awaiting_decision"
+    login(client, owner.email)
+    page = client.get(f"/t/loja-a/orders/{order.id}").get_data(as_text=True)
+    assert "Aceitar" in page and "Recusar" in page
+    client.post(f"/t/loja-a/orders/{order.id}/accept")
+    assert shop.order(mkt_id).status == "accepted"
+    assert shop.mirakl_order(mkt_id)["order_state"] in ("WAITING_DEBIT_PAYMENT", "SHIPPING")
+
+
+def test_orders_tab_filters_searches_exports_and_reprocesses_a_selection(shop, client, owner):
+    good = shop.carrefour_order(1001, state="SHIPPING")
+    bad = shop.carrefour_order(1002, shipping_type="AGENDADA", state="SHIPPING")
+    shop.poll()
+    shop.import_pending()
+    shop.order(bad).status = "failed"
+    shop.db.session.commit()
+    login(client, owner.email)
+    page = client.get("/t/loja-a/orders/?status=failed").get_data(as_text=True)
+    assert bad in page and good not in page
+    assert good in client.get(f"/t/loja-a/orders/?q=CRF-{good}").get_data(as_text=True)
+    csv_text = client.get("/t/loja-a/orders/export.csv?status=imported").get_data(as_text=True)
+    assert csv_text.splitlines()[0].startswith("marketplace_order_id,vtex_order_id")
+    assert good in csv_text and bad not in csv_text
+    shop.settings(sla_agendada="Agendada")
+    client.post("/t/loja-a/orders/reprocess", data={"order": [str(shop.order(bad).id)]})
+    assert shop.order(bad).series == 1 and shop.import_pending() == {bad: "imported"}
