@@ -56,6 +56,10 @@ def load_config(env=None):
         "VTEX_CATALOG_RATE": env.get("VTEX_CATALOG_RATE", "240/second"),
         "VTEX_CONCURRENCY": _int(env, "VTEX_CONCURRENCY", 16),
         "SYNC_BATCH_LIMIT": _int(env, "SYNC_BATCH_LIMIT", 100000),
+        # The freight quote: Carrefour gives up after about 0.8 s, so VTEX gets 0.6 s of it.
+        "FREIGHT_VTEX_TIMEOUT": float(env.get("FREIGHT_VTEX_TIMEOUT", "0.6")),
+        "FREIGHT_CACHE_SECONDS": _int(env, "FREIGHT_CACHE_SECONDS", 60),
+        "FREIGHT_RATE_LIMIT": env.get("FREIGHT_RATE_LIMIT", "1200 per minute"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "MIRAKL_DEFAULT_URL": env.get("MIRAKL_DEFAULT_URL", "https://carrefourbr.mirakl.net"),
         # Cookies: HttpOnly and SameSite always; Secure where the site is served over HTTPS.

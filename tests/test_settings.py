@@ -16,6 +16,7 @@ def signed_in(client, tenant, owner, requests_mock):
     requests_mock.get("https://vtex.test/api/logistics/pvt/shipping-policies", json={"items": [], "paging": {}})
     requests_mock.put("https://vtex.test/api/fulfillment/pvt/affiliates/CRF", status_code=204)
     requests_mock.delete("https://vtex.test/api/fulfillment/pvt/affiliates/CRF", status_code=204)
+    requests_mock.post("https://vtex.test/api/orders/hook/config", status_code=200)
     login(client, owner.email)
     return client
 
@@ -157,3 +158,15 @@ def test_deactivation_deletes_the_affiliate_and_erases_the_shop_key(signed_in, d
     entry = db.session.query(BridgeEntry).filter_by(entity="integration").one()
     assert "affiliate CRF deleted" in entry.message and "ShopKey erased" in entry.message
     assert db.session.query(SettingsAudit).order_by(SettingsAudit.id.desc()).first().action == "deactivate"
+
+
+def test_activation_registers_the_order_hook_and_survives_its_refusal(signed_in, db, requests_mock):
+    from saas.bridge.models import BridgeEntry
+    requests_mock.get("https://mirakl.test/api/account", json={"shop_id": 1, "shop_name": "A"})
+    requests_mock.post("https://vtex.test/api/orders/hook/config", status_code=400,
+                       json={"error": {"message": "The hook URL did not answer the ping"}})
+    assert post(signed_in).status_code == 302  # the integration is on: callbacks still bring the events
+    warning = db.session.query(BridgeEntry).filter_by(entity="integration", status="warning").one()
+    assert "did not answer the ping" in warning.message
+    hook = [r for r in requests_mock.request_history if r.path == "/api/orders/hook/config"][0].json()
+    assert hook["filter"]["type"] == "FromWorkflow" and "invoiced" in hook["filter"]["status"]

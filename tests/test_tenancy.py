@@ -114,6 +114,7 @@ def test_secrets_never_reach_the_log_or_the_pages(client, db, owner, tenant, cap
     requests_mock.get("https://mirakl.test/api/account", json={"shop_id": 1, "shop_name": "A"})
     requests_mock.get("https://vtex.test/api/logistics/pvt/shipping-policies", json={"items": []})
     requests_mock.put("https://vtex.test/api/fulfillment/pvt/affiliates/CRF", status_code=204)
+    requests_mock.post("https://vtex.test/api/orders/hook/config", status_code=200)
     login(client, owner.email)
     caplog.set_level("DEBUG")
     client.post("/t/loja-a/marketplace/carrefour", data={

@@ -11,19 +11,30 @@ from saas.jobs.queues import queue
 from saas.jobs.schedule import run_soon
 from saas.tenants.models import Tenant
 from saas.vtex.client import VtexClient
-from saas.web.public_urls import notification_url
+from saas.web.public_urls import hook_url, notification_url
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 1000
 
 
+HOOK_STATUSES = ["ready-for-handling", "handling", "invoiced", "canceled"]
+
+
 def register_affiliate(tenant, settings: dict) -> None:
-    """Create or update the affiliate at VTEX; raises IntegrationError when VTEX refuses."""
-    VtexClient.for_tenant(tenant).save_affiliate(
+    """Create or update the affiliate at VTEX (raises IntegrationError when VTEX refuses), then the OMS hook (a
+    failure there is reported, not fatal: the callbacks still bring the events)."""
+    client = VtexClient.for_tenant(tenant)
+    client.save_affiliate(
         settings.get("affiliate_id") or "CRF", name=f"Carrefour ({tenant.display_name})"[:60],
         trade_policy=str(settings.get("trade_policy") or "1"),
         follow_up_email=settings.get("notification_email") or "", notification_url=notification_url(tenant))
     db.session.commit()  # the webhook secret, when it was created just now
+    try:
+        client.configure_order_hook(hook_url(tenant), statuses=HOOK_STATUSES, secret=tenant.webhook_secret)
+    except IntegrationError as exc:
+        bridge.record(tenant.id, "integration", "hook", "warning",
+                      f"VTEX's order hook could not be registered ({exc.message}); invoices and tracking still "
+                      "arrive through the order callbacks.")
 
 
 def start_initial_load(tenant) -> None:

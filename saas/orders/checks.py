@@ -2,10 +2,10 @@
 
 Pure functions over the order and VTEX's answers, so each cause is tested with plain data.
 """
-import unicodedata
 from dataclasses import dataclass, field
 
 from saas.connectors.base import OrderData
+from saas.text import plain
 
 SHIPPING_SETTINGS = {"normal": "sla_normal", "expressa": "sla_expressa", "economica": "sla_economica",
                      "agendada": "sla_agendada"}
@@ -22,13 +22,9 @@ class CheckFailed(Exception):
         return self.message
 
 
-def _plain(text: str) -> str:
-    return unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().strip().lower()
-
-
 def mapped_carrier(order: OrderData, settings: dict) -> str:
     """The VTEX carrier the tenant mapped to the order's shipping type (Normal, Expressa, Econômica, Agendada)."""
-    setting = SHIPPING_SETTINGS.get(_plain(order.shipping_type))
+    setting = SHIPPING_SETTINGS.get(plain(order.shipping_type))
     carrier = (settings.get(setting) or "").strip() if setting else ""
     if not carrier:
         raise CheckFailed("shipping_unmapped",
@@ -57,14 +53,14 @@ def check_stock(order: OrderData, simulation: dict) -> None:
 
 def select_slas(order: OrderData, simulation: dict, carrier: str) -> list[dict]:
     """The mapped carrier's SLA for every line at the buyer's CEP, as the simulation offers it."""
-    wanted = _plain(carrier)
+    wanted = plain(carrier)
     logistics = {li.get("itemIndex"): li for li in simulation.get("logisticsInfo") or []}
     chosen, missing = [], []
     for index, line in enumerate(order.lines):
         slas = (logistics.get(index) or {}).get("slas") or []
-        match = next((s for s in slas if wanted in {_plain(s.get("id")), _plain(s.get("name"))} | {
-            _plain(d.get("courierName")) for d in s.get("deliveryIds") or []} | {
-            _plain(d.get("courierId")) for d in s.get("deliveryIds") or []}), None)
+        match = next((s for s in slas if wanted in {plain(s.get("id")), plain(s.get("name"))} | {
+            plain(d.get("courierName")) for d in s.get("deliveryIds") or []} | {
+            plain(d.get("courierId")) for d in s.get("deliveryIds") or []}), None)
         if match is None:
             missing.append(line.sku_id)
         chosen.append(match)

@@ -63,3 +63,26 @@ class OrderCursor(db.Model):
     tenant_id = db.Column(db.Integer, db.ForeignKey("tenant.id", ondelete="CASCADE"), primary_key=True)
     connector_key = db.Column(db.String(40), primary_key=True)
     last_updated = db.Column(db.String(40), nullable=False)
+
+
+class OrderEvent(db.Model):
+    """Something VTEX told about an imported order (invoice, tracking, delivery, cancellation), stored before it is
+    answered, once per (order, kind, key), and forwarded to the marketplace."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    tenant_id = db.Column(db.Integer, db.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    order_id = db.Column(db.Integer, db.ForeignKey("marketplace_order.id", ondelete="CASCADE"), nullable=False)
+    kind = db.Column(db.String(12), nullable=False)  # invoice | tracking | delivered | cancel
+    key = db.Column(db.String(120), nullable=False)  # what makes two calls the same event
+    source = db.Column(db.String(10), nullable=False, default="callback")  # callback | hook
+    payload = db.Column(db.JSON, nullable=False, default=dict)
+    status = db.Column(db.String(10), nullable=False, default="pending")  # pending | waiting | sent | failed
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    last_error = db.Column(db.Text)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    forwarded_at = db.Column(db.DateTime)
+
+    order = db.relationship("MarketplaceOrder")
+
+    __table_args__ = (db.UniqueConstraint("tenant_id", "order_id", "kind", "key", name="uq_order_event_identity"),
+                      db.Index("ix_order_event_tenant_status", "tenant_id", "status"))

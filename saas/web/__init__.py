@@ -12,7 +12,7 @@ def load_user(user_id):
 
 
 def register_blueprints(app):
-    from saas.web import auth, bridge, health, orders, portal, public
+    from saas.web import auth, bridge, freight, health, orders, portal, public
     app.register_blueprint(auth.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(portal.account_bp)
@@ -20,6 +20,7 @@ def register_blueprints(app):
     app.register_blueprint(orders.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(freight.bp)
     app.add_template_filter(mask, "mask")
 
     @app.errorhandler(404)
@@ -35,5 +36,7 @@ def register_blueprints(app):
 
     @app.errorhandler(429)
     def too_many(_error):
+        if request.path.startswith("/api/"):
+            return jsonify(error="Too many requests; try again in a minute."), 429
         return render_template("error.html", code=429,
                                message="Muitas tentativas; aguarde um minuto. (Too many attempts; wait a minute.)"), 429

@@ -18,3 +18,8 @@ def freight_url(tenant) -> str:
 def services_endpoint(tenant) -> str:
     """The order's ``marketplaceServicesEndpoint``: VTEX appends /pvt/orders/{id}/invoice, …/cancel, …"""
     return f"{_base()}/api/vtex/{tenant.slug}/{tenant.ensure_webhook_secret()}/oms"
+
+
+def hook_url(tenant) -> str:
+    """VTEX's OMS hook: order changes, the safety net of the callbacks."""
+    return f"{_base()}/api/vtex/{tenant.slug}/{tenant.ensure_webhook_secret()}/hook"

@@ -16,73 +16,8 @@ from saas.jobs import schedule
 from saas.mail import OutboxMessage
 from saas.orders import importer
 from saas.orders.models import MarketplaceOrder, OrderAttempt
-from saas.tenants.settings import load_settings, save_settings
 from saas.timeutil import utcnow
 from tests.conftest import login
-
-SETTINGS = {"notification_email": "ops@loja-a.example", "trade_policy": "1", "affiliate_id": "CRF", "min_stock": 0,
-            "divergence": 5.0, "auto_accept": True, "sla_normal": "Normal", "sla_expressa": "Expressa",
-            "sla_economica": "", "sla_agendada": ""}
-
-
-class Shop:
-    def __init__(self, app, db, tenant, vtex, mirakl):
-        self.app, self.db, self.tenant, self.vtex, self.mirakl = app, db, tenant, vtex, mirakl
-
-    def sku(self, sku_id):
-        return self.vtex.extensions["store"].get("sku", sku_id)
-
-    def stock(self, sku_id, quantity):
-        requests.post(f"{self.vtex.config['URL']}/_admin/skus/{sku_id}", json={"stock": quantity})
-
-    def carrefour_order(self, *skus, quantity=1, price=None, **fields):
-        lines = [{"sku": str(s), "quantity": quantity,
-                  "price": price if price is not None else self.sku(s)["price"] / 100} for s in skus]
-        body = {"lines": lines, "zip_code": "01310100", "shipping_price": 0, **fields}
-        return requests.post(self.mirakl.config["URL"] + "/_admin/orders", json=body).json()["order_id"]
-
-    def poll(self):
-        return schedule.run_periodic("orders", self.tenant.id)
-
-    def import_pending(self):
-        """What the worker does with the import jobs the poll enqueued (each attempt once)."""
-        results = {}
-        for order in self.db.session.query(MarketplaceOrder).filter_by(status="importing").all():
-            try:
-                results[order.marketplace_order_id] = importer.import_order(order.id, order.series)
-            except importer.TryAgain as again:
-                results[order.marketplace_order_id] = f"again: {again}"
-        return results
-
-    def order(self, mkt_id):
-        self.db.session.expire_all()
-        return self.db.session.query(MarketplaceOrder).filter_by(marketplace_order_id=mkt_id).one()
-
-    def vtex_orders(self):
-        return requests.get(self.vtex.config["URL"] + "/_admin/orders").json()
-
-    def mirakl_order(self, mkt_id):
-        return next(o for o in requests.get(self.mirakl.config["URL"] + "/_admin/orders").json()
-                    if o["order_id"] == mkt_id)
-
-    def settings(self, **changes):
-        row = load_settings(self.tenant, "carrefour")
-        save_settings(self.tenant, "carrefour", active=True, settings={**row.settings, **changes},
-                      secrets=row.secrets)
-
-
-@pytest.fixture
-def shop(app, db, tenant, vtex_sim, mirakl_sim):
-    tenant.vtex_base_url = vtex_sim.config["URL"]
-    tenant.set_vtex_credentials(vtex_sim.config["APP_KEY"], vtex_sim.config["APP_TOKEN"])
-    db.session.commit()
-    save_settings(tenant, "carrefour", active=True, settings={**SETTINGS, "api_url": mirakl_sim.config["URL"]},
-                  secrets={"shop_key": "sandbox-shop-key-demo"})
-    shop = Shop(app, db, tenant, vtex_sim, mirakl_sim)
-    for sku in (1001, 1002, 1003):
-        shop.stock(sku, 10)
-    return shop
-
 
 def test_a_paid_order_reaches_vtex_once_with_its_items_prices_address_and_sla(shop):
     mkt_id = shop.carrefour_order(1001, 1002, quantity=2)

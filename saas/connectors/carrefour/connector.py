@@ -1,6 +1,8 @@
 """Carrefour Brasil (Mirakl): what the platform asks of the connector, carried out with the Mirakl client."""
+import io
+
 from saas.connectors.base import (AccountInfo, Batch, BatchReport, Connector, LineResult, OrderData, OrderPage,
-                                  Published)
+                                  PermanentError, Published)
 from saas.connectors.carrefour import mapping
 from saas.connectors.carrefour.client import MiraklClient
 from saas.connectors.carrefour.settings import FIELDS, CarrefourSettingsForm
@@ -129,6 +131,55 @@ class CarrefourConnector(Connector):
     def accept_order(self, order: OrderData, accepted: bool) -> None:
         raw_lines = order.raw.get("order_lines") or []
         self.client.accept_order(order.order_id, {str(line["order_line_id"]): accepted for line in raw_lines})
+
+    def order_state(self, order_id: str) -> str:
+        found = self.client.list_orders(order_ids=[order_id]).get("orders") or []
+        return found[0].get("order_state", "") if found else ""
+
+    # -- order events --------------------------------------------------------------------------------------------------
+    def send_invoice(self, order_id: str, invoice: dict) -> None:
+        """OR74: the NF-e XML when VTEX sent it embedded, else a document with its key, number, value and date;
+        OR31 fields too where the tenant named their codes."""
+        settings = self.context.settings
+        name, content = mapping.invoice_document(invoice)
+        result = self.client.upload_documents(order_id, [(name, io.BytesIO(content),
+                                                          settings.get("invoice_document_type") or "CUSTOMER_INVOICE")])
+        if result.get("errors_count"):
+            problems = "; ".join(str(d.get("message") or d) for d in result.get("order_documents") or [])
+            raise PermanentError(f"Carrefour did not take the invoice document: {problems}")
+        fields = [{"code": settings[code], "type": "STRING", "value": invoice[value]}
+                  for code, value in (("nfe_key_field", "invoiceKey"), ("nfe_number_field", "invoiceNumber"))
+                  if settings.get(code) and invoice.get(value)]
+        if fields:
+            self.client.update_additional_fields(order_id, fields)
+
+    def send_tracking(self, order_id: str, tracking: dict) -> None:
+        """OR23: a carrier Carrefour knows by its code, otherwise its name and the tracking URL."""
+        code = mapping.carrier_code(tracking.get("courier") or "", self.client.carriers())
+        self.client.set_tracking(order_id, tracking_number=tracking.get("trackingNumber") or None, carrier_code=code,
+                                 carrier_name=tracking.get("courier") or "Transportadora",
+                                 carrier_url=tracking.get("trackingUrl") or None)
+
+    def mark_shipped(self, order_id: str) -> None:
+        self.client.ship(order_id)
+
+    def mark_delivered(self, order_id: str, delivered_at: str) -> None:
+        field = self.context.settings.get("delivered_field")
+        if field:
+            self.client.update_additional_fields(order_id, [{"code": field, "type": "STRING",
+                                                             "value": delivered_at or "true"}])
+        else:
+            self.client.send_message(order_id, "Pedido entregue",
+                                     f"O pedido foi entregue ao cliente{' em ' + delivered_at if delivered_at else ''}.")
+
+    def request_cancellation(self, order_id: str, reason: str) -> None:
+        """Carrefour does not let the seller cancel: ask, by a message (OR42) or, where that is closed, a thread."""
+        body = (f"A loja cancelou este pedido na VTEX ({reason or 'sem motivo informado'}). "
+                "Por favor, cancelem o pedido no Carrefour.")
+        try:
+            self.client.send_message(order_id, "Solicitação de cancelamento", body)
+        except PermanentError:
+            self.client.create_thread(order_id, "Solicitação de cancelamento", body)
 
     def listed(self, eans: list[str]) -> set[str]:
         """P31 by EAN, 100 references per call."""

@@ -12,6 +12,7 @@ import tempfile
 from decimal import Decimal
 
 from saas.connectors.base import Address, CatalogItem, OrderData, OrderLine
+from saas.text import plain
 
 VARIANT_AXES = ("Cor", "Tamanho", "Voltagem")
 CERTIFICATES = ("ANATEL", "INMETRO", "ANVISA", "MAPA")
@@ -181,3 +182,24 @@ def order_from_mirakl(raw: dict) -> OrderData:
 
 def _first(fields: dict, names) -> str:
     return next((fields[n] for n in names if fields.get(n)), "")
+
+
+# -- order events: VTEX → Mirakl -------------------------------------------------------------------------------------
+def invoice_document(invoice: dict) -> tuple[str, bytes]:
+    """The file OR74 carries: the NF-e XML itself when VTEX sent it, else a text with what identifies the NF-e."""
+    number = re.sub(r"[^A-Za-z0-9_-]", "_", invoice["invoiceNumber"])  # Mirakl wants US-ASCII file names
+    if invoice.get("embeddedInvoice"):
+        return f"nfe-{number}.xml", invoice["embeddedInvoice"].encode("utf-8")
+    text = (f"Nota fiscal: {invoice['invoiceNumber']}\nChave de acesso: {invoice.get('invoiceKey') or '-'}\n"
+            f"Valor: R$ {reais(invoice.get('invoiceValue') or 0)}\nEmissao: {invoice['issuanceDate']}\n"
+            f"URL: {invoice.get('invoiceUrl') or '-'}\n")
+    return f"nfe-{number}.txt", text.encode("utf-8")
+
+
+def carrier_code(courier: str, carriers: list[dict]) -> str | None:
+    """The Mirakl carrier code (SH21) whose code, label or standard code is VTEX's courier name, if any."""
+    wanted = plain(courier)
+    for carrier in carriers:
+        if wanted and wanted in {plain(carrier.get(k) or "") for k in ("code", "label", "standard_code")}:
+            return carrier["code"]
+    return None

@@ -10,8 +10,9 @@ SHIPPING_TYPES = (("sla_normal", "Normal"), ("sla_expressa", "Expressa"), ("sla_
 SLA_FIELDS = tuple(name for name, _ in SHIPPING_TYPES)
 CERTIFICATES = ("ANATEL", "INMETRO", "ANVISA", "MAPA")
 CERTIFICATE_FIELDS = {f"cert_{name.lower()}": name for name in CERTIFICATES}
+EVENT_FIELDS = ("invoice_document_type", "nfe_key_field", "nfe_number_field", "delivered_field")
 PLAIN_FIELDS = ("notification_email", "shop_id", "api_url", "divergence", "trade_policy", "min_stock",
-                "affiliate_id", "auto_accept") + SLA_FIELDS
+                "affiliate_id", "auto_accept") + SLA_FIELDS + EVENT_FIELDS
 
 FIELDS = (
     SettingsField("active", "Integração ativa"),
@@ -25,6 +26,10 @@ FIELDS = (
     SettingsField("min_stock", "Estoque mínimo"),
     SettingsField("auto_accept", "Aceite automático de pedidos"),
     SettingsField("certificate_specs", "Mapeamento de certificados"),
+    SettingsField("invoice_document_type", "Tipo de documento da nota fiscal"),
+    SettingsField("nfe_key_field", "Campo da chave da NF-e"),
+    SettingsField("nfe_number_field", "Campo do número da NF-e"),
+    SettingsField("delivered_field", "Campo de pedido entregue"),
 ) + tuple(SettingsField(name, f"Mapeamento de SLA de tipo {label}") for name, label in SHIPPING_TYPES)
 
 
@@ -33,6 +38,11 @@ def _certificate_field(name):
         f"Especificação {name}", default=f"Certificado {name}", validators=[Optional(), Length(max=120)],
         description=f"The VTEX specification that holds the {name} certificate code, sent to Carrefour with the "
                     "product. Empty: not sent.")
+
+
+def _field_code(label, what):
+    return StringField(label, validators=[Optional(), Length(max=60)],
+                       description=f"Optional: the code of the Carrefour order field that receives {what}.")
 
 
 def _sla_field(label):
@@ -87,6 +97,14 @@ class CarrefourSettingsForm(FlaskForm):
     sla_expressa = _sla_field("Expressa")
     sla_economica = _sla_field("Econômica")
     sla_agendada = _sla_field("Agendada")
+    invoice_document_type = StringField(
+        "Tipo de documento da nota fiscal", default="CUSTOMER_INVOICE", validators=[Optional(), Length(max=60)],
+        description="The Mirakl document type code the NF-e is uploaded as (Carrefour's list of order documents); "
+                    "CUSTOMER_INVOICE when empty.")
+    nfe_key_field = _field_code("Campo da chave da NF-e", "the NF-e access key")
+    nfe_number_field = _field_code("Campo do número da NF-e", "the NF-e number")
+    delivered_field = _field_code("Campo de pedido entregue",
+                                  "the delivery date (empty: the delivery is told in a message on the order)")
     cert_anatel = _certificate_field("ANATEL")
     cert_inmetro = _certificate_field("INMETRO")
     cert_anvisa = _certificate_field("ANVISA")

@@ -1,0 +1,94 @@
+"""Quoting freight for a store: the store's settings (cached in the process, so a quote reads the database at most
+once), one VTEX simulation with the CEP, and the options of the mapped Carrefour shipping types."""
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+
+from cachetools import TTLCache
+from flask import current_app
+from sqlalchemy import select
+
+from saas.connectors.carrefour.settings import SHIPPING_TYPES
+from saas.extensions import db
+from saas.freight.wire import FreightOption, FreightRequest
+from saas.jobs.queues import redis_connection
+from saas.tenants.models import ConnectorSettings, Tenant
+from saas.text import plain
+from saas.vtex.client import VtexClient
+
+_stores = TTLCache(maxsize=4096, ttl=30)
+_ESTIMATE = re.compile(r"^(\d+)")
+
+
+@dataclass(frozen=True)
+class Store:
+    tenant_id: int
+    vtex_url: str
+    app_key: str
+    app_token: str
+    trade_policy: str
+    affiliate_id: str
+    carriers: tuple[tuple[str, str], ...]  # (Carrefour shipping type, VTEX carrier), mapped ones only
+
+
+def store(slug: str) -> Store | None:
+    """The active store behind ``slug``, from a short in-process cache; None for an unknown or inactive store."""
+    if slug in _stores:
+        return _stores[slug]
+    found = db.session.execute(
+        select(Tenant, ConnectorSettings).join(ConnectorSettings, ConnectorSettings.tenant_id == Tenant.id)
+        .where(Tenant.slug == slug, ConnectorSettings.connector_key == "carrefour",
+               ConnectorSettings.active.is_(True))).first()
+    result = None
+    if found:
+        tenant, row = found
+        settings = row.settings
+        result = Store(tenant.id, tenant.vtex_url, tenant.vtex_app_key, tenant.vtex_app_token,
+                       str(settings.get("trade_policy") or "1"), settings.get("affiliate_id") or "CRF",
+                       tuple((label, settings[name].strip()) for name, label in SHIPPING_TYPES
+                             if (settings.get(name) or "").strip()))
+    _stores[slug] = result
+    return result
+
+
+def quote(shop: Store, request: FreightRequest) -> tuple[list[FreightOption], bool]:
+    """The options, and whether they came from the cache."""
+    cache = redis_connection()
+    key = "freight:q:" + hashlib.sha1(json.dumps([shop.tenant_id, request.postal_code, request.items]).encode()
+                                      ).hexdigest()
+    cached = cache.get(key)
+    if cached is not None:
+        return [FreightOption(**o) for o in json.loads(cached)], True
+    client = VtexClient(shop.vtex_url, shop.app_key, shop.app_token,
+                        timeout=current_app.config["FREIGHT_VTEX_TIMEOUT"])
+    simulation = client.simulate(list(request.items), trade_policy=shop.trade_policy, affiliate_id=shop.affiliate_id,
+                                 postal_code=request.postal_code)
+    options = options_from_simulation(simulation, shop.carriers, len(request.items))
+    cache.set(key, json.dumps([o.__dict__ for o in options]), ex=current_app.config["FREIGHT_CACHE_SECONDS"])
+    return options, False
+
+
+def options_from_simulation(simulation: dict, carriers, item_count: int) -> list[FreightOption]:
+    """For each mapped shipping type whose carrier serves every item: the summed price and the longest delay."""
+    logistics = {li.get("itemIndex"): li for li in simulation.get("logisticsInfo") or []}
+    options = []
+    for shipping_type, carrier in carriers:
+        wanted = plain(carrier)
+        chosen = []
+        for index in range(item_count):
+            slas = (logistics.get(index) or {}).get("slas") or []
+            sla = next((s for s in slas if wanted in {plain(s.get("id")), plain(s.get("name"))} | {
+                plain(d.get("courierName")) for d in s.get("deliveryIds") or []}), None)
+            if sla is None:
+                break
+            chosen.append(sla)
+        if len(chosen) == item_count:
+            options.append(FreightOption(shipping_type, carrier, sum(int(s.get("price") or 0) for s in chosen),
+                                         max(_days(s.get("shippingEstimate")) for s in chosen)))
+    return options
+
+
+def _days(estimate) -> int:
+    match = _ESTIMATE.match(str(estimate or ""))
+    return int(match.group(1)) if match else 0

@@ -1,0 +1,189 @@
+"""Order events from VTEX (invoice, tracking, delivery, cancellation): read from the callbacks or derived from an OMS
+order, stored once, forwarded to the marketplace by a job with retries."""
+import logging
+from datetime import timedelta
+
+from rq import Retry
+from sqlalchemy.exc import IntegrityError
+
+from saas import bridge
+from saas.connectors.base import IntegrationError, RetryableError
+from saas.extensions import db
+from saas.jobs.context import with_app_context
+from saas.jobs.queues import queue
+from saas.orders.models import MarketplaceOrder, OrderEvent
+from saas.tenants.models import Tenant
+from saas.tenants.settings import build_connector, load_settings
+from saas.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+RETRY = Retry(max=5, interval=[30, 60, 120, 300, 600])
+WAIT_FOR_STATE = timedelta(minutes=5)
+MAX_WAITS = 48  # four hours of waiting for the marketplace to reach the state a call needs
+
+
+class EventError(ValueError):
+    """The callback's body cannot be read; the message says what is wrong."""
+
+
+def _require(body, *names):
+    if not isinstance(body, dict):
+        raise EventError("The body must be a JSON object.")
+    missing = [n for n in names if body.get(n) in (None, "")]
+    if missing:
+        raise EventError(f"Missing fields: {', '.join(missing)}.")
+
+
+def read_invoice(body) -> dict:
+    """VTEX's invoice notification; ``courier`` and ``carrier`` both name the carrier."""
+    _require(body, "invoiceNumber", "issuanceDate")
+    if body.get("type", "Output") not in ("Output", "Input"):
+        raise EventError("type must be Output (sale) or Input (return).")
+    try:
+        value = int(body.get("invoiceValue") or 0)
+    except (TypeError, ValueError):
+        raise EventError("invoiceValue must be a whole number of cents.") from None
+    return {"type": body.get("type", "Output"), "invoiceNumber": str(body["invoiceNumber"]),
+            "invoiceKey": body.get("invoiceKey") or "", "invoiceValue": value,
+            "issuanceDate": str(body["issuanceDate"]), "invoiceUrl": body.get("invoiceUrl") or "",
+            "embeddedInvoice": body.get("embeddedInvoice") or "", **read_tracking(body, required=False)}
+
+
+def read_tracking(body, required: bool = True) -> dict:
+    if required:
+        _require(body, "trackingNumber")
+    elif not isinstance(body, dict):
+        raise EventError("The body must be a JSON object.")
+    return {"trackingNumber": str(body.get("trackingNumber") or ""), "trackingUrl": body.get("trackingUrl") or "",
+            "courier": body.get("courier") or body.get("carrier") or ""}
+
+
+def read_tracking_status(body) -> dict:
+    if not isinstance(body, dict) or not isinstance(body.get("isDelivered", False), bool):
+        raise EventError("The body must be a JSON object whose isDelivered is true or false.")
+    return {"isDelivered": body.get("isDelivered", False), "deliveredDate": body.get("deliveredDate") or "",
+            "events": body.get("events") or []}
+
+
+def record(order: MarketplaceOrder, kind: str, key: str, payload: dict, source: str = "callback") -> OrderEvent | None:
+    """Store the event and queue its forwarding; None when the same event was already stored (a repeated call)."""
+    event = OrderEvent(tenant_id=order.tenant_id, order_id=order.id, kind=kind, key=key[:120], payload=payload,
+                       source=source)
+    try:
+        with db.session.begin_nested():
+            db.session.add(event)
+    except IntegrityError:
+        return None
+    db.session.commit()
+    queue("orders").enqueue("saas.orders.events.forward", event.id, retry=RETRY, job_timeout=120,
+                            failure_ttl=7 * 86400)
+    return event
+
+
+def record_invoice(order, invoice: dict, source="callback") -> list[OrderEvent]:
+    """An invoice, and, when it carries a tracking number, that tracking too (VTEX sends both on /invoice)."""
+    recorded = [record(order, "invoice", f"{invoice['type']}:{invoice['invoiceNumber']}", invoice, source)]
+    if invoice["type"] == "Output" and invoice.get("trackingNumber"):
+        recorded.append(record(order, "tracking", invoice["trackingNumber"],
+                               {**{k: invoice[k] for k in ("trackingNumber", "trackingUrl", "courier")},
+                                "invoiceNumber": invoice["invoiceNumber"]}, source))
+    return [e for e in recorded if e]
+
+
+def events_from_oms(order, oms: dict, source="hook") -> list[OrderEvent]:
+    """What an OMS order says, as events: each package's invoice and tracking, delivery, cancellation."""
+    recorded = []
+    for package in (oms.get("packageAttachment") or {}).get("packages") or []:
+        if package.get("invoiceNumber") and package.get("issuanceDate"):
+            recorded += record_invoice(order, read_invoice(package), source)
+        courier = package.get("courierStatus") or {}
+        if courier.get("finished"):
+            event = record(order, "delivered", str(package.get("invoiceNumber") or "package"),
+                           {"isDelivered": True, "deliveredDate": courier.get("deliveredDate") or "",
+                            "invoiceNumber": package.get("invoiceNumber")}, source)
+            recorded += [event] if event else []
+    if oms.get("status") in ("canceled", "cancel", "cancellation-requested"):
+        event = record(order, "cancel", "store", {"reason": oms.get("cancelReason") or "Cancelado na loja"}, source)
+        recorded += [event] if event else []
+    return recorded
+
+
+@with_app_context
+def from_hook(tenant_id: int, vtex_order_id: str) -> int:
+    """Read the order from OMS and record what it says that the callbacks may have missed."""
+    from saas.vtex.client import VtexClient
+    order = db.session.query(MarketplaceOrder).filter_by(tenant_id=tenant_id, vtex_order_id=vtex_order_id).first()
+    if order is None:
+        return 0  # not an order this integration placed
+    tenant = db.session.get(Tenant, tenant_id)
+    oms = VtexClient.for_tenant(tenant).get_order(vtex_order_id)
+    order.vtex_status = oms.get("status") or order.vtex_status
+    db.session.commit()
+    return len(events_from_oms(order, oms))
+
+
+@with_app_context
+def forward(event_id: int) -> str:
+    event = db.session.get(OrderEvent, event_id)
+    if event is None or event.status == "sent":
+        return "nothing to do"
+    order = event.order
+    tenant = db.session.get(Tenant, event.tenant_id)
+    row = load_settings(tenant, order.connector_key)
+    if row is None or not row.active:
+        return "integration inactive"
+    connector = build_connector(tenant, order.connector_key, row)
+    event.attempts += 1
+    try:
+        outcome = _forward(connector, row.settings, order, event)
+    except RetryableError as exc:
+        event.last_error = exc.message
+        db.session.commit()
+        raise
+    except IntegrationError as exc:
+        event.status, event.last_error = "failed", exc.message
+        bridge.record(tenant.id, "tracking", order.marketplace_order_id, "error",
+                      f"{connector.name} refused the {event.kind}: {exc.message}", details={"event": event.kind})
+        return "failed"
+    if outcome == "wait":
+        return _wait(tenant, order, event)
+    event.status, event.forwarded_at, event.last_error = "sent", utcnow(), None
+    bridge.record(tenant.id, "tracking", order.marketplace_order_id,
+                  "warning" if event.kind == "cancel" else "success", outcome,
+                  details={"event": event.kind, **event.payload})
+    return "sent"
+
+
+def _forward(connector, settings, order, event) -> str:
+    mkt_id, payload = order.marketplace_order_id, event.payload
+    if event.kind == "invoice":
+        connector.send_invoice(mkt_id, payload)
+        return f"Invoice {payload['invoiceNumber']} sent to {connector.name}."
+    if event.kind == "tracking":
+        connector.send_tracking(mkt_id, payload)
+        state = connector.order_state(mkt_id)
+        if state == "SHIPPING":
+            connector.mark_shipped(mkt_id)
+            return f"Tracking {payload['trackingNumber']} sent and the order marked shipped at {connector.name}."
+        if state in ("STAGING", "WAITING_ACCEPTANCE", "WAITING_DEBIT", "WAITING_DEBIT_PAYMENT"):
+            return "wait"
+        return f"Tracking {payload['trackingNumber']} sent to {connector.name} (order {state.lower()})."
+    if event.kind == "delivered":
+        connector.mark_delivered(mkt_id, payload.get("deliveredDate") or "")
+        return f"Delivery recorded at {connector.name}."
+    connector.request_cancellation(mkt_id, payload.get("reason") or "")
+    return (f"Cancellation at the store told to {connector.name}. Carrefour does not cancel through its API: "
+            "the order is cancelled only when Carrefour confirms it; contact Carrefour if it does not.")
+
+
+def _wait(tenant, order, event) -> str:
+    """OR24 outside SHIPPING would be refused: look again later instead of failing."""
+    if event.attempts >= MAX_WAITS:
+        event.status = "failed"
+        bridge.record(tenant.id, "tracking", order.marketplace_order_id, "error",
+                      "The tracking was sent but Carrefour never reached the state that lets the order be shipped.")
+        return "gave up waiting"
+    event.status = "waiting"
+    db.session.commit()
+    queue("orders").enqueue_in(WAIT_FOR_STATE, "saas.orders.events.forward", event.id, retry=RETRY, job_timeout=120)
+    return "waiting for SHIPPING"

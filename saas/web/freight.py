@@ -1,0 +1,42 @@
+"""``GET``/``POST /api/carrefourintegration/pub/<store>/freight``: Carrefour's freight quote for one store.
+
+It is on Carrefour's checkout path, which gives up after about 0.8 s: unknown or inactive store → 404, a request
+that cannot be read → 400 with the reason, VTEX slow or failing → 503 inside the budget.
+"""
+from flask import Blueprint, current_app, jsonify, request
+
+from saas.connectors.base import IntegrationError
+from saas.extensions import csrf, limiter
+from saas.freight import quote, wire
+
+bp = Blueprint("freight", __name__)
+csrf.exempt(bp)
+
+
+def _per_store():
+    return "freight:" + (request.view_args or {}).get("store", "")
+
+
+def _limit():
+    return current_app.config["FREIGHT_RATE_LIMIT"]
+
+
+@bp.route("/api/carrefourintegration/pub/<store>/freight", methods=["GET", "POST"])
+@limiter.limit(_limit, key_func=_per_store)
+def freight(store):
+    shop = quote.store(store)
+    if shop is None:
+        return jsonify(error="Unknown store."), 404
+    try:
+        freight_request = wire.from_json(request.get_json(silent=True)) if request.method == "POST" \
+            else wire.from_query(request.args)
+    except wire.WireError as exc:
+        return jsonify(error=str(exc)), 400
+    try:
+        options, cached = quote.quote(shop, freight_request)
+    except IntegrationError as exc:
+        return jsonify(error=f"The store's freight could not be quoted now ({exc.message}).",
+                       postalCode=freight_request.postal_code), 503
+    response = jsonify(wire.answer(freight_request, options))
+    response.headers["X-Cache"] = "hit" if cached else "miss"
+    return response

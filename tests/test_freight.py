@@ -1,0 +1,126 @@
+"""The public freight quote: mapped options from one VTEX simulation, clear errors, 503 in time, cached."""
+import time
+
+import pytest
+import requests
+
+from saas.freight import quote as freight_quote
+from saas.freight import wire
+from saas.tenants.settings import save_settings
+
+SETTINGS = {"trade_policy": "1", "affiliate_id": "CRF", "sla_normal": "Normal", "sla_expressa": "Expressa",
+            "sla_economica": "", "sla_agendada": "Agendada"}
+
+
+@pytest.fixture
+def store(db, tenant, vtex_sim):
+    tenant.vtex_base_url = vtex_sim.config["URL"]
+    tenant.set_vtex_credentials(vtex_sim.config["APP_KEY"], vtex_sim.config["APP_TOKEN"])
+    db.session.commit()
+    save_settings(tenant, "carrefour", active=True, settings={**SETTINGS, "api_url": "https://mirakl.test"},
+                  secrets={"shop_key": "k"})
+    freight_quote._stores.clear()
+    for sku in (1001, 1002):
+        requests.post(f"{vtex_sim.config['URL']}/_admin/skus/{sku}", json={"stock": 50})
+    return tenant
+
+
+URL = "/api/carrefourintegration/pub/loja-a/freight"
+
+
+def test_a_known_store_answers_its_mapped_options(client, store):
+    response = client.get(URL, query_string={"postalCode": "01310-100", "items": "1001:2,1002:1"})
+    assert response.status_code == 200 and response.headers["X-Cache"] == "miss"
+    body = response.get_json()
+    assert body["postalCode"] == "01310100"
+    options = {o["shippingType"]: o for o in body["options"]}
+    assert set(options) == {"Normal", "Expressa", "Agendada"}  # Econômica is not mapped
+    assert options["Normal"]["carrier"] == "Normal" and options["Normal"]["currency"] == "BRL"
+    assert options["Normal"]["deliveryDays"] == 3 and options["Normal"]["price"] > 0
+
+
+def test_post_gives_the_same_answer_and_far_ceps_lose_express(client, store):
+    get = client.get(URL, query_string={"postalCode": "01310100", "items": "1001:1"}).get_json()
+    post = client.post(URL, json={"postalCode": "01310-100", "items": [{"sku": "1001", "quantity": 1}]}).get_json()
+    assert get == post
+    far = client.post(URL, json={"postalCode": "69900-000", "items": [{"sku": "1001", "quantity": 1}]}).get_json()
+    assert [o["shippingType"] for o in far["options"]] == ["Normal"]
+    assert far["options"][0]["deliveryDays"] == 9
+
+
+def test_options_sum_the_items_prices_and_take_the_longest_delay():
+    simulation = {"logisticsInfo": [
+        {"itemIndex": 0, "slas": [{"id": "Normal", "price": 1000, "shippingEstimate": "3bd"}]},
+        {"itemIndex": 1, "slas": [{"id": "Normal", "price": 290, "shippingEstimate": "6bd"},
+                                  {"id": "Expressa", "price": 5000, "shippingEstimate": "1bd"}]}]}
+    options = freight_quote.options_from_simulation(simulation, (("Normal", "normal"), ("Expressa", "Expressa")), 2)
+    assert options == [wire.FreightOption("Normal", "normal", 1290, 6)]  # Expressa does not serve item 0
+
+
+def test_unknown_and_inactive_stores_are_the_same_404(client, db, store, owner):
+    from tests.conftest import make_tenant
+    make_tenant(owner, "loja-inativa")
+    unknown = client.get("/api/carrefourintegration/pub/no-such-store/freight?postalCode=01310100&items=1:1")
+    inactive = client.get("/api/carrefourintegration/pub/loja-inativa/freight?postalCode=01310100&items=1:1")
+    assert unknown.status_code == inactive.status_code == 404
+    assert unknown.get_json() == inactive.get_json() == {"error": "Unknown store."}
+
+
+@pytest.mark.parametrize("query, reason", [
+    ({"postalCode": "0131", "items": "1001:1"}, "CEP of 8 digits"),
+    ({"postalCode": "01310100"}, "items is required"),
+    ({"postalCode": "01310100", "items": "1001"}, "sku:quantity pairs"),
+    ({"postalCode": "01310100", "items": "1001:0"}, "between 1 and 999"),
+    ({"postalCode": "01310100", "items": "abc:1"}, "digits only"),
+])
+def test_a_bad_request_is_a_400_with_the_reason(client, store, query, reason):
+    response = client.get(URL, query_string=query)
+    assert response.status_code == 400 and reason in response.get_json()["error"]
+
+
+def test_vtex_slow_is_a_503_within_the_budget(client, store, vtex_sim):
+    requests.post(vtex_sim.config["URL"] + "/_admin/knobs", json={"latency_ms": 3000})
+    started = time.perf_counter()
+    response = client.get(URL, query_string={"postalCode": "01310100", "items": "1001:1"})
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 503 and "could not be quoted" in response.get_json()["error"]
+    assert elapsed < 1.0
+
+
+def test_vtex_failing_is_a_503(client, store, vtex_sim):
+    requests.post(vtex_sim.config["URL"] + "/_admin/knobs", json={"error_rate": 1.0})
+    assert client.get(URL, query_string={"postalCode": "01310100", "items": "1001:1"}).status_code == 503
+
+
+def test_identical_quotes_come_from_the_cache_and_the_store_lookup_is_cached(client, store, vtex_sim, db):
+    from sqlalchemy import event
+    first = client.get(URL, query_string={"postalCode": "01310100", "items": "1001:1"})
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    requests.post(vtex_sim.config["URL"] + "/_admin/knobs", json={"error_rate": 1.0})  # VTEX is not asked again
+    try:
+        second = client.get(URL, query_string={"postalCode": "01310100", "items": "1001:1"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert second.status_code == 200 and second.headers["X-Cache"] == "hit"
+    assert second.get_json() == first.get_json()
+    assert statements == []  # neither the store nor the quote touched the database
+
+
+def test_quotes_are_rate_limited_per_store(app, client, store):
+    app.config["FREIGHT_RATE_LIMIT"] = "3 per minute"
+    try:
+        codes = [client.get(URL, query_string={"postalCode": "01310100", "items": "1001:1"}).status_code
+                 for _ in range(4)]
+    finally:
+        app.config["FREIGHT_RATE_LIMIT"] = "1200 per minute"
+    assert codes == [200, 200, 200, 429]
+
+
+def test_the_settings_page_shows_the_freight_url(client, owner, store, requests_mock):
+    from tests.conftest import login
+    requests_mock.real_http = True
+    login(client, owner.email)
+    page = client.get("/t/loja-a/marketplace/carrefour").get_data(as_text=True)
+    assert "http://portal.test/api/carrefourintegration/pub/loja-a/freight" in page
