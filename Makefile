@@ -25,5 +25,8 @@ test: install  ## PostgreSQL when DATABASE_URL is set, SQLite otherwise; the rea
 bench: install  ## benchmarks: each prints its figures and the ratio to its baseline
 	$(BIN)/python -m bench
 
+lint: install  ## ruff: pyflakes, pycodestyle, import order, bugbear
+	$(BIN)/ruff check saas tests bench
+
 clean:
 	rm -rf $(VENV) instance

@@ -134,9 +134,15 @@ def _measured(func, args):
 
 
 def wait_import_complete(client_call, timeout: float = 1800) -> dict:
+    """Poll an import's status until it is final; a slow answer (the simulator processes a large file when it is
+    first asked) is polled again, as the report job does."""
+    from saas.connectors.base import RetryableError
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status = client_call()
+        try:
+            status = client_call()
+        except RetryableError:
+            continue
         if status.get("status", status.get("import_status")) in ("COMPLETE", "FAILED"):
             return status
         time.sleep(0.2)

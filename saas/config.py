@@ -56,6 +56,7 @@ def load_config(env=None):
         "VTEX_CATALOG_RATE": env.get("VTEX_CATALOG_RATE", "240/second"),
         "VTEX_CONCURRENCY": _int(env, "VTEX_CONCURRENCY", 16),
         "SYNC_BATCH_LIMIT": _int(env, "SYNC_BATCH_LIMIT", 100000),
+        "ORDER_IMPORT_CONCURRENCY": _int(env, "ORDER_IMPORT_CONCURRENCY", 8),
         # The freight quote: Carrefour gives up after about 0.8 s, so VTEX gets 0.6 s of it.
         "FREIGHT_VTEX_TIMEOUT": float(env.get("FREIGHT_VTEX_TIMEOUT", "0.6")),
         "FREIGHT_CACHE_SECONDS": _int(env, "FREIGHT_CACHE_SECONDS", 60),

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 from saas import create_app
 from saas.extensions import db as _db

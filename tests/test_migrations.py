@@ -13,7 +13,6 @@ from saas import create_app
 from saas.extensions import db
 
 
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_database(request, tmp_path):
     if request.param == "sqlite":

@@ -6,10 +6,15 @@ ended unclearly (a timeout after VTEX had placed it) is never followed by a seco
 
 Retries: a failed attempt is tried again, at most 5 attempts within 15 minutes (the seed); then the order waits as
 failed until the merchant reprocesses it, which starts a new series of up to 5.
+
+Throughput: the poll hands the paid orders to ``import_batch`` jobs of up to ``BATCH_SIZE`` orders, each importing
+its orders on ``ORDER_IMPORT_CONCURRENCY`` threads (VTEX's latency, not our CPU, is what an import waits on).
 """
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+from flask import current_app
 from rq import Retry
 
 from saas import bridge
@@ -29,12 +34,40 @@ from saas.web.public_urls import services_endpoint
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 SERIES_WINDOW = timedelta(minutes=15)
-# Attempts at 0, 1, 3, 7 and 14 minutes: five within the fifteen the seed allows.
-RETRY = Retry(max=MAX_ATTEMPTS - 1, interval=[60, 120, 240, 420])
+# Seconds before attempts 2 … 5: they fall at 1, 3, 7 and 14 minutes, five attempts within the seed's fifteen.
+RETRY_DELAYS = (60, 120, 240, 420)
+BATCH_SIZE = 25
 
 
-class TryAgain(Exception):
-    """Raised so that RQ schedules the next attempt of the series."""
+def enqueue(orders: list[MarketplaceOrder]) -> None:
+    """Queue the first attempt of these orders' current series, in batches."""
+    for start in range(0, len(orders), BATCH_SIZE):
+        batch = [(o.id, o.series) for o in orders[start:start + BATCH_SIZE]]
+        queue("orders").enqueue("saas.orders.importer.import_batch", batch, job_timeout=900,
+                                failure_ttl=7 * 86400)
+
+
+@with_app_context
+def import_batch(orders: list[tuple[int, int]]) -> dict[int, str]:
+    app = current_app._get_current_object()
+
+    def one(pair):
+        with app.app_context():
+            try:
+                return pair[0], import_order(*pair)
+            except Exception:  # one order's crash must not take the batch down; it is reported and retried
+                log.exception("order %s: import crashed", pair[0])
+                _schedule_next(*pair, attempt_number=1)
+                return pair[0], "crashed"
+
+    with ThreadPoolExecutor(max_workers=app.config["ORDER_IMPORT_CONCURRENCY"]) as pool:
+        return dict(pool.map(one, orders))
+
+
+def _schedule_next(order_pk: int, series: int, attempt_number: int) -> None:
+    delay = RETRY_DELAYS[min(attempt_number, len(RETRY_DELAYS)) - 1]
+    queue("orders").enqueue_in(timedelta(seconds=delay), "saas.orders.importer.import_order", order_pk, series,
+                               job_timeout=300, failure_ttl=7 * 86400)
 
 
 @with_app_context
@@ -72,7 +105,7 @@ def _attempt(tenant, row, order) -> str:
     except checks.CheckFailed as failure:
         _failed(tenant, row, order, attempt, failure)
         if attempt.number < MAX_ATTEMPTS:
-            raise TryAgain(failure.message) from None
+            _schedule_next(order.id, order.series, attempt.number)
         return failure.cause
     attempt.outcome, attempt.finished_at = "imported", utcnow()
     order.status, order.vtex_order_id, order.cause, order.message = "imported", vtex_order_id, None, None
@@ -92,13 +125,14 @@ def place(tenant, row, order) -> str:
     vtex = VtexClient.for_tenant(tenant)
     vtex_order_id = f"{affiliate}-{data.order_id}"
     with _service_faults():
-        existing = _vtex_order(vtex, vtex_order_id)
+        # After an earlier attempt (which may have placed it before failing), VTEX is asked first.
+        existing = _vtex_order(vtex, vtex_order_id) if len(order.attempts) > 1 else None
         if existing is None:
-            _check_skus_exist(vtex, data, trade_policy)
             carrier = checks.mapped_carrier(data, settings)
             simulation = vtex.simulate([(line.sku_id, line.quantity) for line in data.lines],
                                        trade_policy=trade_policy, affiliate_id=affiliate,
                                        postal_code=data.address.postal_code if data.address else None)
+            _check_skus_exist(vtex, data, trade_policy, simulation)
             checks.check_stock(data, simulation)
             slas = checks.select_slas(data, simulation, carrier)
             checks.check_price(data, simulation, slas, float(settings.get("divergence") or 0))
@@ -133,8 +167,12 @@ def _vtex_order(vtex, vtex_order_id) -> dict | None:
         return None
 
 
-def _check_skus_exist(vtex, data, trade_policy) -> None:
+def _check_skus_exist(vtex, data, trade_policy, simulation) -> None:
+    """A SKU the simulation does not return may not exist at all: VTEX's catalog says which."""
+    simulated = {str(i.get("id")) for i in simulation.get("items") or []}
     for line in data.lines:
+        if line.sku_id in simulated:
+            continue
         try:
             vtex.sku_context(line.sku_id, trade_policy)
         except PermanentError:
@@ -183,8 +221,7 @@ def reprocess(order: MarketplaceOrder) -> bool:
     order.series += 1
     order.series_started_at, order.status = None, "importing"
     db.session.commit()
-    from saas.orders.polling import enqueue_import
-    enqueue_import(order)
+    enqueue([order])
     return True
 
 

@@ -7,8 +7,7 @@ from datetime import datetime, timedelta, timezone
 from saas import bridge
 from saas.connectors.base import AuthError, IntegrationError, OrderData
 from saas.extensions import db
-from saas.jobs.queues import queue
-from saas.orders import acceptance
+from saas.orders import acceptance, importer
 from saas.orders.models import MarketplaceOrder, OrderCursor
 from saas.tenants.scoping import scoped
 from saas.tenants.settings import build_connector
@@ -33,6 +32,7 @@ def poll_orders(tenant, row) -> dict:
         return {"orders": 0}
     changed = [store(tenant, connector.key, order) for order in page.orders]
     changed = [order for order in changed if order is not None]
+    to_import = []
     if page.cursor:
         if cursor is None:
             db.session.add(OrderCursor(tenant_id=tenant.id, connector_key=connector.key, last_updated=page.cursor))
@@ -40,8 +40,10 @@ def poll_orders(tenant, row) -> dict:
             cursor.last_updated = max(cursor.last_updated, page.cursor)
     db.session.commit()
     for order in changed:
-        act(tenant, row, connector, order)
-    return {"orders": len(page.orders), "changed": len(changed)}
+        if act(tenant, row, connector, order):
+            to_import.append(order)
+    importer.enqueue(to_import)
+    return {"orders": len(page.orders), "changed": len(changed), "to_import": len(to_import)}
 
 
 def _since(cursor: OrderCursor | None) -> str:
@@ -69,7 +71,8 @@ def store(tenant, connector_key: str, data: OrderData) -> MarketplaceOrder | Non
     return order
 
 
-def act(tenant, row, connector, order: MarketplaceOrder) -> None:
+def act(tenant, row, connector, order: MarketplaceOrder) -> bool:
+    """Do what the order's new state asks; true when it is now to be imported."""
     data = connector.order_data(order.raw)
     if data.state == "waiting_acceptance" and order.status in ("new", "awaiting_decision"):
         if row.settings.get("auto_accept", True):
@@ -84,21 +87,14 @@ def act(tenant, row, connector, order: MarketplaceOrder) -> None:
     elif data.state == "paid" and order.status not in ("imported", "importing", "failed", "cancelled"):
         order.status = "importing"
         db.session.commit()
-        enqueue_import(order)
+        return True
     elif data.state == "cancelled" and order.status != "cancelled":
         if order.vtex_order_id:
-            from saas.orders.importer import enqueue_cancel
-            enqueue_cancel(order)
+            importer.enqueue_cancel(order)
         else:
             order.status = "cancelled"
             bridge.record(tenant.id, "order", order.marketplace_order_id, "warning",
                           f"{connector.name} {data.marketplace_state.lower()} this order before it was imported; "
                           "it is not placed at VTEX.", commit=False)
     db.session.commit()
-
-
-def enqueue_import(order: MarketplaceOrder) -> None:
-    from saas.orders.importer import RETRY
-    queue("orders").enqueue("saas.orders.importer.import_order", order.id, order.series,
-                            job_id=f"import-{order.tenant_id}-{order.marketplace_order_id}-{order.series}",
-                            retry=RETRY, job_timeout=300, failure_ttl=7 * 86400)
+    return False

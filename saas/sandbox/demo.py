@@ -5,10 +5,9 @@ from rq import Retry
 
 from saas.extensions import db
 from saas.jobs.queues import queue
-from saas.tenants.models import User
+from saas.tenants.models import Tenant, User
 from saas.tenants.service import create_tenant, find_user
 from saas.tenants.settings import load_settings, save_settings
-from saas.tenants.models import Tenant
 
 DEMO_SHOP_KEY = "sandbox-shop-key-demo"
 DEMO_SETTINGS = {

@@ -467,7 +467,8 @@ class MiraklSimulator:
             return error("ORDER_NOT_FOUND", 404)
         if order["order_state"] != "WAITING_ACCEPTANCE":
             return error(f"ORDER_INVALID_STATE: the order is {order['order_state']}")
-        decisions = {d.get("id"): d.get("accepted") for d in (request.get_json(silent=True) or {}).get("order_lines", [])}
+        lines = (request.get_json(silent=True) or {}).get("order_lines", [])
+        decisions = {d.get("id"): d.get("accepted") for d in lines}
         line_ids = {line["order_line_id"] for line in order["order_lines"]}
         if set(decisions) != line_ids or any(v is None for v in decisions.values()):
             return error("ORDER_LINE_ACCEPTANCE_DECISION_MISSING: every line needs a decision")
@@ -574,10 +575,11 @@ class MiraklSimulator:
         self.store.put("order", order_id, order)
         return jsonify(errors_count=len(failures), order_documents=failures)
 
-    # -- Carrefour's side (admin page and CLI) ---------------------------------------------------------------------------
+    # -- Carrefour's side (admin page and CLI) -------------------------------------------------------------------------
     def admin_page(self):
         return render_template("mirakl_admin.html", orders=self._all_orders()[-50:][::-1],
-                               products=self.store.all("product")[-50:][::-1], offers=self.store.all("offer")[-50:][::-1],
+                               products=self.store.all("product")[-50:][::-1],
+                               offers=self.store.all("offer")[-50:][::-1],
                                now=time.time(), shipping_types=SHIPPING_TYPES)
 
     def admin_create_order(self):

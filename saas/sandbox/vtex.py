@@ -141,7 +141,8 @@ class VtexSimulator:
         if region <= 1:
             offers.append(("agendada", "Agendada", 1990, 4))
         return [{"id": name, "name": name, "deliveryChannel": "delivery",
-                 "price": int((base + weight_kg * 120) * quantity), "listPrice": int((base + weight_kg * 120) * quantity),
+                 "price": int((base + weight_kg * 120) * quantity),
+                 "listPrice": int((base + weight_kg * 120) * quantity),
                  "tax": 0, "shippingEstimate": f"{days}bd", "lockTTL": "10d", "availableDeliveryWindows": [],
                  "deliveryIds": [{"courierId": courier, "courierName": name, "warehouseId": "1_1", "dockId": "1",
                                   "quantity": quantity}]}
@@ -168,7 +169,8 @@ class VtexSimulator:
             sku = self.store.get("sku", item.get("id"))
             if sku is None or sku["stock"] < int(item.get("quantity", 0)):
                 return error(f"Item {item.get('id')} is unavailable (ORD027)")
-            offered = {s["id"] for s in self.slas(sku, item["quantity"], (address.get("postalCode") or "").replace("-", ""))}
+            postal_code = (address.get("postalCode") or "").replace("-", "")
+            offered = {s["id"] for s in self.slas(sku, item["quantity"], postal_code)}
             if (logistics.get(index) or {}).get("selectedSla") not in offered:
                 return error(f"SLA {(logistics.get(index) or {}).get('selectedSla')} is not available for item "
                              f"{item['id']} at CEP {address.get('postalCode')}")
@@ -310,7 +312,8 @@ class VtexSimulator:
                        "issuanceDate": now_iso(), "invoiceUrl": None, "embeddedInvoice": form.get("embeddedInvoice"),
                        "courier": form.get("courier") or "Normal", "trackingNumber": form.get("trackingNumber") or "",
                        "trackingUrl": form.get("trackingUrl") or "",
-                       "items": [{"id": i["id"], "quantity": i["quantity"], "price": i["price"]} for i in order["items"]],
+                       "items": [{"id": i["id"], "quantity": i["quantity"], "price": i["price"]}
+                                 for i in order["items"]],
                        "courierStatus": {"finished": False, "status": None, "data": []}}
             order["packageAttachment"]["packages"].append(package)
             self._set_status(order, "invoiced", invoicedDate=now_iso())

@@ -1,2 +1,1 @@
-from saas.tenants.models import (  # noqa: F401
-    ConnectorSettings, Invitation, Membership, SettingsAudit, Tenant, User)
+from saas.tenants.models import ConnectorSettings, Invitation, Membership, SettingsAudit, Tenant, User  # noqa: F401

@@ -47,7 +47,8 @@ def login():
         if user and user.check_password(form.password.data):
             login_user(user)
             target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("account.home"))
+            local = target.startswith("/") and not target.startswith("//")  # never an open redirect
+            return redirect(target if local else url_for("account.home"))
         form.password.errors.append("E-mail or password is wrong.")
     return render_template("auth/login.html", form=form)
 

@@ -4,8 +4,7 @@ import csv
 import io
 from datetime import datetime, timedelta
 
-from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request, stream_with_context,
-                   url_for)
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_
 

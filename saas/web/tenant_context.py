@@ -1,6 +1,6 @@
 """Tenant pages live under ``/t/<slug>/``: the slug becomes ``g.tenant`` for a member, a 404 for anyone else."""
 from flask import abort, g, request
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from saas.tenants.scoping import load_membership_or_404
 

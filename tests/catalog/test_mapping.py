@@ -26,7 +26,7 @@ def read_back(spool) -> list[list[str]]:
 
 def test_product_row_carries_every_field_and_survives_quotes_semicolons_and_accents():
     row = mapping.product_row(CatalogItem("1001", context=CONTEXT), {"ANATEL": "Homologação Anatel"})
-    record = dict(zip(mapping.PRODUCT_HEADER, row))
+    record = dict(zip(mapping.PRODUCT_HEADER, row, strict=True))
     assert record["title"] == 'Camiseta "Básica"; Algodão Orgânico P'
     assert record["description"] == "Camiseta de algodão ; confortável."
     assert record["ean"] == "7890000010016" and record["brand"] == "Hering"
@@ -68,7 +68,8 @@ def test_offer_row_withdraws_and_refuses_missing_price_or_ean():
 
 
 @pytest.mark.parametrize("report", [
-    '"sku";"product-id";"price";"error-line";"error-message"\n"1001";"789";"0";"2";"The price must be greater than 0"\n',
+    '"sku";"product-id";"price";"error-line";"error-message"\n'
+    '"1001";"789";"0";"2";"The price must be greater than 0"\n',
     "shop-sku,errors\n1001,The price must be greater than 0\n",
     "1001;The price must be greater than 0\n1002;Other\n",
 ])

@@ -137,7 +137,8 @@ def test_place_order_matches_the_spec_in_the_array_form_vtex_guides_use(requests
     assert vtex().place_order(ORDER, trade_policy="1", affiliate_id="CRF") == {"orderId": "CRF-CRF1-A"}
     sent = requests_mock.last_request
     body = sent.json()
-    assert isinstance(body, list) and len(body) == 1 and sent.qs == {"sc": ["1"], "affiliateid": ["crf"]}  # requests-mock lower-cases qs
+    assert isinstance(body, list) and len(body) == 1
+    assert sent.qs == {"sc": ["1"], "affiliateid": ["crf"]}  # requests-mock lower-cases the query
     sent._request.body = json.dumps(body[0]).encode()  # the element, as the spec describes the body
     validate(CHECKOUT, sent, VTEX_HOST)
 

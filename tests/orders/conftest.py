@@ -33,13 +33,8 @@ class Shop:
 
     def import_pending(self):
         """What the worker does with the import jobs the poll enqueued (each attempt once)."""
-        results = {}
-        for order in self.db.session.query(MarketplaceOrder).filter_by(status="importing").all():
-            try:
-                results[order.marketplace_order_id] = importer.import_order(order.id, order.series)
-            except importer.TryAgain as again:
-                results[order.marketplace_order_id] = f"again: {again}"
-        return results
+        return {order.marketplace_order_id: importer.import_order(order.id, order.series)
+                for order in self.db.session.query(MarketplaceOrder).filter_by(status="importing").all()}
 
     def order(self, mkt_id):
         self.db.session.expire_all()

@@ -14,8 +14,10 @@ RAW = {
         "phone": "11987654321"}},
     "order_additional_fields": [{"code": "cpf", "value": "123.456.789-09"}, {"code": "bairro", "value": "Bela Vista"}],
     "order_lines": [
-        {"order_line_id": "L1", "offer_sku": "1001", "quantity": 2, "price_unit": 49.95, "order_line_state": "SHIPPING"},
-        {"order_line_id": "L2", "offer_sku": "1002", "quantity": 1, "price_unit": 99.9, "order_line_state": "SHIPPING"},
+        {"order_line_id": "L1", "offer_sku": "1001", "quantity": 2, "price_unit": 49.95,
+         "order_line_state": "SHIPPING"},
+        {"order_line_id": "L2", "offer_sku": "1002", "quantity": 1, "price_unit": 99.9,
+         "order_line_state": "SHIPPING"},
         {"order_line_id": "L3", "offer_sku": "1003", "quantity": 1, "price_unit": 5, "order_line_state": "REFUSED"}],
 }
 SETTINGS = {"sla_normal": "Normal", "sla_economica": "PAC Correios", "sla_expressa": "", "sla_agendada": ""}
@@ -37,7 +39,8 @@ def order():
 
 def test_mirakl_order_is_read_with_cpf_number_and_neighbourhood(order):
     assert order.state == "paid" and order.total_cents == 21270 and order.shipping_cents == 1290
-    assert [(l.sku_id, l.quantity, l.unit_price_cents) for l in order.lines] == [("1001", 2, 4995), ("1002", 1, 9990)]
+    lines = [(line.sku_id, line.quantity, line.unit_price_cents) for line in order.lines]
+    assert lines == [("1001", 2, 4995), ("1002", 1, 9990)]
     assert order.document == "12345678909"
     a = order.address
     assert (a.street, a.number, a.complement, a.neighborhood, a.postal_code) == (

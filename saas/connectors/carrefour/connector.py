@@ -1,8 +1,17 @@
 """Carrefour Brasil (Mirakl): what the platform asks of the connector, carried out with the Mirakl client."""
 import io
 
-from saas.connectors.base import (AccountInfo, Batch, BatchReport, Connector, LineResult, OrderData, OrderPage,
-                                  PermanentError, Published)
+from saas.connectors.base import (
+    AccountInfo,
+    Batch,
+    BatchReport,
+    Connector,
+    LineResult,
+    OrderData,
+    OrderPage,
+    PermanentError,
+    Published,
+)
 from saas.connectors.carrefour import mapping
 from saas.connectors.carrefour.client import MiraklClient
 from saas.connectors.carrefour.settings import FIELDS, CarrefourSettingsForm
@@ -169,8 +178,8 @@ class CarrefourConnector(Connector):
             self.client.update_additional_fields(order_id, [{"code": field, "type": "STRING",
                                                              "value": delivered_at or "true"}])
         else:
-            self.client.send_message(order_id, "Pedido entregue",
-                                     f"O pedido foi entregue ao cliente{' em ' + delivered_at if delivered_at else ''}.")
+            when = f" em {delivered_at}" if delivered_at else ""
+            self.client.send_message(order_id, "Pedido entregue", f"O pedido foi entregue ao cliente{when}.")
 
     def request_cancellation(self, order_id: str, reason: str) -> None:
         """Carrefour does not let the seller cancel: ask, by a message (OR42) or, where that is closed, a thread."""

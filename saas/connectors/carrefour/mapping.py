@@ -155,7 +155,8 @@ def cents(amount) -> int:
 def order_from_mirakl(raw: dict) -> OrderData:
     """OR11's order as the platform's OrderData. CPF/CNPJ, address number and neighbourhood come from the order's
     additional fields when Carrefour sends them, otherwise from the street line ("Rua X, 123")."""
-    extra = {str(f.get("code", "")).lower(): str(f.get("value") or "") for f in raw.get("order_additional_fields") or []}
+    extra = {str(f.get("code", "")).lower(): str(f.get("value") or "")
+             for f in raw.get("order_additional_fields") or []}
     customer = raw.get("customer") or {}
     shipping = customer.get("shipping_address") or {}
     street, _, street_number = (shipping.get("street_1") or "").partition(",")
