@@ -2,7 +2,8 @@
 import importlib
 import sys
 
-BENCHMARKS = {"sync": ("bench.sync", "run"), "initial-load": ("bench.sync", "run_initial_load")}
+BENCHMARKS = {"sync": ("bench.sync", "run"), "initial-load": ("bench.sync", "run_initial_load"),
+              "orders": ("bench.orders", "run"), "freight": ("bench.freight", "run")}
 
 
 def main(names):

@@ -124,3 +124,19 @@ def test_the_settings_page_shows_the_freight_url(client, owner, store, requests_
     login(client, owner.email)
     page = client.get("/t/loja-a/marketplace/carrefour").get_data(as_text=True)
     assert "http://portal.test/api/carrefourintegration/pub/loja-a/freight" in page
+
+
+def test_answers_match_the_documented_contract(client, store):
+    """docs/public-api.yaml describes the route; the real answers validate against it."""
+    import yaml
+    from openapi_core import Config, OpenAPI
+    from openapi_core.testing import MockRequest, MockResponse
+
+    from saas.config import ROOT
+    spec = OpenAPI.from_dict(yaml.safe_load((ROOT / "docs" / "public-api.yaml").read_text()),
+                             config=Config(spec_validator_cls=None))
+    for query in ({"postalCode": "01310-100", "items": "1001:2"}, {"postalCode": "1", "items": "1001:2"}):
+        response = client.get(URL, query_string=query)
+        request = MockRequest("https://your-deployment.example", "get", URL, args=query)
+        spec.validate_response(request, MockResponse(response.get_data(), status_code=response.status_code,
+                                                      content_type="application/json"))
