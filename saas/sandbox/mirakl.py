@@ -232,8 +232,17 @@ class MiraklSimulator:
                                   "category_label": p["row"].get("category-label") or "Geral"}
                                  for p in found], total_count=len(found))
 
+    def _processed_offers(self, import_id):
+        """Mirakl processes imports in the order they came: product files sent earlier go first."""
+        record = self.store.get("offer_import", import_id)
+        if record is not None and not record["processed"]:
+            for product_import in self.store.all("product_import"):
+                if product_import["created"] <= record["created"] and not product_import["processed"]:
+                    self._processed("product_import", product_import["import_id"], self._process_products)
+        return self._processed("offer_import", import_id, self._process_offers)
+
     def offer_import_status(self, import_id):
-        record = self._processed("offer_import", import_id, self._process_offers)
+        record = self._processed_offers(import_id)
         if record is None:
             return error(f"Import {import_id} not found", 404)
         status, done = self._stage(record), self._stage(record) == "COMPLETE"
@@ -301,7 +310,7 @@ class MiraklSimulator:
                 "updated": time.time()}
 
     def offer_error_report(self, import_id):
-        record = self._processed("offer_import", import_id, self._process_offers)
+        record = self._processed_offers(import_id)
         return self._report(record) if record else error(f"Import {import_id} not found", 404)
 
     def offers(self):

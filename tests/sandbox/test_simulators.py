@@ -201,3 +201,13 @@ def test_vtex_place_order_rejects_a_duplicate_and_an_unoffered_sla(vtex_sim):
         client.place_order(bad, trade_policy="1", affiliate_id="CRF")
     client.authorize_dispatch("CRF-CRF9-A", "CRF9-A", trade_policy="1", affiliate_id="CRF")
     assert client.get_order("CRF-CRF9-A")["status"] == "ready-for-handling"
+
+
+def test_imports_are_processed_in_the_order_they_came(mirakl_sim):
+    client = mirakl(mirakl_sim)
+    mirakl_sim.config["APPROVAL_SECONDS"] = 3600
+    client.import_products(csv_bytes(["sku", "ean", "title"], [["1001", catalog.ean13(1001), "Camiseta"]]))
+    header = ["sku", "product-id", "product-id-type", "price", "quantity", "state", "update-delete"]
+    offer = client.import_offers(csv_bytes(header, [["1001", catalog.ean13(1001), "EAN", "9.90", "1", "11", ""]]))
+    wait_complete(lambda: client.offer_import(offer))  # read before the product import's own status
+    assert b"not yet approved" in client.offer_error_report(offer)
