@@ -23,7 +23,7 @@ test: install  ## PostgreSQL when DATABASE_URL is set, SQLite otherwise; the rea
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install  ## benchmarks: each prints its figures and the ratio to its baseline
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 lint: install  ## ruff: pyflakes, pycodestyle, import order, bugbear
 	$(BIN)/ruff check saas tests bench

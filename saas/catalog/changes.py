@@ -94,9 +94,12 @@ def _last_per_sku(changes):
     return merged.values()
 
 
-def pending(tenant_id: int, limit: int) -> list[SkuChange]:
-    return db.session.scalars(select(SkuChange).where(SkuChange.tenant_id == tenant_id)
-                              .order_by(SkuChange.id).limit(limit)).all()
+def pending(tenant_id: int, limit: int):
+    """The oldest pending changes, as light rows (a cycle may take a whole catalog)."""
+    return db.session.execute(
+        select(SkuChange.id, SkuChange.version, SkuChange.sku_id, SkuChange.catalog_modified,
+               SkuChange.is_active, SkuChange.removed_from_affiliate)
+        .where(SkuChange.tenant_id == tenant_id).order_by(SkuChange.id).limit(limit)).all()
 
 
 def consume(tenant_id: int, taken: list[tuple[int, int]]) -> None:

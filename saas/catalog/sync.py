@@ -16,7 +16,7 @@ from sqlalchemy import func
 
 from saas import bridge
 from saas.catalog import changes as sku_changes
-from saas.catalog.models import ImportBatch, SkuBinding, SkuChange
+from saas.catalog.models import ImportBatch, SkuBinding
 from saas.catalog.vtex_reads import VtexReader
 from saas.connectors.base import AuthError, CatalogItem, IntegrationError, NotSupported, Published
 from saas.extensions import db
@@ -118,7 +118,7 @@ def _bindings(tenant, sku_ids) -> dict[str, SkuBinding]:
     return found
 
 
-def _plan(tenant, connector, taken: list[SkuChange], bindings) -> Plan:
+def _plan(tenant, connector, taken, bindings) -> Plan:
     plan = Plan()
     products_may_go = _may_import(tenant, "product", connector.min_product_import_interval)
     offers_may_go = _may_import(tenant, "offer", connector.min_offer_import_interval)
@@ -171,13 +171,26 @@ def _ean(context) -> str | None:
 
 
 def _record(tenant, batches, rejected: dict[str, dict[str, str]], bindings, reads: ProductReads, offers) -> None:
+    """Bindings and batches of what went, error entries for what could not; new bindings are inserted in bulk
+    (an initial load creates one per SKU of the catalog)."""
     now = utcnow()
+    new = {}
 
-    def binding_for(sku):
-        if sku not in bindings:
-            bindings[sku] = SkuBinding(tenant_id=tenant.id, sku_id=sku)
-            db.session.add(bindings[sku])
-        return bindings[sku]
+    def binding_for(sku) -> dict | SkuBinding:
+        if sku in bindings:
+            return bindings[sku]
+        return new.setdefault(sku, {"tenant_id": tenant.id, "sku_id": sku, "product_state": "none",
+                                    "offer_state": "none", "updated_at": now, "ean": None, "title": None,
+                                    "price_cents": None, "quantity": None, "last_error": None,
+                                    "product_sent_at": None, "offer_sent_at": None, "listed_at": None})
+
+    def update(sku, **values):
+        target = binding_for(sku)
+        if isinstance(target, dict):
+            target.update(values)
+        else:
+            for name, value in values.items():
+                setattr(target, name, value)
 
     recorded = []
     for batch in batches:
@@ -185,26 +198,23 @@ def _record(tenant, batches, rejected: dict[str, dict[str, str]], bindings, read
                                     sku_ids=list(batch.sku_ids), created_at=now))
         db.session.add(recorded[-1])
         for sku in batch.sku_ids:
-            binding = binding_for(sku)
             if batch.kind == "product":
-                binding.ean, binding.title = reads.eans.get(sku), reads.titles.get(sku)
-                binding.product_state, binding.product_sent_at = "sent", now
+                update(sku, ean=reads.eans.get(sku), title=reads.titles.get(sku), product_state="sent",
+                       product_sent_at=now)
+            elif offers[sku].withdraw:
+                update(sku, offer_state="withdrawing", offer_sent_at=now)
             else:
-                item = offers[sku]
-                binding.offer_state = "withdrawing" if item.withdraw else "sent"
-                binding.offer_sent_at = now
-                if not item.withdraw:
-                    binding.price_cents, binding.quantity = item.price_cents, item.quantity
+                update(sku, offer_state="sent", offer_sent_at=now, price_cents=offers[sku].price_cents,
+                       quantity=offers[sku].quantity)
     entries = []
     for entity, messages in rejected.items():
         for sku, message in messages.items():
-            binding = binding_for(sku)
-            binding.last_error = message
-            if entity == "product":
-                binding.product_state = "error"
-            else:
-                binding.offer_state = "error"
+            state = {"product_state": "error"} if entity == "product" else {"offer_state": "error"}
+            update(sku, last_error=message, **state)
             entries.append(dict(entity=entity, entity_id=sku, status="error", message=message))
+    rows = list(new.values())
+    for start in range(0, len(rows), 1000):
+        db.session.execute(SkuBinding.__table__.insert(), rows[start:start + 1000])
     bridge.record_many(tenant.id, entries, commit=False)
     db.session.commit()
     delay = timedelta(seconds=current_app.config["REPORT_DELAY"])

@@ -211,3 +211,22 @@ def test_imports_are_processed_in_the_order_they_came(mirakl_sim):
     offer = client.import_offers(csv_bytes(header, [["1001", catalog.ean13(1001), "EAN", "9.90", "1", "11", ""]]))
     wait_complete(lambda: client.offer_import(offer))  # read before the product import's own status
     assert b"not yet approved" in client.offer_error_report(offer)
+
+
+def test_the_sandbox_cli_acts_as_merchant_and_as_carrefour(vtex_sim, mirakl_sim, monkeypatch):
+    from click.testing import CliRunner
+
+    from saas.sandbox.cli import cli
+    monkeypatch.setenv("SANDBOX_VTEX_URL", vtex_sim.config["URL"])
+    monkeypatch.setenv("SANDBOX_MIRAKL_URL", mirakl_sim.config["URL"])
+    runner = CliRunner()
+    assert runner.invoke(cli, ["vtex", "price", "1001", "49.90"]).exit_code == 0
+    assert vtex_sim.extensions["store"].get("sku", 1001)["price"] == 4990
+    assert runner.invoke(cli, ["vtex", "stock", "1001", "7"]).exit_code == 0
+    assert vtex_sim.extensions["store"].get("sku", 1001)["stock"] == 7
+    result = runner.invoke(cli, ["carrefour", "order", "1001", "--paid", "--price", "49.9"])
+    assert result.exit_code == 0 and '"order_state": "SHIPPING"' in result.output
+    assert runner.invoke(cli, ["knobs", "vtex", "--latency-ms", "5"]).exit_code == 0
+    assert vtex_sim.extensions["store"].get("knobs", "current")["latency_ms"] == 5
+    failed = runner.invoke(cli, ["vtex", "invoice", "CRF-NOPE"])
+    assert failed.exit_code == 1 and "404" in failed.output
