@@ -110,7 +110,6 @@ class _web:
     def __enter__(self):
         command = next(line.split(":", 1)[1].strip() for line in (ROOT / "Procfile").read_text().splitlines()
                        if line.startswith("web:"))
-        command = command.replace("--access-logfile -", "")
         self.process = subprocess.Popen(["bash", "-c", f"exec {command}"], env={
             **self.env, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -18,6 +18,7 @@ from saas.jobs.context import with_app_context
 from saas.jobs.models import JobSchedule
 from saas.jobs.queues import queue, redis_connection
 from saas.tenants.models import ConnectorSettings, Tenant
+from saas.tenants.scoping import scoped
 from saas.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,12 @@ def run_soon(kind: str, tenant_id: int) -> None:
     moved = db.session.execute(update(JobSchedule).where(JobSchedule.tenant_id == tenant_id, JobSchedule.kind == kind)
                                .values(next_run_at=now)).rowcount
     if not moved:
-        db.session.add(JobSchedule(tenant_id=tenant_id, kind=kind, next_run_at=now))
+        try:
+            db.session.add(JobSchedule(tenant_id=tenant_id, kind=kind, next_run_at=now))
+            db.session.commit()
+        except IntegrityError:  # a tick created the row meanwhile: it is due at once anyway
+            db.session.rollback()
+        return
     db.session.commit()
 
 
@@ -102,8 +108,8 @@ def run_periodic(kind: str, tenant_id: int):
     """One tenant's periodic job: nothing when the integration is off, never two at once for a tenant."""
     periodic = PERIODIC[kind]
     tenant = db.session.get(Tenant, tenant_id)
-    row = tenant and db.session.scalars(select(ConnectorSettings).where(
-        ConnectorSettings.tenant_id == tenant_id, ConnectorSettings.connector_key == periodic.connector)).first()
+    row = tenant and scoped(ConnectorSettings, tenant).filter(
+        ConnectorSettings.connector_key == periodic.connector).first()
     if row is None or not row.active:
         log.info("%s for tenant %s skipped: integration inactive", kind, tenant_id)
         return None

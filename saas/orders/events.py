@@ -13,6 +13,7 @@ from saas.jobs.context import with_app_context
 from saas.jobs.queues import queue
 from saas.orders.models import MarketplaceOrder, OrderEvent
 from saas.tenants.models import Tenant
+from saas.tenants.scoping import scoped
 from saas.tenants.settings import build_connector, load_settings
 from saas.timeutil import utcnow
 
@@ -112,10 +113,10 @@ def events_from_oms(order, oms: dict, source="hook") -> list[OrderEvent]:
 def from_hook(tenant_id: int, vtex_order_id: str) -> int:
     """Read the order from OMS and record what it says that the callbacks may have missed."""
     from saas.vtex.client import VtexClient
-    order = db.session.query(MarketplaceOrder).filter_by(tenant_id=tenant_id, vtex_order_id=vtex_order_id).first()
+    tenant = db.session.get(Tenant, tenant_id)
+    order = scoped(MarketplaceOrder, tenant).filter(MarketplaceOrder.vtex_order_id == vtex_order_id).first()
     if order is None:
         return 0  # not an order this integration placed
-    tenant = db.session.get(Tenant, tenant_id)
     oms = VtexClient.for_tenant(tenant).get_order(vtex_order_id)
     order.vtex_status = oms.get("status") or order.vtex_status
     db.session.commit()

@@ -55,6 +55,12 @@ class Store:
                           "DO UPDATE SET data=excluded.data"), {"k": kind, "i": str(ident), "s": seq,
                                                                 "d": json.dumps(data)})
 
+    def claim(self, kind, ident) -> bool:
+        """True for the first caller only, across threads and processes: who does a one-off piece of work."""
+        with self.lock, self.engine.begin() as conn:
+            return conn.execute(text("INSERT INTO docs (kind, id, seq, data) VALUES (:k, :i, 0, '{}') "
+                                     "ON CONFLICT (kind, id) DO NOTHING"), {"k": kind, "i": str(ident)}).rowcount == 1
+
     def delete(self, kind, ident):
         with self.lock, self.engine.begin() as conn:
             return conn.execute(text("DELETE FROM docs WHERE kind=:k AND id=:i"),

@@ -155,15 +155,15 @@ class MiraklSimulator:
         age = time.time() - record["created"]
         if age < self.cfg["IMPORT_SECONDS"] / 2:
             return "WAITING"
-        if age < self.cfg["IMPORT_SECONDS"]:
-            return "RUNNING"
-        return "COMPLETE"
+        return "COMPLETE" if record["processed"] else "RUNNING"
 
     def _processed(self, kind, import_id, process):
+        """The import, processed by the first request that finds it due (others see it RUNNING meanwhile)."""
         record = self.store.get(kind, import_id)
         if record is None:
             return None
-        if self._stage(record) == "COMPLETE" and not record["processed"]:
+        due = time.time() - record["created"] >= self.cfg["IMPORT_SECONDS"]
+        if due and not record["processed"] and self.store.claim(f"{kind}-processing", import_id):
             rows = list(csv.DictReader(io.StringIO(record["content"]), delimiter=";"))
             record.update(process(rows), processed=True, header=list(rows[0].keys()) if rows else [])
             self.store.put(kind, import_id, record)
@@ -238,7 +238,9 @@ class MiraklSimulator:
         if record is not None and not record["processed"]:
             for product_import in self.store.all("product_import"):
                 if product_import["created"] <= record["created"] and not product_import["processed"]:
-                    self._processed("product_import", product_import["import_id"], self._process_products)
+                    done = self._processed("product_import", product_import["import_id"], self._process_products)
+                    if not done["processed"]:
+                        return record  # still RUNNING: the products go first
         return self._processed("offer_import", import_id, self._process_offers)
 
     def offer_import_status(self, import_id):
