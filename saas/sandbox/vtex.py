@@ -198,12 +198,15 @@ class VtexSimulator:
         if order["status"] == "waiting-ffmt-authorization":
             self._set_status(order, "ready-for-handling")
         return jsonify({"date": now_iso(), "marketplaceOrderId": order["marketplaceOrderId"], "orderId": order_id,
-                        "receipt": uuid.uuid4().hex})
+                        "receipt": uuid.uuid4().hex}), 201
 
     # -- OMS ---------------------------------------------------------------------------------------------------------
     def get_order(self, order_id):
         order = self.store.get("order", order_id)
-        return jsonify(order) if order else error(f"Order {order_id} not found", 404)
+        if order is None:
+            return error(f"Order {order_id} not found", 404)
+        # OMS leaves absent values out, and a marketplace's order has no payment of its own at the seller.
+        return jsonify({**{k: v for k, v in order.items() if v is not None}, "paymentData": {"transactions": []}})
 
     def oms_cancel(self, order_id):
         order = self.store.get("order", order_id)

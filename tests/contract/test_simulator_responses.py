@@ -9,6 +9,7 @@ from saas.sandbox import mirakl, vtex
 from tests.contract.specs import MIRAKL_HOST, VTEX_HOST, validate_response
 
 MIRAKL = "mirakl/mirakl-mmp-seller-openapi.json"
+CHECKOUT = "vtex/vtex-marketplace-protocol-external-marketplace-orders.json"
 KEY = {"Authorization": "sandbox-shop-key-demo"}
 
 
@@ -48,6 +49,7 @@ def test_mirakl_simulator_answers_match_the_spec(mirakl_client):
     mirakl_client.post("/_admin/orders", json={"skus": "1"})
     check("GET", "/api/orders?max=100")
     order_id = mirakl_client.get("/api/orders", headers=KEY).get_json()["orders"][0]["order_id"]
+    check("GET", "/api/products?product_references=EAN|7890000010016")
     check("POST", f"/api/orders/{order_id}/documents", data={
         "files": (io.BytesIO(b"<nfe/>"), "nfe.xml"),
         "order_documents": '{"order_documents": [{"file_name": "nfe.xml", "type_code": "CUSTOMER_INVOICE"}]}'})
@@ -65,14 +67,25 @@ def test_vtex_simulator_answers_match_the_spec(vtex_app):
     check("vtex/vtex-catalog-api.json", "GET", "/api/catalog_system/pvt/sku/stockkeepingunitbyid/1001")
     check("vtex/vtex-catalog-api.json", "GET",
           "/api/catalog_system/pvt/sku/stockkeepingunitidsbysaleschannel?sc=1&page=1&pageSize=10")
-    check("vtex/vtex-marketplace-protocol-external-marketplace-orders.json", "POST",
-          "/api/checkout/pub/orderForms/simulation?sc=1",
+    check(CHECKOUT, "POST", "/api/checkout/pub/orderForms/simulation?sc=1",
           json={"items": [{"id": "1001", "quantity": 1, "seller": "1"}], "postalCode": "01310100",
                 "country": "BRA"})
     check("vtex/vtex-logistics-api.json", "GET", "/api/logistics/pvt/shipping-policies")
     client.put("/api/fulfillment/pvt/affiliates/CRF", headers=headers,
                json={"name": "Carrefour", "salesChannel": "1", "followUpEmail": "a@b.example"})
     check("vtex/vtex-marketplace-apis.json", "GET", "/api/fulfillment/pvt/affiliates/CRF")
+    client.post("/_admin/skus/1001", json={"stock": 5})
+    placed = client.post("/api/fulfillment/pvt/orders?sc=1&affiliateId=CRF", headers=headers, json=[{
+        "marketplaceOrderId": "CRF1-A", "marketplaceServicesEndpoint": "http://x", "clientProfileData": {"email": "a"},
+        "items": [{"id": "1001", "quantity": 1, "seller": "1", "price": 100}],
+        "shippingData": {"address": {"postalCode": "01310100"},
+                         "logisticsInfo": [{"itemIndex": 0, "selectedSla": "Normal"}]}}])
+    # Deviation, named: VTEX's guides answer place-order with a one-element array of the order (the spec, an
+    # object with orderData); the simulator answers as the guides do, and the client reads either.
+    assert placed.status_code == 200 and placed.get_json()[0]["orderId"] == "CRF-CRF1-A"
+    check(CHECKOUT, "POST", "/api/fulfillment/pvt/orders/CRF-CRF1-A/fulfill?sc=1&affiliateId=CRF",
+          json={"marketplaceOrderId": "CRF1-A"})
+    check("vtex/vtex-orders-api.json", "GET", "/api/oms/pvt/orders/CRF-CRF1-A")
 
 
 def test_a_malformed_simulator_answer_fails_the_check(mirakl_client):
