@@ -8,7 +8,6 @@ from saas.catalog import activation
 from saas.catalog.models import ImportBatch, SkuChange
 from saas.connectors import get_connector_class, registry
 from saas.connectors.base import AuthError, IntegrationError
-from saas.connectors.carrefour.settings import initial_data
 from saas.extensions import db
 from saas.mail import OutboxMessage, send_mail
 from saas.tenants.models import ConnectorSettings, Invitation, Membership, SettingsAudit
@@ -97,9 +96,9 @@ def _connector_cards():
 def connector_settings(key):
     cls = get_connector_class(key) or abort(404)
     row = load_settings(g.tenant, key)
-    stored = dict(row.settings) if row else {}
-    form = cls.settings_form(data=initial_data(stored, bool(row and row.active),
-                                               current_app.config["MIRAKL_DEFAULT_URL"]))
+    initial = cls.settings_form.initial_data(dict(row.settings) if row else {}, bool(row and row.active),
+                                             current_app.config["MIRAKL_DEFAULT_URL"])
+    form = cls.settings_form(data=initial)
     if form.validate_on_submit() and _save_connector_form(cls, form, row):
         return redirect(url_for("portal.connector_settings", key=key))
     audit = scoped(SettingsAudit).filter(SettingsAudit.connector_key == key) \

@@ -127,6 +127,13 @@ class CarrefourSettingsForm(FlaskForm):
     def is_active(self) -> bool:
         return self.active.data == "yes"
 
+    @staticmethod
+    def initial_data(settings: dict, active: bool, default_api_url: str) -> dict:
+        """The form's values from the stored settings (defaults where nothing is stored yet)."""
+        certificates = {name: (settings.get("certificate_specs") or {}).get(cert, f"Certificado {cert}")
+                        for name, cert in CERTIFICATE_FIELDS.items()}
+        return {"api_url": default_api_url, **certificates, **settings, "active": "yes" if active else "no"}
+
     def settings(self) -> dict:
         """The non-secret settings, as stored."""
         values = {name: getattr(self, name).data for name in PLAIN_FIELDS}
@@ -134,9 +141,3 @@ class CarrefourSettingsForm(FlaskForm):
         values["certificate_specs"] = {cert: (getattr(self, name).data or "").strip()
                                        for name, cert in CERTIFICATE_FIELDS.items()}
         return {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
-
-
-def initial_data(settings: dict, active: bool, default_api_url: str) -> dict:
-    certificates = {name: (settings.get("certificate_specs") or {}).get(cert, f"Certificado {cert}")
-                    for name, cert in CERTIFICATE_FIELDS.items()}
-    return {"api_url": default_api_url, **certificates, **settings, "active": "yes" if active else "no"}
