@@ -12,14 +12,18 @@ from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from saas import create_app
+from saas.connectors.carrefour import connector as carrefour_connector
 from saas.extensions import db as _db
 from saas.extensions import limiter
+from saas.freight import quote as freight_quote
 from saas.jobs.queues import redis_connection
 from saas.sandbox.redis_local import ensure_redis
 from saas.tenants.models import User
 from saas.tenants.service import create_tenant, grant
+from saas.web import portal
 
 PASSWORD = "correct horse battery"
+IN_PROCESS_CACHES = (portal._CARRIERS, carrefour_connector._CARRIERS, freight_quote._stores)
 
 
 def _test_redis_url() -> str:
@@ -74,6 +78,8 @@ def clean(app):
     _db.session.commit()
     redis_connection().flushdb()
     limiter.reset()
+    for cache in IN_PROCESS_CACHES:
+        cache.clear()
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ def store(db, tenant, vtex_sim):
     db.session.commit()
     save_settings(tenant, "carrefour", active=True, settings={**SETTINGS, "api_url": "https://mirakl.test"},
                   secrets={"shop_key": "k"})
-    freight_quote._stores.clear()
     for sku in (1001, 1002):
         requests.post(f"{vtex_sim.config['URL']}/_admin/skus/{sku}", json={"stock": 50})
     return tenant

@@ -1,4 +1,5 @@
 """The merchant's pages of one tenant: dashboard, Marketplace (connector cards and settings), store, members."""
+from cachetools import TTLCache
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -20,6 +21,7 @@ from saas.web.public_urls import freight_url
 from saas.web.tenant_context import attach_tenant
 
 bp = Blueprint("portal", __name__, url_prefix="/t/<slug>")
+_CARRIERS = TTLCache(maxsize=1024, ttl=300)
 attach_tenant(bp)
 account_bp = Blueprint("account", __name__)
 
@@ -161,15 +163,18 @@ def _activation_checks(cls, form, settings, secrets) -> bool:
 
 
 def _carrier_choices() -> list[str]:
-    """The store's VTEX carriers when its credentials work; an empty list leaves the fields as free text."""
+    """The store's VTEX carriers when its credentials work (kept five minutes); none leaves the fields free text."""
     tenant = g.tenant
     if not (tenant.vtex_app_key and tenant.vtex_app_token):
         return []
-    try:
-        carriers = VtexClient.for_tenant(tenant, timeout=3).carriers(timeout=3)
-    except IntegrationError:
-        return []
-    return sorted({c.get("name") or c.get("id") for c in carriers if c.get("name") or c.get("id")})
+    key = (tenant.id, tenant.vtex_url, tenant.vtex_app_key)
+    if key not in _CARRIERS:
+        try:
+            carriers = VtexClient.for_tenant(tenant, timeout=3).carriers(timeout=3)
+        except IntegrationError:
+            return []
+        _CARRIERS[key] = sorted({c.get("name") or c.get("id") for c in carriers if c.get("name") or c.get("id")})
+    return _CARRIERS[key]
 
 
 @bp.route("/store", methods=["GET", "POST"])

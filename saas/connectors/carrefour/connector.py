@@ -1,6 +1,8 @@
 """Carrefour Brasil (Mirakl): what the platform asks of the connector, carried out with the Mirakl client."""
 import io
 
+from cachetools import TTLCache
+
 from saas.connectors.base import (
     AccountInfo,
     Batch,
@@ -16,6 +18,7 @@ from saas.connectors.carrefour import mapping
 from saas.connectors.carrefour.client import MiraklClient
 from saas.connectors.carrefour.settings import FIELDS, CarrefourSettingsForm
 
+_CARRIERS = TTLCache(maxsize=1024, ttl=86400)
 FINAL_PRODUCT_STATES = {"COMPLETE", "FAILED", "CANCELLED", "TRANSFORMATION_FAILED"}
 FINAL_OFFER_STATES = {"COMPLETE", "FAILED"}
 NOT_APPROVED = "not yet approved"  # how Mirakl's offer report says the product awaits the operator
@@ -164,10 +167,17 @@ class CarrefourConnector(Connector):
 
     def send_tracking(self, order_id: str, tracking: dict) -> None:
         """OR23: a carrier Carrefour knows by its code, otherwise its name and the tracking URL."""
-        code = mapping.carrier_code(tracking.get("courier") or "", self.client.carriers())
+        code = mapping.carrier_code(tracking.get("courier") or "", self._carriers())
         self.client.set_tracking(order_id, tracking_number=tracking.get("trackingNumber") or None, carrier_code=code,
                                  carrier_name=tracking.get("courier") or "Transportadora",
                                  carrier_url=tracking.get("trackingUrl") or None)
+
+    def _carriers(self) -> list[dict]:
+        """SH21, which Mirakl asks to read once a day: kept a day per shop."""
+        key = (self.client.base_url, self.client.api_key, self.client.shop_id)
+        if key not in _CARRIERS:
+            _CARRIERS[key] = self.client.carriers()
+        return _CARRIERS[key]
 
     def mark_shipped(self, order_id: str) -> None:
         self.client.ship(order_id)
