@@ -14,3 +14,11 @@ def test_healthz_is_503_when_redis_is_down(app, client):
         app.extensions["redis"] = saved
     assert response.status_code == 503
     assert response.get_json()["redis"].startswith("error") and response.get_json()["database"] == "ok"
+
+
+def test_times_are_shown_in_brasilia_time():
+    from datetime import datetime
+
+    from saas.timeutil import local_time
+    assert local_time(datetime(2026, 11, 26, 15, 0)) == "26/11/2026 12:00"  # stored UTC, shown UTC−3
+    assert local_time(None) == ""

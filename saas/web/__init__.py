@@ -4,6 +4,7 @@ from flask import jsonify, render_template, request
 from saas.crypto import mask
 from saas.extensions import db, login_manager
 from saas.tenants.models import User
+from saas.timeutil import local_time
 
 
 @login_manager.user_loader
@@ -22,6 +23,7 @@ def register_blueprints(app):
     app.register_blueprint(public.bp)
     app.register_blueprint(freight.bp)
     app.add_template_filter(mask, "mask")
+    app.add_template_filter(local_time, "local_time")
 
     @app.errorhandler(404)
     def not_found(_error):
