@@ -200,6 +200,10 @@ class Connector:
         """Accept or refuse every line of the order."""
         raise NotSupported(f"{self.name} cannot accept orders")
 
+    def order_state(self, order_id: str) -> str:
+        """The marketplace's current state of one order (its own word)."""
+        raise NotSupported(f"{self.name} cannot read an order's state")
+
     def send_invoice(self, order_id, invoice):
         raise NotSupported(f"{self.name} cannot receive invoices")
 
@@ -214,6 +218,3 @@ class Connector:
 
     def request_cancellation(self, order_id, reason):
         raise NotSupported(f"{self.name} cannot receive cancellation requests")
-
-    def quote_freight(self, request):
-        raise NotSupported(f"{self.name} does not quote freight")
