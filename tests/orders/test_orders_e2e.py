@@ -206,3 +206,15 @@ def test_orders_tab_filters_searches_exports_and_reprocesses_a_selection(shop, c
     shop.settings(sla_agendada="Agendada")
     client.post("/t/loja-a/orders/reprocess", data={"order": [str(shop.order(bad).id)]})
     assert shop.order(bad).series == 1 and shop.import_pending() == {bad: "imported"}
+
+
+def test_an_order_whose_next_attempt_was_lost_is_picked_up_by_the_poll(shop):
+    mkt_id = shop.carrefour_order(1001, state="SHIPPING")
+    shop.poll()  # importing, its job queued … and lost
+    queue("orders").empty()
+    order = shop.order(mkt_id)
+    order.updated_at = utcnow() - timedelta(minutes=25)
+    shop.db.session.commit()
+    assert shop.poll()["stalled"] == 1
+    (job,) = queue("orders").jobs
+    assert job.func_name == "saas.orders.importer.import_batch" and job.args[0] == [(order.id, 0)]
