@@ -4,6 +4,8 @@
 any other 4xx → PermanentError carrying the service's own message. The clients never loop: retrying is the jobs'
 business.
 """
+import threading
+
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -16,6 +18,19 @@ def pooled_session(pool_size: int = 20) -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+_local = threading.local()
+
+
+def session_for(*key) -> requests.Session:
+    """One pooled session per key (service, base URL, credential) and thread, reused across calls."""
+    pool = getattr(_local, "pool", None)
+    if pool is None:
+        pool = _local.pool = {}
+    if key not in pool:
+        pool[key] = pooled_session()
+    return pool[key]
 
 
 def send(session: requests.Session, method: str, url: str, *, service: str, timeout: float, **kwargs):

@@ -9,6 +9,7 @@ Timings come from the environment (``SANDBOX_MIRAKL_*``); time-driven changes ar
 simulator needs no thread of its own. Run: ``gunicorn 'saas.sandbox.mirakl:create_app()' -b 127.0.0.1:5102``.
 """
 import csv
+import functools
 import io
 import json
 import os
@@ -36,6 +37,17 @@ LAST_NAMES = ["Silva", "Santos", "Oliveira", "Souza", "Conceição", "Pereira", 
 CITIES = [("01310100", "São Paulo", "SP", "Bela Vista"), ("20040002", "Rio de Janeiro", "RJ", "Centro"),
           ("30130010", "Belo Horizonte", "MG", "Centro"), ("80010000", "Curitiba", "PR", "Centro"),
           ("40020000", "Salvador", "BA", "Comércio"), ("04538132", "São Paulo", "SP", "Itaim Bibi")]
+
+
+def _with_order(handler):
+    """The handler gets the order its URL names; an unknown order is Mirakl's 404."""
+    @functools.wraps(handler)
+    def wrapper(self, order_id):
+        order = self._order(order_id)
+        if order is None:
+            return error("ORDER_NOT_FOUND", 404)
+        return handler(self, order_id, order)
+    return wrapper
 
 
 def iso(ts: float) -> str:
@@ -472,10 +484,8 @@ class MiraklSimulator:
         orders.sort(key=lambda o: o["created_date"])
         return jsonify(orders=[self._public(o) for o in orders[offset: offset + size]], total_count=len(orders))
 
-    def accept(self, order_id):
-        order = self._order(order_id)
-        if order is None:
-            return error("ORDER_NOT_FOUND", 404)
+    @_with_order
+    def accept(self, order_id, order):
         if order["order_state"] != "WAITING_ACCEPTANCE":
             return error(f"ORDER_INVALID_STATE: the order is {order['order_state']}")
         lines = (request.get_json(silent=True) or {}).get("order_lines", [])
@@ -497,10 +507,8 @@ class MiraklSimulator:
         self.store.put("order", order_id, order)
         return "", 204
 
-    def tracking(self, order_id):
-        order = self._order(order_id)
-        if order is None:
-            return error("ORDER_NOT_FOUND", 404)
+    @_with_order
+    def tracking(self, order_id, order):
         body = request.get_json(silent=True) or {}
         code = body.get("carrier_code")
         if code and code not in {c["code"] for c in CARRIERS}:
@@ -516,10 +524,8 @@ class MiraklSimulator:
         self.store.put("order", order_id, order)
         return "", 204
 
-    def ship(self, order_id):
-        order = self._order(order_id)
-        if order is None:
-            return error("ORDER_NOT_FOUND", 404)
+    @_with_order
+    def ship(self, order_id, order):
         if order["order_state"] != "SHIPPING":
             return error(f"ORDER_INVALID_STATE: the order is {order['order_state']}, not SHIPPING")
         if not order.get("shipping_tracking"):
@@ -528,10 +534,8 @@ class MiraklSimulator:
         self.store.put("order", order_id, order)
         return "", 204
 
-    def additional_fields(self, order_id):
-        order = self._order(order_id)
-        if order is None:
-            return error("ORDER_NOT_FOUND", 404)
+    @_with_order
+    def additional_fields(self, order_id, order):
         fields = (request.get_json(silent=True) or {}).get("order_additional_fields")
         if not isinstance(fields, list) or not all(isinstance(f, dict) and f.get("code") for f in fields):
             return error("order_additional_fields is a list of {code, type, value}")
@@ -542,10 +546,8 @@ class MiraklSimulator:
         self.store.put("order", order_id, order)
         return "", 204
 
-    def message(self, order_id):
-        order = self._order(order_id)
-        if order is None:
-            return error("ORDER_NOT_FOUND", 404)
+    @_with_order
+    def message(self, order_id, order):
         body = request.get_json(silent=True) or {}
         if len(body.get("subject") or "") < 3 or len(body.get("body") or "") < 3:
             return error("subject and body need at least 3 characters")
@@ -553,10 +555,8 @@ class MiraklSimulator:
         self.store.put("order", order_id, order)
         return "", 201
 
-    def thread(self, order_id):
-        order = self._order(order_id)
-        if order is None:
-            return error("ORDER_NOT_FOUND", 404)
+    @_with_order
+    def thread(self, order_id, order):
         raw = request.files.get("thread_input") or request.form.get("thread_input")
         try:
             thread = json.loads(raw.read() if hasattr(raw, "read") else raw)
@@ -566,10 +566,8 @@ class MiraklSimulator:
         self.store.put("order", order_id, order)
         return jsonify(thread_id=f"T{len(order['threads'])}", message_id=f"M{len(order['threads'])}"), 201
 
-    def documents(self, order_id):
-        order = self._order(order_id)
-        if order is None:
-            return error("ORDER_NOT_FOUND", 404)
+    @_with_order
+    def documents(self, order_id, order):
         raw = request.files.get("order_documents") or request.form.get("order_documents")
         try:
             descriptor = json.loads(raw.read() if hasattr(raw, "read") else raw)["order_documents"]
@@ -608,11 +606,9 @@ class MiraklSimulator:
             return jsonify(self._public(order)), 201
         return redirect(url_for("admin_page"))
 
-    def admin_cancel_order(self, order_id):
+    @_with_order
+    def admin_cancel_order(self, order_id, order):
         """Carrefour cancels the order (customer request, fraud …), whatever its state."""
-        order = self._order(order_id)
-        if order is None:
-            return error("ORDER_NOT_FOUND", 404)
         self._set_state(order, "CANCELED")
         order["_next"] = None
         self.store.put("order", order_id, order)

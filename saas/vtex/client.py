@@ -3,22 +3,9 @@
 Every connector uses this client; no other module speaks HTTP to VTEX. Money at VTEX's checkout and OMS is in
 integer cents.
 """
-import threading
-
-from saas.httpclient import pooled_session, send
+from saas.httpclient import send, session_for
 
 SERVICE = "VTEX"
-_sessions = threading.local()
-
-
-def _session_for(base_url: str, app_key: str):
-    pool = getattr(_sessions, "pool", None)
-    if pool is None:
-        pool = _sessions.pool = {}
-    key = (base_url, app_key)
-    if key not in pool:
-        pool[key] = pooled_session()
-    return pool[key]
 
 
 class VtexClient:
@@ -27,7 +14,7 @@ class VtexClient:
         self.app_key = app_key
         self.app_token = app_token
         self.timeout = timeout
-        self.session = session or _session_for(self.base_url, app_key)
+        self.session = session or session_for("vtex", self.base_url, app_key)
 
     @classmethod
     def for_tenant(cls, tenant, *, timeout: float = 10.0) -> "VtexClient":

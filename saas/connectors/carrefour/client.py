@@ -4,25 +4,12 @@ The ShopKey goes raw in ``Authorization`` (no "Bearer"); ``shop_id`` is added to
 Imports (P41, OF01) and documents (OR74) are streamed from file objects, never built whole in memory.
 """
 import json
-import threading
 
 from requests_toolbelt import MultipartEncoder
 
-from saas.httpclient import pooled_session, send
+from saas.httpclient import send, session_for
 
 SERVICE = "Mirakl"
-_sessions = threading.local()
-
-
-def _session_for(base_url: str, api_key: str):
-    """One pooled session per tenant (base URL and key) and thread, reused across calls."""
-    pool = getattr(_sessions, "pool", None)
-    if pool is None:
-        pool = _sessions.pool = {}
-    key = (base_url, api_key)
-    if key not in pool:
-        pool[key] = pooled_session()
-    return pool[key]
 
 
 class MiraklClient:
@@ -34,7 +21,7 @@ class MiraklClient:
         self.api_key = api_key
         self.shop_id = shop_id
         self.timeout = timeout
-        self.session = session or _session_for(self.base_url, api_key)
+        self.session = session or session_for("mirakl", self.base_url, api_key)
 
     # -- plumbing ------------------------------------------------------------------------------------------------
     def _call(self, method, path, *, params=None, headers=None, **kwargs):
