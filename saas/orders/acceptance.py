@@ -1,9 +1,10 @@
 """Accepting or refusing an order waiting for the seller: accepted when every SKU exists at VTEX and the simulation
 has stock for it; refused otherwise, with the reason in the Bridge."""
 from saas import bridge
-from saas.connectors.base import IntegrationError, PermanentError
+from saas.connectors.base import IntegrationError
 from saas.extensions import db
 from saas.orders import checks
+from saas.orders.importer import check_skus_exist
 from saas.vtex.client import VtexClient
 
 
@@ -41,14 +42,10 @@ def answer(tenant, connector, order, data, *, accept: bool, reason: str | None =
 def _refusal_reason(tenant, row, data) -> str | None:
     vtex = VtexClient.for_tenant(tenant)
     trade_policy = str(row.settings.get("trade_policy") or "1")
-    for line in data.lines:
-        try:
-            vtex.sku_context(line.sku_id, trade_policy)
-        except PermanentError:
-            return f"SKU {line.sku_id} does not exist at VTEX."
     simulation = vtex.simulate([(line.sku_id, line.quantity) for line in data.lines], trade_policy=trade_policy,
                                affiliate_id=row.settings.get("affiliate_id") or "CRF")
     try:
+        check_skus_exist(vtex, data, trade_policy, simulation)
         checks.check_stock(data, simulation)
     except checks.CheckFailed as failure:
         return failure.message

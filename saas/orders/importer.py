@@ -132,7 +132,7 @@ def place(tenant, row, order) -> str:
             simulation = vtex.simulate([(line.sku_id, line.quantity) for line in data.lines],
                                        trade_policy=trade_policy, affiliate_id=affiliate,
                                        postal_code=data.address.postal_code if data.address else None)
-            _check_skus_exist(vtex, data, trade_policy, simulation)
+            check_skus_exist(vtex, data, trade_policy, simulation)
             checks.check_stock(data, simulation)
             slas = checks.select_slas(data, simulation, carrier)
             checks.check_price(data, simulation, slas, float(settings.get("divergence") or 0))
@@ -167,7 +167,7 @@ def _vtex_order(vtex, vtex_order_id) -> dict | None:
         return None
 
 
-def _check_skus_exist(vtex, data, trade_policy, simulation) -> None:
+def check_skus_exist(vtex, data, trade_policy, simulation) -> None:
     """A SKU the simulation does not return may not exist at all: VTEX's catalog says which."""
     simulated = {str(i.get("id")) for i in simulation.get("items") or []}
     for line in data.lines:
