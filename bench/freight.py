@@ -1,22 +1,19 @@
 """Freight route benchmark (issue: order events and the public freight quote).
 
-The load comes from ``wrk`` (Debian's package) when it is installed, so that the client does not take the CPU the
-server needs; otherwise from Python threads, which on a small machine inflate every figure.
-
-The freight route under load on loopback: gunicorn as in the Procfile, the VTEX simulator at 50 ms a call, 50
-concurrent clients. Measured, in the same run: the simulator's own simulation endpoint (the floor any quote pays),
-our route with every request distinct (uncached) and with one request repeated (cached). p50, p99, throughput.
+The freight route under load on loopback: gunicorn as in the Procfile, the VTEX simulator at 50 ms a call, load from
+``wrk`` (Debian's package), so that the client takes little of the CPU the server needs. Measured in each pass, in the
+same run: the simulator's own simulation endpoint (the floor any quote pays), our route with every request distinct
+(uncached) and with one request repeated (cached), and a Flask view that does no work under the same gunicorn command
+(the floor of the serving stack). p50, p99, throughput, and the CPU each request costs the web server and the
+simulator, which tells whether a figure is the route's or the machine's.
 Targets: p99 at most 30 ms above the simulator's, uncached; under 10 ms cached.
 """
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 import requests
@@ -24,98 +21,124 @@ import requests
 from bench import harness
 from saas.config import ROOT
 
-CLIENTS = 50
-REQUESTS = int(os.environ.get("BENCH_FREIGHT_REQUESTS", "3000"))
-WRK_SECONDS = int(os.environ.get("BENCH_FREIGHT_SECONDS", "15"))
 LATENCY_MS = 50
+SECONDS = int(os.environ.get("BENCH_FREIGHT_SECONDS", "15"))
 ROUTE = "/api/carrefourintegration/pub/loja-bench/freight"
-# Each wrk thread numbers its requests from its own offset, so "distinct" requests never repeat.
-_THREADS_LUA = """
+PASSES = (  # label, concurrent clients, each client's mean pause between two quotes (ms)
+    ("50 concurrent clients, back to back", 50, 0),
+    ("50 concurrent clients, each pausing 200 ms on average", 50, 200),
+    ("5 concurrent clients, back to back", 5, 0),
+)
+# Each pass and each wrk thread numbers its requests from its own CEP, so that "distinct" requests never repeat.
+# Pauses are drawn at random (0 to twice the mean), else the clients would stay in step and quote in bursts of 50.
+_COUNTER_LUA = """
 local threads = 0
-function setup(thread) thread:set("offset", threads * 4000000); threads = threads + 1 end
-function init(args) counter = offset end
+function setup(thread) thread:set("offset", BASE + threads * 1500000); threads = threads + 1 end
+function init(args) counter = offset; math.randomseed(offset) end
+function delay() return math.random(0, 2 * PAUSE) end
 """
-SIMULATION_LUA = _THREADS_LUA + """
+SIMULATION_LUA = _COUNTER_LUA + """
 function request()
   counter = counter + 1
   local body = string.format('{"items":[{"id":"1001","quantity":1,"seller":"1"}],"postalCode":"0%07d",'
-    .. '"country":"BRA"}', 1000000 + counter)
+    .. '"country":"BRA"}', counter)
   return wrk.format("POST", "/api/checkout/pub/orderForms/simulation?sc=1",
                     {["Content-Type"] = "application/json"}, body)
 end
 """
-UNCACHED_LUA = _THREADS_LUA + """
+UNCACHED_LUA = _COUNTER_LUA + """
 function request()
   counter = counter + 1
-  return wrk.format("GET", string.format("ROUTE?postalCode=0%07d&items=1001:1", 1000000 + counter))
+  return wrk.format("GET", string.format("ROUTE?postalCode=0%07d&items=1001:1", counter))
 end
 """
-CACHED_LUA = """
+CACHED_LUA = _COUNTER_LUA + """
 function request() return wrk.format("GET", "ROUTE?postalCode=01310100&items=1001:1") end
+"""
+FLOOR_LUA = _COUNTER_LUA + """
+function request() return wrk.format("GET", "/") end
 """
 
 
 def run():
-    with harness.simulator("vtex", {}, workers=2, threads=64) as vtex_url, tempfile.TemporaryDirectory() as tmp:
+    if not shutil.which("wrk"):
+        print("skipped: the freight benchmark needs wrk (Debian: apt-get install wrk)")
+        return
+    with harness.simulator_server("vtex", {}, workers=2, threads=64) as vtex, tempfile.TemporaryDirectory() as tmp:
         for sku in ("1001", "1002"):
-            requests.post(f"{vtex_url}/_admin/skus/{sku}", json={"stock": 1_000_000}).raise_for_status()
-        harness.knobs(vtex_url, latency_ms=LATENCY_MS)
+            requests.post(f"{vtex.url}/_admin/skus/{sku}", json={"stock": 1_000_000}).raise_for_status()
+        harness.knobs(vtex.url, latency_ms=LATENCY_MS)
         app = harness.make_app(Path(tmp))
         with app.app_context():
-            harness.wired_tenant(vtex_url, "http://127.0.0.1:9", slug="loja-bench")
-        with _web(app, tmp) as web_url:
-            if shutil.which("wrk"):
-                for clients, base in ((CLIENTS, 1_000_000), (5, 5_500_000)):  # distinct CEPs in each pass
-                    _report(clients, f"wrk, {WRK_SECONDS} s each", *_measure_wrk(vtex_url, web_url, clients, base))
-            else:
-                _report(CLIENTS, f"Python threads, {REQUESTS:,} requests each", *_measure_threads(vtex_url, web_url))
+            harness.wired_tenant(vtex.url, "http://127.0.0.1:9", slug="loja-bench")
+        with _gunicorn(app, "wsgi:app") as web, _gunicorn(app, "bench.floor:app") as floor:
+            for number, (label, clients, pause) in enumerate(PASSES):
+                base = 1_000_000 + number * 3_000_000  # distinct CEPs in each pass
+
+                def measure(server, lua, _base=base, _clients=clients, _pause=pause):
+                    script = lua.replace("ROUTE", ROUTE).replace("BASE", str(_base)).replace("PAUSE", str(_pause))
+                    return _measure(server, script, _clients, vtex)
+                _report(label, measure(vtex, SIMULATION_LUA), measure(web, UNCACHED_LUA),
+                        measure(web, CACHED_LUA), measure(floor, FLOOR_LUA))
 
 
-def _measure_wrk(vtex_url, web_url, clients, base):
-    def script(lua):
-        return lua.replace("ROUTE", ROUTE).replace("1000000", str(base))
-    return (_wrk(vtex_url, script(SIMULATION_LUA), clients), _wrk(web_url, script(UNCACHED_LUA), clients),
-            _wrk(web_url, script(CACHED_LUA), clients))
+def _measure(server, script: str, clients: int, vtex) -> dict:
+    """wrk's figures, with the CPU per request that the server and the simulator spent meanwhile."""
+    before = (harness.cpu_seconds(server.pid), harness.cpu_seconds(vtex.pid))
+    result = _wrk(server.url, script, clients)
+    requests_done = max(result["rps"] * SECONDS, 1)
+    result["cpu_ms"], result["vtex_cpu_ms"] = ((after - start) * 1000 / requests_done for start, after in zip(
+        before, (harness.cpu_seconds(server.pid), harness.cpu_seconds(vtex.pid)), strict=True))
+    return result
 
 
-def _measure_threads(vtex_url, web_url):
-    route = web_url + ROUTE
-    return (_load(lambda i: ("POST", f"{vtex_url}/api/checkout/pub/orderForms/simulation?sc=1",
-                             {"items": [{"id": "1001", "quantity": 1, "seller": "1"}],
-                              "postalCode": f"0{1000000 + i:07d}", "country": "BRA"})),
-            _load(lambda i: ("GET", f"{route}?postalCode=0{1000000 + i:07d}&items=1001:1", None)),
-            _load(lambda i: ("GET", f"{route}?postalCode=01310100&items=1001:1", None)))
+def _report(label, simulator, uncached, cached, floor):
+    workers, threads = re.search(r"--workers (\d+) --threads (\d+)", _web_command()).groups()
+    print(f"freight quote, {label} (wrk, {SECONDS} s each), VTEX simulator at {LATENCY_MS} ms, "
+          f"gunicorn {workers}×{threads}:")
+    for name, r in (("VTEX simulator itself", simulator), ("our route, uncached", uncached),
+                    ("our route, cached", cached), ("Flask doing nothing", floor)):
+        simulator_cpu = f" + {r['vtex_cpu_ms']:.2f} ms simulator" if r is uncached else ""
+        print(f"  {name:22} p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms  {r['rps']:7.0f} req/s  "
+              f"CPU {r['cpu_ms']:.2f} ms/request{simulator_cpu}  ({r['errors']} errors)")
+    gap = uncached["p99"] - simulator["p99"]
+    print(f"  uncached p99 − simulator p99: {gap:+.1f} ms (target ≤ 30 ms: {_verdict(gap <= 30)}); "
+          f"cached p99 {cached['p99']:.1f} ms (target < 10 ms: {_verdict(cached['p99'] < 10)}; "
+          f"the serving stack alone: {floor['p99']:.1f} ms)")
+    capacity = os.cpu_count() * 1000 / (uncached["cpu_ms"] + uncached["vtex_cpu_ms"])
+    print(f"  at that CPU a quote (ours and the simulator's), {os.cpu_count()} cores carry at most {capacity:.0f} "
+          f"uncached quotes/s; the clients asked {simulator['rps']:.0f}/s of the simulator alone")
 
 
-def _report(clients, client, simulator, uncached, cached):
-    print(f"freight quote, {clients} concurrent clients ({client}), VTEX simulator at {LATENCY_MS} ms, "
-          f"gunicorn {os.environ.get('WEB_CONCURRENCY', '4')}×{os.environ.get('WEB_THREADS', '16')}:")
-    for label, r in (("VTEX simulator itself", simulator), ("our route, uncached", uncached),
-                     ("our route, cached", cached)):
-        print(f"  {label:22} p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms  {r['rps']:7.0f} req/s  "
-              f"({r['errors']} errors)")
-    print(f"  uncached p99 − simulator p99: {uncached['p99'] - simulator['p99']:+.1f} ms (target ≤ 30 ms); "
-          f"cached p99 {cached['p99']:.1f} ms (target < 10 ms)")
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
 
 
-class _web:
-    """Our app under gunicorn, started with the Procfile's own web command."""
+def _web_command() -> str:
+    """The Procfile's web command, its ``${VAR:-default}`` read from the environment as the shell would."""
+    command = next(line.split(":", 1)[1].strip() for line in (ROOT / "Procfile").read_text().splitlines()
+                   if line.startswith("web:"))
+    return re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: os.environ.get(m.group(1), m.group(2)), command)
 
-    def __init__(self, app, tmp):
+
+class _gunicorn:
+    """A WSGI app under gunicorn, started with the Procfile's own web command (WEB_CONCURRENCY and WEB_THREADS
+    change it as they would in production)."""
+
+    def __init__(self, app, target: str):
+        self.target = target
         self.env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
                     "REDIS_URL": app.config["REDIS_URL"], "FREIGHT_RATE_LIMIT": "1000000 per minute",
-                    "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "4"),
-                    "WEB_THREADS": os.environ.get("WEB_THREADS", "16"), "PORT": str(harness.free_port())}
+                    "PORT": str(harness.free_port())}
 
     def __enter__(self):
-        command = next(line.split(":", 1)[1].strip() for line in (ROOT / "Procfile").read_text().splitlines()
-                       if line.startswith("web:"))
+        command = _web_command().replace("wsgi:app", self.target)
         self.process = subprocess.Popen(["bash", "-c", f"exec {command}"], env={
             **self.env, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{self.env['PORT']}"
-        harness.wait_until_up(url + "/healthz")
-        return url
+        server = harness.Server(f"http://127.0.0.1:{self.env['PORT']}", self.process.pid)
+        harness.wait_until_up(server.url + "/healthz")
+        return server
 
     def __exit__(self, *exc):
         self.process.terminate()
@@ -126,7 +149,7 @@ def _wrk(base_url: str, script: str, clients: int) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
         lua.write(script)
         lua.flush()
-        out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{WRK_SECONDS}s", "--latency", "-s", lua.name,
+        out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{SECONDS}s", "--latency", "-s", lua.name,
                               base_url], capture_output=True, text=True, check=True).stdout
     percentiles = {int(p): _ms(v, unit) for p, v, unit in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$",
                                                                       out, re.M)}
@@ -138,34 +161,3 @@ def _wrk(base_url: str, script: str, clients: int) -> dict:
 
 def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-def _load(make_request) -> dict:
-    """``REQUESTS`` requests from ``CLIENTS`` threads, each with its own keep-alive session."""
-    latencies, errors, counter, lock = [], [0], iter(range(REQUESTS)), threading.Lock()
-
-    def client():
-        session = requests.Session()
-        while True:
-            with lock:
-                index = next(counter, None)
-            if index is None:
-                return
-            method, url, body = make_request(index)
-            started = time.perf_counter()
-            response = session.request(method, url, json=body, timeout=10)
-            elapsed = (time.perf_counter() - started) * 1000
-            with lock:
-                latencies.append(elapsed)
-                errors[0] += response.status_code != 200
-
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    latencies.sort()
-    return {"p50": statistics.median(latencies), "p99": latencies[int(len(latencies) * 0.99) - 1],
-            "rps": len(latencies) / wall, "errors": errors[0]}

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -36,8 +37,21 @@ def wait_until_up(url: str, timeout: float = 120) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+
 @contextlib.contextmanager
 def simulator(name: str, env: dict, workers: int = 2, threads: int = 16):
+    """The simulator's URL; see ``simulator_server``."""
+    with simulator_server(name, env, workers, threads) as server:
+        yield server.url
+
+
+@contextlib.contextmanager
+def simulator_server(name: str, env: dict, workers: int = 2, threads: int = 16):
     """``name`` is vtex or mirakl; seeded once before gunicorn forks its workers."""
     data = tempfile.mkdtemp(prefix=f"bench-{name}-")
     env = {**os.environ, "SANDBOX_DATA_DIR": data, **{k: str(v) for k, v in env.items()}}
@@ -51,10 +65,23 @@ def simulator(name: str, env: dict, workers: int = 2, threads: int = 16):
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url + "/_admin/knobs")
-        yield url
+        yield Server(url, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) of a process and of its children, e.g. a gunicorn master and its workers."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def knobs(url: str, **values) -> None:
