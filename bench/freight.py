@@ -114,11 +114,11 @@ def _verdict(met: bool) -> str:
     return "met" if met else "NOT met"
 
 
-def _web_command() -> str:
-    """The Procfile's web command, its ``${VAR:-default}`` read from the environment as the shell would."""
+def _web_command(env=os.environ) -> str:
+    """The Procfile's web command, its ``${VAR:-default}`` read from ``env`` as the shell would."""
     command = next(line.split(":", 1)[1].strip() for line in (ROOT / "Procfile").read_text().splitlines()
                    if line.startswith("web:"))
-    return re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: os.environ.get(m.group(1), m.group(2)), command)
+    return re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: env.get(m.group(1), m.group(2)), command)
 
 
 class _gunicorn:
@@ -132,7 +132,7 @@ class _gunicorn:
                     "PORT": str(harness.free_port())}
 
     def __enter__(self):
-        command = _web_command().replace("wsgi:app", self.target)
+        command = _web_command(self.env).replace("wsgi:app", self.target)
         self.process = subprocess.Popen(["bash", "-c", f"exec {command}"], env={
             **self.env, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
