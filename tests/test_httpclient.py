@@ -1,49 +1,91 @@
-"""The clients' sessions read the proxy settings of the environment once, when they are made (requests would read the
-whole environment on every call), and still honour them: a proxy is used, and NO_PROXY bypasses it."""
+"""The clients' HTTP sessions: the environment's proxy settings are read once, when a session is made (requests would
+read the whole environment on every call), and still honoured; sessions are shared by threads, so that open sockets
+follow the calls made at once rather than threads × tenants; the least recently used are closed beyond a bound."""
 import http.server
 import threading
+import time
+from dataclasses import dataclass, field
 
 import pytest
 
+from saas import httpclient
 from saas.vtex.client import VtexClient
+
+
+@dataclass
+class Recorder:
+    url: str
+    targets: list = field(default_factory=list)  # request-line targets: an absolute URL when asked as a proxy
+    ports: set = field(default_factory=set)  # the client ports, one per connection
+    closed: list = field(default_factory=list)
 
 
 @pytest.fixture
 def recorder():
-    """One HTTP server that answers anything and records the request line's target: an absolute URL when it was
-    asked as a proxy, a path when it was asked directly."""
-    targets = []
+    """One keep-alive HTTP server that answers anything."""
+    record = Recorder("")
 
     class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
         def do_GET(self):
-            targets.append(self.path)
+            record.targets.append(self.path)
+            record.ports.add(self.client_address[1])
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", "2")
             self.end_headers()
             self.wfile.write(b"[]")
 
+        def finish(self):
+            super().finish()
+            record.closed.append(self.client_address[1])
+
         def log_message(self, *args):
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", targets
+    record.url = f"http://127.0.0.1:{server.server_port}"
+    yield record
     server.shutdown()
 
 
 def test_calls_go_through_the_proxy_of_the_environment(recorder, monkeypatch):
-    proxy, targets = recorder
-    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.setenv("HTTP_PROXY", recorder.url)
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     VtexClient("http://loja-proxy.vtexcommercestable.com.br", "key-proxied", "token").sku_ids_of_trade_policy("1")
-    assert targets[0].startswith("http://loja-proxy.vtexcommercestable.com.br/api/catalog_system/")
+    assert recorder.targets[0].startswith("http://loja-proxy.vtexcommercestable.com.br/api/catalog_system/")
 
 
 def test_no_proxy_hosts_are_called_directly(recorder, monkeypatch):
-    url, targets = recorder
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there: a proxied call would fail
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    VtexClient(url, "key-direct", "token").sku_ids_of_trade_policy("1")
-    assert targets[0].startswith("/api/catalog_system/")
+    VtexClient(recorder.url, "key-direct", "token").sku_ids_of_trade_policy("1")
+    assert recorder.targets[0].startswith("/api/catalog_system/")
+
+
+def test_threads_share_one_connection_when_their_calls_do_not_overlap(recorder):
+    def call():
+        VtexClient(recorder.url, "key-shared", "token").sku_ids_of_trade_policy("1")
+
+    for _ in range(10):
+        thread = threading.Thread(target=call)
+        thread.start()
+        thread.join()
+    assert len(recorder.targets) == 10
+    assert len(recorder.ports) == 1
+
+
+def test_a_session_beyond_the_bound_is_closed_with_its_socket(recorder):
+    sessions = httpclient._Sessions(maxsize=1)
+    sessions["first"] = httpclient.pooled_session(recorder.url)
+    sessions["first"].get(recorder.url + "/first").raise_for_status()
+    assert recorder.closed == []
+    sessions["second"] = httpclient.pooled_session(recorder.url)
+    deadline = time.monotonic() + 5
+    while not recorder.closed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert recorder.closed == list(recorder.ports)
+    assert list(sessions) == ["second"]
