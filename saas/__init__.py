@@ -2,9 +2,10 @@
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from saas.config import INSTANCE, load_config
-from saas.extensions import csrf, db, limiter, login_manager, migrate
+from saas.extensions import csrf, db, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -12,6 +13,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config())
     app.config.update(config or {})
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     INSTANCE.mkdir(exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -19,7 +23,6 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(INSTANCE.parent / "migrations"))
     csrf.init_app(app)
-    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Entre para continuar. (Sign in to continue.)"

@@ -62,6 +62,10 @@ def load_config(env=None):
         "FREIGHT_CACHE_SECONDS": _int(env, "FREIGHT_CACHE_SECONDS", 60),
         "FREIGHT_RATE_LIMIT": env.get("FREIGHT_RATE_LIMIT", "1200 per minute"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Proxies in front of the web process (Heroku's router is one): their X-Forwarded-For and -Proto are
+        # believed, so that a rate limit sees the client's address rather than the router's. Never more than there
+        # are, or a client could name its own address.
+        "PROXY_HOPS": _int(env, "PROXY_HOPS", 1 if production else 0),
         "MIRAKL_DEFAULT_URL": env.get("MIRAKL_DEFAULT_URL", "https://carrefourbr.mirakl.net"),
         # Cookies: HttpOnly and SameSite always; Secure where the site is served over HTTPS.
         "SESSION_COOKIE_HTTPONLY": True,

@@ -14,7 +14,6 @@ from werkzeug.serving import make_server
 from saas import create_app
 from saas.connectors.carrefour import connector as carrefour_connector
 from saas.extensions import db as _db
-from saas.extensions import limiter
 from saas.freight import quote as freight_quote
 from saas.jobs.queues import redis_connection
 from saas.sandbox.redis_local import ensure_redis
@@ -77,7 +76,6 @@ def clean(app):
         _db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     _db.session.commit()
     redis_connection().flushdb()
-    limiter.reset()
     for cache in IN_PROCESS_CACHES:
         cache.clear()
 

@@ -1,4 +1,5 @@
 """Sign-up, sign-in, CSRF, rate limit, password change, invitations, several tenants per user."""
+from saas import create_app
 from saas.mail import OutboxMessage
 from saas.tenants.models import Membership, Tenant, User
 from tests.conftest import PASSWORD, add_member, login, make_tenant, make_user
@@ -35,6 +36,35 @@ def test_login_attempts_are_rate_limited(app, client, owner):
     for _ in range(limit):
         assert client.post("/login", data={"email": owner.email, "password": "wrong"}).status_code == 200
     assert client.post("/login", data={"email": owner.email, "password": PASSWORD}).status_code == 429
+
+
+def test_behind_the_router_the_login_limit_counts_each_client_apart(app, owner):
+    """With PROXY_HOPS=1 (production's default, Heroku's router), the client's address comes from X-Forwarded-For,
+    so that one client's wrong passwords do not lock out every merchant behind the same router."""
+    behind_router = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "REDIS_URL",
+                                                               "RATELIMIT_STORAGE_URI", "TESTING")},
+                                "WTF_CSRF_ENABLED": False, "PROXY_HOPS": 1})
+    client = behind_router.test_client()
+    limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
+
+    def attempt(client_address, password="wrong"):
+        return client.post("/login", data={"email": owner.email, "password": password},
+                           environ_base={"REMOTE_ADDR": "10.1.2.3"},
+                           headers={"X-Forwarded-For": client_address}).status_code
+
+    assert [attempt("203.0.113.7") for _ in range(limit)] == [200] * limit
+    assert attempt("203.0.113.7") == 429
+    assert attempt("203.0.113.8", PASSWORD) == 302
+
+
+def test_without_a_proxy_a_forged_forwarded_address_does_not_escape_the_limit(app, client, owner):
+    limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
+    for n in range(limit):
+        client.post("/login", data={"email": owner.email, "password": "wrong"},
+                    headers={"X-Forwarded-For": f"198.51.100.{n}"})
+    response = client.post("/login", data={"email": owner.email, "password": PASSWORD},
+                           headers={"X-Forwarded-For": "198.51.100.250"})
+    assert response.status_code == 429
 
 
 def test_a_post_without_the_csrf_token_is_refused(app, owner):

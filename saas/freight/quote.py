@@ -3,9 +3,10 @@ once), one VTEX simulation with the CEP, and the options of the mapped Carrefour
 import hashlib
 import json
 import re
+import threading
 from dataclasses import dataclass
 
-from cachetools import TTLCache
+from cachetools import TTLCache, cached
 from flask import current_app
 from sqlalchemy import select
 
@@ -32,10 +33,9 @@ class Store:
     carriers: tuple[tuple[str, str], ...]  # (Carrefour shipping type, VTEX carrier), mapped ones only
 
 
+@cached(_stores, lock=threading.Lock())
 def store(slug: str) -> Store | None:
     """The active store behind ``slug``, from a short in-process cache; None for an unknown or inactive store."""
-    if slug in _stores:
-        return _stores[slug]
     found = db.session.execute(
         select(Tenant, ConnectorSettings).join(ConnectorSettings, ConnectorSettings.tenant_id == Tenant.id)
         .where(Tenant.slug == slug, ConnectorSettings.connector_key == "carrefour",
@@ -48,7 +48,6 @@ def store(slug: str) -> Store | None:
                        str(settings.get("trade_policy") or "1"), settings.get("affiliate_id") or "CRF",
                        tuple((label, settings[name].strip()) for name, label in SHIPPING_TYPES
                              if (settings.get(name) or "").strip()))
-    _stores[slug] = result
     return result
 
 

@@ -1,19 +1,16 @@
 """Sign-up, sign-in, sign-out, password change and invitation acceptance."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from saas.extensions import db, limiter
+from saas.extensions import db
 from saas.tenants.models import Invitation, User
 from saas.tenants.service import create_tenant, find_user, grant, normalize_email, slug_taken
 from saas.timeutil import utcnow
 from saas.web.forms import AcceptInviteForm, LoginForm, PasswordChangeForm, SignupForm
+from saas.web.ratelimit import limit_posts
 
 bp = Blueprint("auth", __name__)
-
-
-def _login_limit():
-    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -39,7 +36,7 @@ def signup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limit_posts("LOGIN_RATE_LIMIT")
 def login():
     form = LoginForm()
     if form.validate_on_submit():

@@ -3,30 +3,20 @@
 It is on Carrefour's checkout path, which gives up after about 0.8 s: unknown or inactive store → 404, a request
 that cannot be read → 400 with the reason, VTEX slow or failing → 503 inside the budget.
 """
-from flask import Blueprint, current_app, jsonify, request
-from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter
+from flask import Blueprint, jsonify, request
 
 from saas.connectors.base import IntegrationError
-from saas.extensions import csrf, limiter
+from saas.extensions import csrf
 from saas.freight import quote, wire
+from saas.web.ratelimit import within
 
 bp = Blueprint("freight", __name__)
 csrf.exempt(bp)
-limiter.exempt(bp)  # limited per store below, with one Redis round trip instead of the extension's several
-
-
-def _within_rate(store: str) -> bool:
-    app = current_app._get_current_object()
-    if "freight_limiter" not in app.extensions:
-        app.extensions["freight_limiter"] = FixedWindowRateLimiter(storage_from_string(app.config["REDIS_URL"]))
-    return app.extensions["freight_limiter"].hit(parse(app.config["FREIGHT_RATE_LIMIT"]), "freight", store)
 
 
 @bp.route("/api/carrefourintegration/pub/<store>/freight", methods=["GET", "POST"])
 def freight(store):
-    if not _within_rate(store):
+    if not within("FREIGHT_RATE_LIMIT", store):
         return jsonify(error="Too many quotes for this store; try again in a minute."), 429
     shop = quote.store(store)
     if shop is None:

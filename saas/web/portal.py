@@ -1,5 +1,7 @@
 """The merchant's pages of one tenant: dashboard, Marketplace (connector cards and settings), store, members."""
-from cachetools import TTLCache
+import threading
+
+from cachetools import TTLCache, cached
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -167,14 +169,16 @@ def _carrier_choices() -> list[str]:
     tenant = g.tenant
     if not (tenant.vtex_app_key and tenant.vtex_app_token):
         return []
-    key = (tenant.id, tenant.vtex_url, tenant.vtex_app_key)
-    if key not in _CARRIERS:
-        try:
-            carriers = VtexClient.for_tenant(tenant, timeout=3).carriers(timeout=3)
-        except IntegrationError:
-            return []
-        _CARRIERS[key] = sorted({c.get("name") or c.get("id") for c in carriers if c.get("name") or c.get("id")})
-    return _CARRIERS[key]
+    try:
+        return _vtex_carriers(tenant)
+    except IntegrationError:
+        return []
+
+
+@cached(_CARRIERS, key=lambda tenant: (tenant.id, tenant.vtex_url, tenant.vtex_app_key), lock=threading.Lock())
+def _vtex_carriers(tenant) -> list[str]:
+    carriers = VtexClient.for_tenant(tenant, timeout=3).carriers(timeout=3)
+    return sorted({c.get("name") or c.get("id") for c in carriers if c.get("name") or c.get("id")})
 
 
 @bp.route("/store", methods=["GET", "POST"])

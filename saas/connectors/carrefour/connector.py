@@ -1,7 +1,8 @@
 """Carrefour Brasil (Mirakl): what the platform asks of the connector, carried out with the Mirakl client."""
 import io
+import threading
 
-from cachetools import TTLCache
+from cachetools import TTLCache, cached
 
 from saas.connectors.base import (
     AccountInfo,
@@ -173,11 +174,7 @@ class CarrefourConnector(Connector):
                                  carrier_url=tracking.get("trackingUrl") or None)
 
     def _carriers(self) -> list[dict]:
-        """SH21, which Mirakl asks to read once a day: kept a day per shop."""
-        key = (self.client.base_url, self.client.api_key, self.client.shop_id)
-        if key not in _CARRIERS:
-            _CARRIERS[key] = self.client.carriers()
-        return _CARRIERS[key]
+        return _mirakl_carriers(self.client)
 
     def mark_shipped(self, order_id: str) -> None:
         self.client.ship(order_id)
@@ -211,3 +208,9 @@ class CarrefourConnector(Connector):
 
 def _counts(status: dict, prefix: str) -> dict:
     return {k: v for k, v in status.items() if k.startswith(prefix) and isinstance(v, int)}
+
+
+@cached(_CARRIERS, key=lambda client: (client.base_url, client.api_key, client.shop_id), lock=threading.Lock())
+def _mirakl_carriers(client: MiraklClient) -> list[dict]:
+    """SH21, which Mirakl asks to read once a day: kept a day per shop."""
+    return client.carriers()
