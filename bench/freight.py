@@ -137,7 +137,11 @@ class _gunicorn:
             **self.env, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         server = harness.Server(f"http://127.0.0.1:{self.env['PORT']}", self.process.pid)
-        harness.wait_until_up(server.url + "/healthz")
+        try:
+            harness.wait_until_up(server.url + "/healthz")
+        except RuntimeError:
+            self.__exit__()
+            raise
         return server
 
     def __exit__(self, *exc):
