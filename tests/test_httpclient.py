@@ -1,6 +1,7 @@
 """The clients' HTTP sessions: the environment's proxy settings are read once, when a session is made (requests would
-read the whole environment on every call), and still honoured; sessions are shared by threads, so that open sockets
-follow the calls made at once rather than threads × tenants; the least recently used are closed beyond a bound."""
+read the whole environment on every call), and still honoured; sessions are shared by threads and tenants, so that
+open sockets follow the calls made at once rather than threads × tenants, and so they keep no cookie; the least
+recently used are closed beyond a bound."""
 import http.server
 import threading
 import time
@@ -18,6 +19,7 @@ class Recorder:
     targets: list = field(default_factory=list)  # request-line targets: an absolute URL when asked as a proxy
     ports: set = field(default_factory=set)  # the client ports, one per connection
     closed: list = field(default_factory=list)
+    cookies: list = field(default_factory=list)  # the Cookie header of each request, None when absent
 
 
 @pytest.fixture
@@ -31,7 +33,9 @@ def recorder():
         def do_GET(self):
             record.targets.append(self.path)
             record.ports.add(self.client_address[1])
+            record.cookies.append(self.headers.get("Cookie"))
             self.send_response(200)
+            self.send_header("Set-Cookie", "sid=whoever-called-first; Path=/")
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", "2")
             self.end_headers()
@@ -76,6 +80,13 @@ def test_threads_share_one_connection_when_their_calls_do_not_overlap(recorder):
         thread.join()
     assert len(recorder.targets) == 10
     assert len(recorder.ports) == 1
+
+
+def test_tenants_of_one_host_share_its_connections_and_no_cookie(recorder):
+    VtexClient(recorder.url, "key-of-store-a", "token-a").sku_ids_of_trade_policy("1")
+    VtexClient(recorder.url, "key-of-store-b", "token-b").sku_ids_of_trade_policy("1")
+    assert len(recorder.ports) == 1
+    assert recorder.cookies == [None, None]  # store A's cookie never reaches the call made for store B
 
 
 def test_a_session_beyond_the_bound_is_closed_with_its_socket(recorder):

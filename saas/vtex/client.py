@@ -14,7 +14,7 @@ class VtexClient:
         self.app_key = app_key
         self.app_token = app_token
         self.timeout = timeout
-        self.session = session or session_for("vtex", self.base_url, app_key)
+        self.session = session or session_for("vtex", self.base_url)
 
     @classmethod
     def for_tenant(cls, tenant, *, timeout: float = 10.0) -> "VtexClient":

@@ -21,7 +21,7 @@ class MiraklClient:
         self.api_key = api_key
         self.shop_id = shop_id
         self.timeout = timeout
-        self.session = session or session_for("mirakl", self.base_url, api_key)
+        self.session = session or session_for("mirakl", self.base_url)
 
     # -- plumbing ------------------------------------------------------------------------------------------------
     def _call(self, method, path, *, params=None, headers=None, **kwargs):
