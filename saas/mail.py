@@ -1,5 +1,5 @@
-"""Outgoing mail: SMTP when ``MAIL_SERVER`` is set; otherwise the outbox (a table and the log), so invitations and
-alerts can be read in development without a mail server."""
+"""Outgoing mail: SMTP when ``MAIL_SERVER`` is set; otherwise the outbox (a table, shown to the addressee in the
+portal), so invitations and alerts can be read in development without a mail server."""
 import logging
 import smtplib
 from email.message import EmailMessage
@@ -27,7 +27,8 @@ def send_mail(to: str, subject: str, body: str) -> OutboxMessage:
     if config["MAIL_SERVER"]:
         transport = "smtp" if _send_smtp(config, to, subject, body) else "failed"
     else:
-        log.info("mail (outbox) to=%s subject=%s\n%s", to, subject, body)
+        # Not the body: an invitation's carries the link that grants access.
+        log.info("mail (outbox) to=%s subject=%s", to, subject)
     message = OutboxMessage(to=to, subject=subject, body=body, transport=transport)
     db.session.add(message)
     db.session.commit()

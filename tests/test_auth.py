@@ -115,12 +115,14 @@ def test_second_tenant_and_switcher(client, db, owner, tenant):
     assert 'id="tenant-switch"' in page and "/t/loja-a-b/" in page and "Loja · Loja B" in page
 
 
-def test_invite_a_new_user_by_email_with_a_role(client, db, owner, tenant):
+def test_invite_a_new_user_by_email_with_a_role(client, db, owner, tenant, caplog):
+    caplog.set_level("DEBUG")
     login(client, owner.email)
     client.post("/t/loja-a/members", data={"email": "Ana@Loja.example", "role": "viewer"})
     mail = db.session.query(OutboxMessage).one()
     assert mail.to == "ana@loja.example" and mail.transport == "outbox"
     link = mail.body.split("http://portal.test")[1].strip()
+    assert link.rsplit("/", 1)[1] not in caplog.text  # the invitation's token stays out of the log
     client.post("/logout")
     response = client.post(link, data={"password": "ana password 1", "confirm": "ana password 1"})
     assert response.status_code == 302
