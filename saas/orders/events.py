@@ -161,7 +161,8 @@ def _forward(connector, settings, order, event) -> str:
         connector.send_invoice(mkt_id, payload)
         return f"Invoice {payload['invoiceNumber']} sent to {connector.name}."
     if event.kind == "tracking":
-        connector.send_tracking(mkt_id, payload)
+        if event.status != "waiting":  # a waiting event's tracking is at the marketplace already: only look again
+            connector.send_tracking(mkt_id, payload)
         state = connector.order_state(mkt_id)
         if state == "SHIPPING":
             connector.mark_shipped(mkt_id)

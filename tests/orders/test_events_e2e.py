@@ -8,6 +8,7 @@ from rq.registry import ScheduledJobRegistry
 
 from saas.bridge.models import BridgeEntry
 from saas.cli import AppWorker
+from saas.connectors.carrefour.client import MiraklClient
 from saas.jobs.queues import queue, redis_connection
 from saas.orders import events
 from saas.orders.models import OrderEvent
@@ -182,3 +183,25 @@ def test_tracking_before_payment_waits_for_shipping_instead_of_failing(live):
     live.db.session.refresh(event)
     assert event.status == "waiting"
     assert len(ScheduledJobRegistry(queue=queue("orders")).get_job_ids()) == 1
+
+
+def test_a_waiting_tracking_is_sent_once_and_ships_when_carrefour_releases_the_order(live, monkeypatch):
+    mkt_id = imported(live)
+    store = live.mirakl.extensions["store"]
+    raw = store.get("order", mkt_id)
+    raw["order_state"] = "WAITING_DEBIT_PAYMENT"
+    store.put("order", mkt_id, raw)
+    sent = []
+    set_tracking = MiraklClient.set_tracking
+    monkeypatch.setattr(MiraklClient, "set_tracking",
+                        lambda self, *a, **k: sent.append(a) or set_tracking(self, *a, **k))
+    event = events.record(live.order(mkt_id), "tracking", "BR10",
+                          {"trackingNumber": "BR10", "trackingUrl": "", "courier": "Correios"})
+    assert events.forward(event.id) == "waiting for SHIPPING"
+    assert events.forward(event.id) == "waiting for SHIPPING"
+    raw = store.get("order", mkt_id)
+    raw["order_state"] = "SHIPPING"
+    store.put("order", mkt_id, raw)
+    assert events.forward(event.id) == "sent"
+    assert len(sent) == 1
+    assert store.get("order", mkt_id)["order_state"] == "SHIPPED"
