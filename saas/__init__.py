@@ -1,9 +1,8 @@
 """The VTEX ⇄ Carrefour connector: a multi-tenant Flask application."""
-import logging
-
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from saas import logs
 from saas.config import INSTANCE, load_config
 from saas.extensions import csrf, db, login_manager, migrate
 
@@ -17,7 +16,7 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     INSTANCE.mkdir(exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL_RQ"])
 
     _import_models()
     db.init_app(app)

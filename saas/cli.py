@@ -1,29 +1,19 @@
-"""Flask CLI commands: the worker and scheduler processes, a manual tick, and the demo merchant."""
+"""Flask CLI commands: the worker and scheduler processes, a manual tick, platform administrators, and the demo
+merchant."""
 import os
 import secrets
 
 import click
-from flask import current_app
-from rq import SimpleWorker
-from rq_scheduler import Scheduler
+from flask.cli import AppGroup
 
 from saas.config import INSTANCE
 from saas.extensions import db
-from saas.jobs.queues import QUEUES, redis_connection
+from saas.jobs.queues import QUEUES
 from saas.jobs.schedule import PERIODIC, tick
+from saas.tenants.service import find_user
 
 DEMO_EMAIL = "demo@loja.example"
 DEMO_SLUG = "loja-demo"
-
-
-class AppWorker(SimpleWorker):
-    """Runs jobs in this process, inside the app context, returning the DB connection after each job."""
-
-    def perform_job(self, *args, **kwargs):
-        try:
-            return super().perform_job(*args, **kwargs)
-        finally:
-            db.session.remove()
 
 
 def register_commands(app):
@@ -31,25 +21,15 @@ def register_commands(app):
     @click.argument("queues", nargs=-1)
     @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
     def worker(queues, burst):
-        """Run an RQ worker (with its scheduler, so delayed jobs and retries fire)."""
-        names = queues or QUEUES
-        AppWorker(list(names), connection=redis_connection()).work(with_scheduler=True, burst=burst)
+        """Run an RQ worker (with its scheduler, so delayed jobs and retries fire); it outlives outages."""
+        from saas.jobs.worker import run_worker
+        run_worker(list(queues or QUEUES), burst=burst)
 
     @app.cli.command("scheduler")
     def scheduler():
-        """Register the periodic ticks and run rq-scheduler (a second scheduler waits on its lock)."""
-        sched = Scheduler(queue_name="default", connection=redis_connection(),
-                          interval=max(1, min(5, current_app.config["TICK_INTERVAL"])))
-        for job in sched.get_jobs():
-            if job.id.startswith("tick-"):
-                sched.cancel(job)
-        from saas.timeutil import utcnow
-        for kind in PERIODIC:
-            sched.schedule(scheduled_time=utcnow(), func="saas.jobs.schedule.tick", args=[kind],
-                           interval=current_app.config["TICK_INTERVAL"], repeat=None, id=f"tick-{kind}",
-                           result_ttl=600)
-        click.echo(f"scheduler: ticks {', '.join(PERIODIC)} every {current_app.config['TICK_INTERVAL']}s")
-        sched.run()
+        """Fire the periodic ticks and the recovery sweep (a second scheduler waits on the first one's lock)."""
+        from saas.jobs.clock import run_clock
+        run_clock()
 
     @app.cli.command("tick")
     @click.argument("kind", type=click.Choice(sorted(PERIODIC)))
@@ -57,6 +37,21 @@ def register_commands(app):
         """Fan out one tick of KIND now."""
         for job_id in tick(kind):
             click.echo(job_id)
+
+    users = AppGroup("users", help="Platform accounts.")
+
+    @users.command("make-admin")
+    @click.argument("email")
+    def make_admin(email):
+        """Make the account EMAIL a platform administrator (it sees the queue view at /admin/rq)."""
+        user = find_user(email)
+        if user is None:
+            raise click.ClickException(f"no account with the e-mail {email}; it must sign up first")
+        user.is_admin = True
+        db.session.commit()
+        click.echo(f"{user.email} is a platform administrator")
+
+    app.cli.add_command(users)
 
     @app.cli.command("seed-demo")
     def seed_demo():

@@ -90,7 +90,7 @@ def test_an_unreachable_mirakl_is_a_warning_without_mail(db, tenants, requests_m
 
 
 def test_the_worker_runs_a_ticked_job_end_to_end(app, db, tenants, requests_mock):
-    from saas.cli import AppWorker
+    from saas.jobs.worker import AppWorker
     requests_mock.get("https://mirakl.test/api/account", json={"shop_id": 7, "shop_name": "Loja Carrefour"})
     schedule.tick("credentials")
     AppWorker(["default"], connection=redis_connection()).work(burst=True)

@@ -7,7 +7,7 @@ from saas.catalog import changes as sku_changes
 from saas.connectors.base import IntegrationError, PermanentError
 from saas.extensions import db
 from saas.jobs.context import with_app_context
-from saas.jobs.queues import queue
+from saas.jobs.queues import enqueue
 from saas.jobs.schedule import run_soon
 from saas.tenants.models import Tenant
 from saas.vtex.client import VtexClient
@@ -38,8 +38,7 @@ def register_affiliate(tenant, settings: dict) -> None:
 
 
 def start_initial_load(tenant) -> None:
-    queue("sync").enqueue("saas.catalog.activation.initial_load", tenant.id, job_timeout=3600,
-                          job_id=f"initial-load-{tenant.id}")
+    enqueue("saas.catalog.activation.initial_load", tenant.id, job_id=f"initial-load-{tenant.id}")
 
 
 def deactivate(tenant, settings: dict) -> None:

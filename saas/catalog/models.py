@@ -60,5 +60,7 @@ class ImportBatch(db.Model):
     checks = db.Column(db.Integer, nullable=False, default=0)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     checked_at = db.Column(db.DateTime)
+    next_check_at = db.Column(db.DateTime)  # while sent: when its report is read next; see the recovery sweep
 
-    __table_args__ = (db.Index("ix_import_batch_tenant_kind_time", "tenant_id", "kind", "created_at"),)
+    __table_args__ = (db.Index("ix_import_batch_tenant_kind_time", "tenant_id", "kind", "created_at"),
+                      db.Index("ix_import_batch_status_next_check", "status", "next_check_at"))

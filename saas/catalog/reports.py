@@ -6,8 +6,9 @@ from saas import bridge
 from saas.catalog.models import ImportBatch, SkuBinding
 from saas.connectors.base import Batch, IntegrationError
 from saas.extensions import db
+from saas.jobs import locks
 from saas.jobs.context import with_app_context
-from saas.jobs.queues import queue
+from saas.jobs.queues import enqueue
 from saas.tenants.models import ConnectorSettings, Tenant
 from saas.tenants.scoping import scoped
 from saas.tenants.settings import build_connector
@@ -16,8 +17,16 @@ from saas.timeutil import utcnow
 log = logging.getLogger(__name__)
 RECHECK_SECONDS = 60  # Mirakl: import status at most once a minute
 MAX_CHECKS = 30
+DUE_TOLERANCE = timedelta(seconds=5)
 OFFER_STATES = {"success": "live", "pending": "pending", "error": "error"}
 PRODUCT_STATES = {"success": "listed", "pending": "pending", "error": "error"}
+
+
+def schedule_check(batch: ImportBatch, delay: timedelta) -> None:
+    """Read the batch's report after ``delay``; the row says when, so a lost job is found by the recovery sweep."""
+    batch.next_check_at = utcnow() + delay
+    db.session.commit()
+    enqueue("saas.catalog.reports.check_import", batch.id, delay=delay)
 
 
 @with_app_context
@@ -25,6 +34,16 @@ def check_import(batch_id: int) -> str:
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None or batch.status != "sent":
         return "nothing to do"
+    with locks.hold(f"saas:lock:import-report:{batch.id}") as held:
+        if not held:
+            return "another worker is reading it"
+        db.session.refresh(batch)
+        if batch.status != "sent" or (batch.next_check_at and batch.next_check_at > utcnow() + DUE_TOLERANCE):
+            return "nothing to do"  # read already, or a duplicate of a later check
+        return _check(batch)
+
+
+def _check(batch: ImportBatch) -> str:
     tenant = db.session.get(Tenant, batch.tenant_id)
     row = scoped(ConnectorSettings, tenant).filter(ConnectorSettings.connector_key == "carrefour").one_or_none()
     if row is None or not row.active:
@@ -45,16 +64,14 @@ def check_import(batch_id: int) -> str:
 
 def _check_again(tenant, batch, status) -> str:
     if batch.checks >= MAX_CHECKS:
-        batch.status = "failed"
+        batch.status, batch.next_check_at = "failed", None
         bridge.record(tenant.id, "integration", f"import {batch.import_id}", "warning",
                       f"Carrefour's report of the {batch.kind} import {batch.import_id} was not ready after "
                       f"{batch.checks} checks (last status: {status}). Its SKUs are sent again with their next change.",
                       commit=False)
         db.session.commit()
         return "gave up"
-    db.session.commit()
-    queue("sync").enqueue_in(timedelta(seconds=RECHECK_SECONDS), "saas.catalog.reports.check_import", batch.id,
-                             job_timeout=600)
+    schedule_check(batch, timedelta(seconds=RECHECK_SECONDS))
     return "later"
 
 
@@ -83,5 +100,6 @@ def _apply(tenant, batch, report) -> None:
             binding.last_error = line.message if line.status == "error" else None
     bridge.record_many(tenant.id, entries, commit=False)
     batch.status = "complete" if report.status == "COMPLETE" else "failed"
+    batch.next_check_at = None
     batch.summary = report.summary
     db.session.commit()

@@ -16,11 +16,11 @@ from sqlalchemy import func
 
 from saas import bridge
 from saas.catalog import changes as sku_changes
+from saas.catalog import reports
 from saas.catalog.models import ImportBatch, SkuBinding
 from saas.catalog.vtex_reads import VtexReader
 from saas.connectors.base import AuthError, CatalogItem, IntegrationError, NotSupported, Published
 from saas.extensions import db
-from saas.jobs.queues import queue
 from saas.tenants.scoping import scoped
 from saas.tenants.settings import build_connector
 from saas.timeutil import utcnow
@@ -219,7 +219,7 @@ def _record(tenant, batches, rejected: dict[str, dict[str, str]], bindings, read
     db.session.commit()
     delay = timedelta(seconds=current_app.config["REPORT_DELAY"])
     for batch in recorded:
-        queue("sync").enqueue_in(delay, "saas.catalog.reports.check_import", batch.id, job_timeout=600)
+        reports.schedule_check(batch, delay)
 
 
 def _promote_approved(tenant, connector) -> None:

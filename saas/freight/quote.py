@@ -1,5 +1,6 @@
 """Quoting freight for a store: the store's settings (cached in the process, so a quote reads the database at most
 once), one VTEX simulation with the CEP, and the options of the mapped Carrefour shipping types."""
+import contextlib
 import hashlib
 import json
 import re
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 
 from cachetools import TTLCache, cached
 from flask import current_app
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from saas.connectors.carrefour.settings import SHIPPING_TYPES
@@ -52,19 +54,21 @@ def store(slug: str) -> Store | None:
 
 
 def quote(shop: Store, request: FreightRequest) -> tuple[list[FreightOption], bool]:
-    """The options, and whether they came from the cache."""
+    """The options, and whether they came from the cache (which a Redis outage only bypasses)."""
     cache = redis_connection()
     key = "freight:q:" + hashlib.sha1(json.dumps([shop.tenant_id, request.postal_code, request.items]).encode()
                                       ).hexdigest()
-    cached = cache.get(key)
-    if cached is not None:
-        return [FreightOption(**o) for o in json.loads(cached)], True
+    with contextlib.suppress(RedisError):
+        cached = cache.get(key)
+        if cached is not None:
+            return [FreightOption(**o) for o in json.loads(cached)], True
     client = VtexClient(shop.vtex_url, shop.app_key, shop.app_token,
                         timeout=current_app.config["FREIGHT_VTEX_TIMEOUT"])
     simulation = client.simulate(list(request.items), trade_policy=shop.trade_policy, affiliate_id=shop.affiliate_id,
                                  postal_code=request.postal_code)
     options = options_from_simulation(simulation, shop.carriers, len(request.items))
-    cache.set(key, json.dumps([o.__dict__ for o in options]), ex=current_app.config["FREIGHT_CACHE_SECONDS"])
+    with contextlib.suppress(RedisError):
+        cache.set(key, json.dumps([o.__dict__ for o in options]), ex=current_app.config["FREIGHT_CACHE_SECONDS"])
     return options, False
 
 

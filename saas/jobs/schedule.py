@@ -2,8 +2,8 @@
 
 The scheduler fires ``tick(kind)`` every ``TICK_INTERVAL`` seconds. A tick claims each due tenant's schedule row with
 a conditional UPDATE (only one tick can move a given ``next_run_at``), then enqueues that tenant's job under an id
-unique to the window. While the job runs it holds a Redis lock for (kind, tenant), so a slow run and the next one
-never overlap.
+unique to the window. While the job runs it holds the lock of (kind, tenant) (``saas.jobs.locks``: it dies with its
+holder), so a slow run and the next one never overlap, and a killed run blocks nothing for longer than a minute.
 """
 import logging
 from dataclasses import dataclass
@@ -13,10 +13,12 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from saas import logs
 from saas.extensions import db
+from saas.jobs import locks
 from saas.jobs.context import with_app_context
 from saas.jobs.models import JobSchedule
-from saas.jobs.queues import queue, redis_connection
+from saas.jobs.queues import enqueue
 from saas.tenants.models import ConnectorSettings, Tenant
 from saas.tenants.scoping import scoped
 from saas.timeutil import utcnow
@@ -67,8 +69,7 @@ def tick(kind: str) -> list[str]:
         if not claimed:
             continue  # another tick took this window
         job_id = f"{kind}-{tenant_id}-{int(next_run_at.timestamp())}"
-        queue(periodic.queue).enqueue("saas.jobs.schedule.run_periodic", kind, tenant_id, job_id=job_id,
-                                      result_ttl=300, failure_ttl=7 * 86400)
+        enqueue("saas.jobs.schedule.run_periodic", kind, tenant_id, queue_name=periodic.queue, job_id=job_id)
         enqueued.append(job_id)
     return enqueued
 
@@ -111,15 +112,12 @@ def run_periodic(kind: str, tenant_id: int):
     row = tenant and scoped(ConnectorSettings, tenant).filter(
         ConnectorSettings.connector_key == periodic.connector).first()
     if row is None or not row.active:
-        log.info("%s for tenant %s skipped: integration inactive", kind, tenant_id)
+        log.info("%s skipped: integration inactive", kind, extra={"tenant": tenant_id})
         return None
-    lock = redis_connection().lock(f"saas:lock:{kind}:{tenant_id}", timeout=3600, blocking=False)
-    if not lock.acquire():
-        log.info("%s for tenant %s skipped: the previous run is still going", kind, tenant_id)
-        return None
-    try:
+    with logs.context(tenant=tenant_id), locks.hold(f"saas:lock:{kind}:{tenant_id}") as held:
+        if not held:
+            log.info("%s skipped: the previous run is still going", kind)
+            return None
         module, _, name = periodic.func.rpartition(".")
         func = getattr(__import__(module, fromlist=[name]), name)
         return func(tenant, row)
-    finally:
-        lock.release()

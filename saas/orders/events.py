@@ -3,14 +3,15 @@ order, stored once, forwarded to the marketplace by a job with retries."""
 import logging
 from datetime import timedelta
 
-from rq import Retry
+from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 
 from saas import bridge
 from saas.connectors.base import IntegrationError, RetryableError
 from saas.extensions import db
+from saas.jobs import locks
 from saas.jobs.context import with_app_context
-from saas.jobs.queues import queue
+from saas.jobs.queues import enqueue
 from saas.orders.models import MarketplaceOrder, OrderEvent
 from saas.tenants.models import Tenant
 from saas.tenants.scoping import scoped
@@ -18,7 +19,8 @@ from saas.tenants.settings import build_connector, load_settings
 from saas.timeutil import utcnow
 
 log = logging.getLogger(__name__)
-RETRY = Retry(max=5, interval=[30, 60, 120, 300, 600])
+# Past the last of the job's own retries (30 s … 10 min): the recovery sweep forwards a pending event again.
+RETRIES_OVER = timedelta(minutes=20)
 WAIT_FOR_STATE = timedelta(minutes=5)
 MAX_WAITS = 48  # four hours of waiting for the marketplace to reach the state a call needs
 
@@ -67,17 +69,22 @@ def read_tracking_status(body) -> dict:
 
 
 def record(order: MarketplaceOrder, kind: str, key: str, payload: dict, source: str = "callback") -> OrderEvent | None:
-    """Store the event and queue its forwarding; None when the same event was already stored (a repeated call)."""
+    """Store the event and queue its forwarding; None when the same event was already stored (a repeated call).
+
+    Once stored, the event is not lost with its job: if Redis cannot take the job now, the recovery sweep forwards
+    the event when Redis is back."""
     event = OrderEvent(tenant_id=order.tenant_id, order_id=order.id, kind=kind, key=key[:120], payload=payload,
-                       source=source)
+                       source=source, next_attempt_at=utcnow())
     try:
         with db.session.begin_nested():
             db.session.add(event)
     except IntegrityError:
         return None
     db.session.commit()
-    queue("orders").enqueue("saas.orders.events.forward", event.id, retry=RETRY, job_timeout=120,
-                            failure_ttl=7 * 86400)
+    try:
+        enqueue("saas.orders.events.forward", event.id)
+    except RedisError as exc:
+        log.warning("event %s stored; its forwarding waits for Redis (%s)", event.id, type(exc).__name__)
     return event
 
 
@@ -126,8 +133,18 @@ def from_hook(tenant_id: int, vtex_order_id: str) -> int:
 @with_app_context
 def forward(event_id: int) -> str:
     event = db.session.get(OrderEvent, event_id)
-    if event is None or event.status == "sent":
+    if event is None or event.status in ("sent", "failed"):
         return "nothing to do"
+    with locks.hold(f"saas:lock:event:{event.id}") as held:
+        if not held:
+            return "another worker is forwarding it"
+        db.session.refresh(event)
+        if event.status in ("sent", "failed"):
+            return "nothing to do"
+        return _forward_held(event)
+
+
+def _forward_held(event: OrderEvent) -> str:
     order = event.order
     tenant = db.session.get(Tenant, event.tenant_id)
     row = load_settings(tenant, order.connector_key)
@@ -135,6 +152,7 @@ def forward(event_id: int) -> str:
         return "integration inactive"
     connector = build_connector(tenant, order.connector_key, row)
     event.attempts += 1
+    event.next_attempt_at = utcnow() + RETRIES_OVER
     try:
         outcome = _forward(connector, row.settings, order, event)
     except RetryableError as exc:
@@ -142,13 +160,13 @@ def forward(event_id: int) -> str:
         db.session.commit()
         raise
     except IntegrationError as exc:
-        event.status, event.last_error = "failed", exc.message
+        event.status, event.last_error, event.next_attempt_at = "failed", exc.message, None
         bridge.record(tenant.id, "tracking", order.marketplace_order_id, "error",
                       f"{connector.name} refused the {event.kind}: {exc.message}", details={"event": event.kind})
         return "failed"
     if outcome == "wait":
         return _wait(tenant, order, event)
-    event.status, event.forwarded_at, event.last_error = "sent", utcnow(), None
+    event.status, event.forwarded_at, event.last_error, event.next_attempt_at = "sent", utcnow(), None, None
     bridge.record(tenant.id, "tracking", order.marketplace_order_id,
                   "warning" if event.kind == "cancel" else "success", outcome,
                   details={"event": event.kind, **event.payload})
@@ -181,11 +199,11 @@ def _forward(connector, settings, order, event) -> str:
 def _wait(tenant, order, event) -> str:
     """OR24 outside SHIPPING would be refused: look again later instead of failing."""
     if event.attempts >= MAX_WAITS:
-        event.status = "failed"
+        event.status, event.next_attempt_at = "failed", None
         bridge.record(tenant.id, "tracking", order.marketplace_order_id, "error",
                       "The tracking was sent but Carrefour never reached the state that lets the order be shipped.")
         return "gave up waiting"
-    event.status = "waiting"
+    event.status, event.next_attempt_at = "waiting", utcnow() + WAIT_FOR_STATE
     db.session.commit()
-    queue("orders").enqueue_in(WAIT_FOR_STATE, "saas.orders.events.forward", event.id, retry=RETRY, job_timeout=120)
+    enqueue("saas.orders.events.forward", event.id, delay=WAIT_FOR_STATE)
     return "waiting for SHIPPING"

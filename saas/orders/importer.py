@@ -7,6 +7,10 @@ ended unclearly (a timeout after VTEX had placed it) is never followed by a seco
 Retries: a failed attempt is tried again, at most 5 attempts within 15 minutes (the seed); then the order waits as
 failed until the merchant reprocesses it, which starts a new series of up to 5.
 
+Recovery: ``next_attempt_at`` says when the order's next attempt is due (or when the current one began). A job that
+runs before that (a duplicate, a requeued abandoned batch) does nothing; an attempt long overdue whose lock nobody holds
+(its worker was killed, its job lost with Redis) is handed back to the importer by ``saas.jobs.recovery``.
+
 Throughput: the poll hands the paid orders to ``import_batch`` jobs of up to ``BATCH_SIZE`` orders, each importing
 its orders on ``ORDER_IMPORT_CONCURRENCY`` threads (VTEX's latency, not our CPU, is what an import waits on).
 """
@@ -15,13 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from flask import current_app
-from rq import Retry
 
 from saas import bridge
 from saas.connectors.base import IntegrationError, PermanentError
 from saas.extensions import db
+from saas.jobs import locks
 from saas.jobs.context import with_app_context
-from saas.jobs.queues import queue, redis_connection
+from saas.jobs.queues import enqueue as enqueue_job
 from saas.mail import send_mail
 from saas.orders import checks
 from saas.orders.models import MarketplaceOrder, OrderAttempt
@@ -37,14 +41,21 @@ SERIES_WINDOW = timedelta(minutes=15)
 # Seconds before attempts 2 … 5: they fall at 1, 3, 7 and 14 minutes, five attempts within the seed's fifteen.
 RETRY_DELAYS = (60, 120, 240, 420)
 BATCH_SIZE = 25
+DUE_TOLERANCE = timedelta(seconds=5)  # a delayed job may start a little before the clock of the row that set it
 
 
 def enqueue(orders: list[MarketplaceOrder]) -> None:
-    """Queue the first attempt of these orders' current series, in batches."""
+    """Queue the next attempt of these orders' current series now, in batches."""
+    now = utcnow()
+    for order in orders:
+        order.next_attempt_at = now
+    db.session.commit()
     for start in range(0, len(orders), BATCH_SIZE):
-        batch = [(o.id, o.series) for o in orders[start:start + BATCH_SIZE]]
-        queue("orders").enqueue("saas.orders.importer.import_batch", batch, job_timeout=900,
-                                failure_ttl=7 * 86400)
+        enqueue_job("saas.orders.importer.import_batch", [(o.id, o.series) for o in orders[start:start + BATCH_SIZE]])
+
+
+def lock_name(order: MarketplaceOrder) -> str:
+    return f"saas:lock:order-import:{order.tenant_id}:{order.marketplace_order_id}"
 
 
 @with_app_context
@@ -57,17 +68,21 @@ def import_batch(orders: list[tuple[int, int]]) -> dict[int, str]:
                 return pair[0], import_order(*pair)
             except Exception:  # one order's crash must not take the batch down; it is reported and retried
                 log.exception("order %s: import crashed", pair[0])
-                _schedule_next(*pair, attempt_number=1)
+                db.session.rollback()
+                order = db.session.get(MarketplaceOrder, pair[0])
+                if order is not None and order.series == pair[1]:
+                    _schedule_next(order, attempt_number=1)
                 return pair[0], "crashed"
 
     with ThreadPoolExecutor(max_workers=app.config["ORDER_IMPORT_CONCURRENCY"]) as pool:
         return dict(pool.map(one, orders))
 
 
-def _schedule_next(order_pk: int, series: int, attempt_number: int) -> None:
-    delay = RETRY_DELAYS[min(attempt_number, len(RETRY_DELAYS)) - 1]
-    queue("orders").enqueue_in(timedelta(seconds=delay), "saas.orders.importer.import_order", order_pk, series,
-                               job_timeout=300, failure_ttl=7 * 86400)
+def _schedule_next(order: MarketplaceOrder, attempt_number: int) -> None:
+    delay = timedelta(seconds=RETRY_DELAYS[min(attempt_number, len(RETRY_DELAYS)) - 1])
+    order.next_attempt_at = utcnow() + delay
+    db.session.commit()
+    enqueue_job("saas.orders.importer.import_order", order.id, order.series, delay=delay)
 
 
 @with_app_context
@@ -75,28 +90,33 @@ def import_order(order_pk: int, series: int) -> str:
     order = db.session.get(MarketplaceOrder, order_pk)
     if order is None or order.series != series or order.status in ("imported", "cancelled"):
         return "nothing to do"
+    if order.next_attempt_at and order.next_attempt_at > utcnow() + DUE_TOLERANCE:
+        return "not due yet"  # a duplicate: the job of the due attempt is queued for later
     tenant = db.session.get(Tenant, order.tenant_id)
     row = load_settings(tenant, order.connector_key)
     if row is None or not row.active:
         return "integration inactive"
-    lock = redis_connection().lock(f"saas:order-import:{tenant.id}:{order.marketplace_order_id}", timeout=300,
-                                   blocking=False)
-    if not lock.acquire():
-        return "another worker is importing it"
-    try:
+    with locks.hold(lock_name(order)) as held:
+        if not held:
+            # Maybe a live worker, maybe the lock of a killed one, which expires within the lock's TTL: look again.
+            enqueue_job("saas.orders.importer.import_order", order.id, series,
+                        delay=timedelta(seconds=locks.TTL))
+            return "another worker holds it; looking again later"
+        db.session.refresh(order)  # what a worker that held the lock until now may have changed
+        if order.series != series or order.status in ("imported", "cancelled"):
+            return "nothing to do"
         return _attempt(tenant, row, order)
-    finally:
-        lock.release()
 
 
 def _attempt(tenant, row, order) -> str:
     now = utcnow()
     done = [a for a in order.attempts if a.series == order.series]
     if len(done) >= MAX_ATTEMPTS or (order.series_started_at and now - order.series_started_at > SERIES_WINDOW):
-        order.status = "failed"
+        order.status, order.next_attempt_at = "failed", None
         db.session.commit()
         return "series exhausted"
     order.series_started_at = order.series_started_at or now
+    order.next_attempt_at = now
     attempt = OrderAttempt(tenant_id=tenant.id, order=order, series=order.series, number=len(done) + 1)
     db.session.add(attempt)
     db.session.commit()
@@ -105,10 +125,11 @@ def _attempt(tenant, row, order) -> str:
     except checks.CheckFailed as failure:
         _failed(tenant, row, order, attempt, failure)
         if attempt.number < MAX_ATTEMPTS:
-            _schedule_next(order.id, order.series, attempt.number)
+            _schedule_next(order, attempt.number)
         return failure.cause
     attempt.outcome, attempt.finished_at = "imported", utcnow()
     order.status, order.vtex_order_id, order.cause, order.message = "imported", vtex_order_id, None, None
+    order.next_attempt_at = None
     bridge.record(tenant.id, "order", order.marketplace_order_id, "success",
                   f"Imported into VTEX as {vtex_order_id} and authorized for dispatch.",
                   details={"vtex_order_id": vtex_order_id}, attempt=attempt.number, commit=False)
@@ -199,6 +220,7 @@ def _failed(tenant, row, order, attempt, failure: checks.CheckFailed) -> None:
     attempt.cause, attempt.message = failure.cause, failure.message
     last = attempt.number >= MAX_ATTEMPTS
     order.status = "failed" if last else "importing"
+    order.next_attempt_at = None if last else order.next_attempt_at
     order.cause, order.message = failure.cause, failure.message
     tail = " No more automatic attempts: reprocess it from the Orders tab after the fix." if last else \
         " It is tried again automatically."
@@ -246,5 +268,4 @@ def cancel_at_vtex(order_pk: int) -> str:
 
 
 def enqueue_cancel(order: MarketplaceOrder) -> None:
-    queue("orders").enqueue("saas.orders.importer.cancel_at_vtex", order.id, job_timeout=120,
-                            retry=Retry(max=3, interval=[60, 300, 900]))
+    enqueue_job("saas.orders.importer.cancel_at_vtex", order.id)

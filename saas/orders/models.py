@@ -26,6 +26,9 @@ class MarketplaceOrder(db.Model):
     mailed_causes = db.Column(db.JSON, nullable=False, default=list)
     series = db.Column(db.Integer, nullable=False, default=0)  # a reprocess starts a new series of attempts
     series_started_at = db.Column(db.DateTime)
+    # While importing: when the next attempt is due (or the current one began). The recovery sweep hands an order
+    # whose attempt is long overdue, and whose lock nobody holds, back to the importer.
+    next_attempt_at = db.Column(db.DateTime)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -35,6 +38,7 @@ class MarketplaceOrder(db.Model):
     __table_args__ = (
         db.UniqueConstraint("tenant_id", "marketplace_order_id", name="uq_marketplace_order_tenant_mkt_id"),
         db.Index("ix_marketplace_order_tenant_status", "tenant_id", "status", "created_at"),
+        db.Index("ix_marketplace_order_status_next_attempt", "status", "next_attempt_at"),
     )
 
 
@@ -81,8 +85,10 @@ class OrderEvent(db.Model):
     last_error = db.Column(db.Text)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     forwarded_at = db.Column(db.DateTime)
+    next_attempt_at = db.Column(db.DateTime, default=utcnow)  # while pending or waiting; see the recovery sweep
 
     order = db.relationship("MarketplaceOrder")
 
     __table_args__ = (db.UniqueConstraint("tenant_id", "order_id", "kind", "key", name="uq_order_event_identity"),
-                      db.Index("ix_order_event_tenant_status", "tenant_id", "status"))
+                      db.Index("ix_order_event_tenant_status", "tenant_id", "status"),
+                      db.Index("ix_order_event_status_next_attempt", "status", "next_attempt_at"))

@@ -11,11 +11,9 @@ from saas.orders import acceptance, importer
 from saas.orders.models import MarketplaceOrder, OrderCursor
 from saas.tenants.scoping import scoped
 from saas.tenants.settings import build_connector
-from saas.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 OVERLAP = timedelta(minutes=2)
-STALL_MARGIN = timedelta(minutes=5)
 FIRST_LOOK_BACK = timedelta(days=3)
 
 
@@ -44,19 +42,8 @@ def poll_orders(tenant, row) -> dict:
     for order in changed:
         if act(tenant, row, connector, order):
             to_import.append(order)
-    stalled = _stalled(tenant, exclude={o.id for o in to_import})
-    importer.enqueue(to_import + stalled)
-    return {"orders": len(page.orders), "changed": len(changed), "to_import": len(to_import),
-            "stalled": len(stalled)}
-
-
-def _stalled(tenant, exclude: set[int]) -> list[MarketplaceOrder]:
-    """Orders still importing long after their series should have ended (their next attempt was lost, say with a
-    flushed Redis): one more look, which imports them or closes the series as failed."""
-    limit = utcnow() - importer.SERIES_WINDOW - STALL_MARGIN
-    return [o for o in scoped(MarketplaceOrder, tenant).filter(MarketplaceOrder.status == "importing",
-                                                               MarketplaceOrder.updated_at < limit)
-            if o.id not in exclude]
+    importer.enqueue(to_import)
+    return {"orders": len(page.orders), "changed": len(changed), "to_import": len(to_import)}
 
 
 def _since(cursor: OrderCursor | None) -> str:

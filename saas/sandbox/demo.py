@@ -1,10 +1,8 @@
 """The demo merchant that ``make run`` signs in with: one tenant wired to the two simulators."""
 import os
 
-from rq import Retry
-
 from saas.extensions import db
-from saas.jobs.queues import queue
+from saas.jobs.queues import enqueue
 from saas.tenants.models import Tenant, User
 from saas.tenants.service import create_tenant, find_user
 from saas.tenants.settings import load_settings, save_settings
@@ -43,6 +41,5 @@ def seed(email: str, password: str, slug: str) -> Tenant:
                   action="update" if row else "activate")
     if row is None:
         # The simulators start with the worker; the job waits for them through its retries.
-        queue("sync").enqueue("saas.catalog.activation.activate", tenant.id, job_id=f"activate-{tenant.id}",
-                              retry=Retry(max=10, interval=3))
+        enqueue("saas.catalog.activation.activate", tenant.id, job_id=f"activate-{tenant.id}")
     return tenant

@@ -15,6 +15,8 @@ class User(UserMixin, db.Model):
     id = db.Column(db.Integer, primary_key=True)
     email = db.Column(db.String(254), nullable=False, unique=True)
     password_hash = db.Column(db.String(255), nullable=False)
+    # A platform administrator (``flask users make-admin``): sees the queue view; never a merchant role.
+    is_admin = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     memberships = db.relationship("Membership", back_populates="user", cascade="all, delete-orphan")

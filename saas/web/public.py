@@ -8,7 +8,7 @@ from sqlalchemy import or_
 
 from saas.catalog import changes as sku_changes
 from saas.extensions import csrf, db
-from saas.jobs.queues import queue
+from saas.jobs.queues import enqueue
 from saas.orders import events
 from saas.orders.models import MarketplaceOrder, OrderEvent
 from saas.tenants.models import Tenant
@@ -114,6 +114,5 @@ def oms_hook(slug, secret):
         return jsonify(pong=True), 200
     if not isinstance(body, dict) or not body.get("OrderId"):
         return bad_request("The hook body must be a JSON object with OrderId.")
-    queue("orders").enqueue("saas.orders.events.from_hook", tenant.id, str(body["OrderId"]), job_timeout=120,
-                            retry=events.RETRY)
+    enqueue("saas.orders.events.from_hook", tenant.id, str(body["OrderId"]))
     return jsonify(received=body["OrderId"]), 200

@@ -13,6 +13,7 @@ from saas.catalog.models import ImportBatch, SkuBinding, SkuChange
 from saas.jobs import schedule
 from saas.jobs.queues import queue
 from saas.tenants.settings import save_settings
+from saas.timeutil import utcnow
 from tests.conftest import login, serve
 
 SETTINGS = {"notification_email": "ops@loja-a.example", "trade_policy": "1", "affiliate_id": "CRF",
@@ -27,6 +28,10 @@ class World:
         return schedule.run_periodic("sync", self.tenant.id)
 
     def reports(self):
+        """The report checks, once their delay has passed."""
+        self.db.session.query(ImportBatch).filter(ImportBatch.status == "sent").update(
+            {ImportBatch.next_check_at: utcnow()})
+        self.db.session.commit()
         for batch_id, in self.db.session.query(ImportBatch.id).filter(ImportBatch.status == "sent").all():
             reports.check_import(batch_id)
 

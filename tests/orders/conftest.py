@@ -6,6 +6,7 @@ from saas.jobs import schedule
 from saas.orders import importer
 from saas.orders.models import MarketplaceOrder
 from saas.tenants.settings import load_settings, save_settings
+from saas.timeutil import utcnow
 
 SETTINGS = {"notification_email": "ops@loja-a.example", "trade_policy": "1", "affiliate_id": "CRF", "min_stock": 0,
             "divergence": 5.0, "auto_accept": True, "sla_normal": "Normal", "sla_expressa": "Expressa",
@@ -32,9 +33,12 @@ class Shop:
         return schedule.run_periodic("orders", self.tenant.id)
 
     def import_pending(self):
-        """What the worker does with the import jobs the poll enqueued (each attempt once)."""
-        return {order.marketplace_order_id: importer.import_order(order.id, order.series)
-                for order in self.db.session.query(MarketplaceOrder).filter_by(status="importing").all()}
+        """What the worker does with the import jobs the poll enqueued (each attempt once, its delay passed)."""
+        importing = self.db.session.query(MarketplaceOrder).filter_by(status="importing").all()
+        for order in importing:
+            order.next_attempt_at = utcnow()
+        self.db.session.commit()
+        return {order.marketplace_order_id: importer.import_order(order.id, order.series) for order in importing}
 
     def order(self, mkt_id):
         self.db.session.expire_all()

@@ -7,9 +7,9 @@ import requests
 from rq.registry import ScheduledJobRegistry
 
 from saas.bridge.models import BridgeEntry
-from saas.cli import AppWorker
 from saas.connectors.carrefour.client import MiraklClient
 from saas.jobs.queues import queue, redis_connection
+from saas.jobs.worker import AppWorker
 from saas.orders import events
 from saas.orders.models import OrderEvent
 from tests.conftest import serve

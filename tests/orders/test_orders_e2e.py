@@ -14,6 +14,7 @@ from rq.registry import ScheduledJobRegistry
 
 from saas.bridge.models import BridgeEntry
 from saas.config import ROOT
+from saas.jobs import locks, recovery
 from saas.jobs.queues import queue, redis_connection
 from saas.mail import OutboxMessage
 from saas.orders import importer
@@ -208,13 +209,18 @@ def test_orders_tab_filters_searches_exports_and_reprocesses_a_selection(shop, c
     assert shop.order(bad).series == 1 and shop.import_pending() == {bad: "imported"}
 
 
-def test_an_order_whose_next_attempt_was_lost_is_picked_up_by_the_poll(shop):
+def test_an_order_whose_job_was_lost_is_resumed_by_the_recovery_sweep_once_nobody_holds_it(shop):
     mkt_id = shop.carrefour_order(1001, state="SHIPPING")
-    shop.poll()  # importing, its job queued … and lost
+    shop.poll()  # importing, its job queued … and lost (Redis restarted empty)
     queue("orders").empty()
     order = shop.order(mkt_id)
-    order.updated_at = utcnow() - timedelta(minutes=25)
+    assert recovery.resume_orders() == 0  # not overdue yet: its job may still be on its way
+    order.next_attempt_at = utcnow() - recovery.STALL - timedelta(seconds=1)
     shop.db.session.commit()
-    assert shop.poll()["stalled"] == 1
+    with locks.hold(importer.lock_name(order)):  # a live worker is on it: left alone
+        assert recovery.resume_orders() == 0
+    assert recovery.recover()["orders"] == 1
     (job,) = queue("orders").jobs
     assert job.func_name == "saas.orders.importer.import_batch" and job.args[0] == [(order.id, 0)]
+    assert importer.import_batch(*job.args) == {order.id: "imported"}
+    assert len(shop.vtex_orders()) == 1

@@ -1,0 +1,84 @@
+"""Abandoned work is resumed at once, not after a timer.
+
+Run at every tick by the scheduler (on the urgent queue) and once by every worker as it starts:
+
+1. **Jobs of a dead worker.** A worker sends a heartbeat for the job it runs every few seconds (``saas.jobs.worker``);
+   a job whose heartbeat is older than a minute was abandoned. RQ's registry cleanup finds those and, since every job
+   has retries (``saas.jobs.queues.POLICIES``), queues each one again.
+2. **Work whose job was lost** (Redis restarted empty, or flushed): the rows say what is due. An order importing
+   whose attempt is overdue, a batch whose report was not read, an event not forwarded: each is handed back to its
+   job once it is ``STALL`` late and nobody holds its lock. The jobs are idempotent and check that their row is due,
+   so a duplicate of a job still queued does nothing.
+"""
+import logging
+from datetime import timedelta
+
+from rq.registry import StartedJobRegistry
+from sqlalchemy import or_, select
+
+from saas.catalog.models import ImportBatch
+from saas.extensions import db
+from saas.jobs import locks
+from saas.jobs.context import with_app_context
+from saas.jobs.queues import QUEUES, enqueue, redis_connection
+from saas.orders import importer
+from saas.orders.models import MarketplaceOrder, OrderEvent
+from saas.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+STALL = timedelta(seconds=120)
+SWEEP_LIMIT = 1000
+
+
+@with_app_context
+def recover() -> dict[str, int]:
+    resumed = {"abandoned jobs": requeue_abandoned(), "orders": resume_orders(), "reports": resume_reports(),
+               "events": resume_events()}
+    if any(resumed.values()):
+        log.warning("resumed abandoned work: %s", ", ".join(f"{n} {k}" for k, n in resumed.items() if n))
+    return resumed
+
+
+def requeue_abandoned() -> int:
+    count = 0
+    for name in QUEUES:
+        registry = StartedJobRegistry(name, connection=redis_connection())
+        count += len(registry.get_expired_job_ids())
+        registry.cleanup()  # retried when it has retries left, which every job of ours has
+    return count
+
+
+def _overdue(column):
+    return or_(column < utcnow() - STALL, column.is_(None))
+
+
+def resume_orders() -> int:
+    orders = db.session.scalars(select(MarketplaceOrder).where(
+        MarketplaceOrder.status == "importing", _overdue(MarketplaceOrder.next_attempt_at)).limit(SWEEP_LIMIT)).all()
+    free = [o for o, busy in zip(orders, locks.held([importer.lock_name(o) for o in orders]), strict=True) if not busy]
+    importer.enqueue(free)
+    return len(free)
+
+
+def resume_reports() -> int:
+    batches = db.session.scalars(select(ImportBatch).where(
+        ImportBatch.status == "sent", _overdue(ImportBatch.next_check_at)).limit(SWEEP_LIMIT)).all()
+    now = utcnow()
+    for batch in batches:
+        batch.next_check_at = now
+    db.session.commit()
+    for batch in batches:
+        enqueue("saas.catalog.reports.check_import", batch.id)
+    return len(batches)
+
+
+def resume_events() -> int:
+    events = db.session.scalars(select(OrderEvent).where(
+        OrderEvent.status.in_(("pending", "waiting")), _overdue(OrderEvent.next_attempt_at)).limit(SWEEP_LIMIT)).all()
+    now = utcnow()
+    for event in events:
+        event.next_attempt_at = now
+    db.session.commit()
+    for event in events:
+        enqueue("saas.orders.events.forward", event.id)
+    return len(events)

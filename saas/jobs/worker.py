@@ -1,0 +1,121 @@
+"""The worker process: an RQ worker that runs jobs inside the app context, says it is alive often, and outlives
+outages of Redis and the database.
+
+Heartbeats: RQ's ``SimpleWorker`` runs a job in its own process and, left alone, marks the job alive once, for the
+job's whole timeout: a worker killed in the middle of an hour-long job would hold that job for an hour. Here a thread
+renews the job's heartbeat every ``HEARTBEAT_EVERY`` seconds for ``HEARTBEAT_TTL`` seconds, so a dead worker's job is
+seen abandoned within a minute and queued again by ``saas.jobs.recovery``. Idle, the worker wakes every
+``TICK_INTERVAL`` to send its own heartbeat, which ``/healthz`` reads.
+"""
+import logging
+import threading
+import time
+
+from flask import current_app
+from redis.exceptions import RedisError
+from rq import SimpleWorker
+from rq.job import JobStatus
+from rq.worker import WorkerStatus
+
+from saas import logs
+from saas.extensions import db
+from saas.jobs.outage import LoopEnded, supervised
+from saas.jobs.queues import POLICIES, redis_connection
+
+log = logging.getLogger(__name__)
+HEARTBEAT_TTL = 60
+HEARTBEAT_EVERY = 15
+MAINTENANCE_INTERVAL = 60  # RQ's own upkeep, restarting its scheduler of delayed jobs when that died
+
+
+class AppWorker(SimpleWorker):
+    """Runs jobs in this process, inside the app context, returning the DB connection after each job."""
+
+    def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
+        return HEARTBEAT_TTL
+
+    def execute_job(self, job, queue):
+        execution = self.prepare_execution(job)
+        beat = _JobHeartbeat(self, job, execution)
+        started = time.monotonic()
+        with logs.context(job=job.id, tenant=_tenant_of(job)):
+            beat.start()
+            try:
+                self.perform_job(job, queue, execution)
+            finally:
+                beat.stop()
+            _log_outcome(job, time.monotonic() - started)
+        self.set_state(WorkerStatus.IDLE)
+
+    def perform_job(self, *args, **kwargs):
+        try:
+            return super().perform_job(*args, **kwargs)
+        finally:
+            db.session.remove()
+
+    def heartbeat(self, timeout=None, pipeline=None):
+        # Redis restarted empty: the worker registers again, or it would vanish from the workers' list (and /healthz).
+        if pipeline is None and not self.connection.hexists(self.key, "birth"):
+            self.connection.delete(self.key)
+            self.register_birth()
+        return super().heartbeat(timeout, pipeline)
+
+
+class _JobHeartbeat:
+    def __init__(self, worker, job, execution):
+        self.worker, self.job, self.execution = worker, job, execution
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="job-heartbeat", daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.done.set()
+        self.thread.join(timeout=5)
+
+    def _run(self):
+        while not self.done.wait(HEARTBEAT_EVERY):
+            try:
+                self.worker.maintain_heartbeats(self.job, self.execution)
+            except RedisError:
+                pass  # the job goes on; the next beat tries again
+
+
+def _tenant_of(job):
+    policy = POLICIES.get(job.func_name)
+    if policy is None or policy.tenant_arg is None or len(job.args) <= policy.tenant_arg:
+        return None
+    return job.args[policy.tenant_arg]
+
+
+def _log_outcome(job, seconds: float) -> None:
+    status = job.get_status(refresh=False)
+    if status == JobStatus.FINISHED:
+        result = job.return_value(refresh=False)
+        log.info("%s finished in %.1f s: %s", job.func_name, seconds, _short(result))
+    else:
+        log.warning("%s %s after %.1f s", job.func_name, status, seconds)
+
+
+def _short(result) -> str:
+    text = str(result)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def run_worker(queues: list[str], burst: bool = False) -> None:
+    """Work for ever (or until the queues are empty, with ``burst``); only a requested stop returns."""
+    app = current_app._get_current_object()
+    interval = app.config["TICK_INTERVAL"]
+
+    def work(watch):
+        from saas.jobs.recovery import recover
+        worker = AppWorker(queues, connection=redis_connection(), worker_ttl=interval + 15,
+                           maintenance_interval=MAINTENANCE_INTERVAL)
+        recover()  # whatever a worker that died left behind, before waiting for new work
+        watch.running()
+        worker.work(with_scheduler=True, burst=burst, logging_level=app.config["LOG_LEVEL_RQ"])
+        if not (burst or worker._stop_requested):
+            raise LoopEnded()
+
+    supervised("worker", work)
