@@ -2,7 +2,7 @@
 report check, an event's forwarding) is a Redis lock with a short TTL, renewed while its holder lives.
 
 One daemon thread per process renews every lock the process holds, every ``TTL / 4`` seconds. A holder killed with
-``kill -9`` takes that thread with it, so its locks expire at most ``TTL`` seconds later and the work is free to be
+``kill -9`` takes that thread with it, so its locks expire at most ``TTL`` (30) seconds later and the work is free to be
 taken again; a live holder never loses its lock however long the job runs. A renewal that finds the lock gone (Redis
 was down longer than the TTL, or flushed) is logged: the job goes on, and exactly-once is kept where it matters by the
 data (an order's VTEX id is looked up before any repeated placement).
@@ -18,7 +18,7 @@ from redis.lock import Lock
 from saas.jobs.queues import redis_connection
 
 log = logging.getLogger(__name__)
-TTL = 60
+TTL = 30
 
 
 class _Keeper:

@@ -3,7 +3,7 @@
 The scheduler fires ``tick(kind)`` every ``TICK_INTERVAL`` seconds. A tick claims each due tenant's schedule row with
 a conditional UPDATE (only one tick can move a given ``next_run_at``), then enqueues that tenant's job under an id
 unique to the window. While the job runs it holds the lock of (kind, tenant) (``saas.jobs.locks``: it dies with its
-holder), so a slow run and the next one never overlap, and a killed run blocks nothing for longer than a minute.
+holder), so a slow run and the next one never overlap, and a killed run blocks nothing for longer than 30 seconds.
 """
 import logging
 from dataclasses import dataclass
@@ -105,8 +105,11 @@ def run_soon(kind: str, tenant_id: int) -> None:
 
 
 @with_app_context
-def run_periodic(kind: str, tenant_id: int):
-    """One tenant's periodic job: nothing when the integration is off, never two at once for a tenant."""
+def run_periodic(kind: str, tenant_id: int, look_again: bool = True):
+    """One tenant's periodic job: nothing when the integration is off, never two at once for a tenant.
+
+    A run that finds the lock taken looks once more when the lock would have expired: the holder may be a worker
+    killed a moment ago, whose lock outlives it by up to ``locks.TTL`` seconds."""
     periodic = PERIODIC[kind]
     tenant = db.session.get(Tenant, tenant_id)
     row = tenant and scoped(ConnectorSettings, tenant).filter(
@@ -117,6 +120,9 @@ def run_periodic(kind: str, tenant_id: int):
     with logs.context(tenant=tenant_id), locks.hold(f"saas:lock:{kind}:{tenant_id}") as held:
         if not held:
             log.info("%s skipped: the previous run is still going", kind)
+            if look_again:
+                enqueue("saas.jobs.schedule.run_periodic", kind, tenant_id, False, queue_name=periodic.queue,
+                        delay=timedelta(seconds=locks.TTL))
             return None
         module, _, name = periodic.func.rpartition(".")
         func = getattr(__import__(module, fromlist=[name]), name)
