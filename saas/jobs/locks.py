@@ -10,7 +10,6 @@ data (an order's VTEX id is looked up before any repeated placement).
 import contextlib
 import logging
 import threading
-import time
 
 from redis.exceptions import LockError, RedisError
 from redis.lock import Lock
@@ -27,12 +26,14 @@ class _Keeper:
     def __init__(self):
         self.held: set[Lock] = set()
         self.guard = threading.Lock()
+        self.wake = threading.Event()
         self.thread: threading.Thread | None = None
         self.outage_logged = False
 
     def add(self, lock: Lock) -> None:
         with self.guard:
             self.held.add(lock)
+            self.wake.set()
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="lock-keeper", daemon=True)
                 self.thread.start()
@@ -43,7 +44,8 @@ class _Keeper:
 
     def _run(self) -> None:
         while True:
-            time.sleep(TTL / 4)
+            self.wake.wait(TTL / 4)
+            self.wake.clear()
             with self.guard:
                 locks = list(self.held)
             for lock in locks:

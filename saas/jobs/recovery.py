@@ -32,10 +32,12 @@ SWEEP_LIMIT = 1000
 
 @with_app_context
 def recover() -> dict[str, int]:
-    resumed = {"abandoned jobs": requeue_abandoned(), "orders": resume_orders(), "reports": resume_reports(),
-               "events": resume_events()}
-    if any(resumed.values()):
-        log.warning("resumed abandoned work: %s", ", ".join(f"{n} {k}" for k, n in resumed.items() if n))
+    """What was resumed, by kind (nothing: an empty dict)."""
+    counts = {"abandoned jobs": requeue_abandoned(), "orders": resume_orders(), "reports": resume_reports(),
+              "events": resume_events()}
+    resumed = {kind: n for kind, n in counts.items() if n}
+    if resumed:
+        log.warning("resumed abandoned work: %s", ", ".join(f"{n} {kind}" for kind, n in resumed.items()))
     return resumed
 
 

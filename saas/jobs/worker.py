@@ -93,7 +93,9 @@ def _log_outcome(job, seconds: float) -> None:
     status = job.get_status(refresh=False)
     if status == JobStatus.FINISHED:
         result = job.return_value(refresh=False)
-        log.info("%s finished in %.1f s: %s", job.func_name, seconds, _short(result))
+        # A tick that found nothing due says so every few seconds: not worth a line each time.
+        level = logging.DEBUG if result in (None, [], {}) else logging.INFO
+        log.log(level, "%s finished in %.1f s: %s", job.func_name, seconds, _short(result))
     else:
         log.warning("%s %s after %.1f s", job.func_name, status, seconds)
 
