@@ -88,10 +88,9 @@ def _schedule_next(order: MarketplaceOrder, attempt_number: int) -> None:
 @with_app_context
 def import_order(order_pk: int, series: int) -> str:
     order = db.session.get(MarketplaceOrder, order_pk)
-    if order is None or order.series != series or order.status in ("imported", "cancelled"):
-        return "nothing to do"
-    if order.next_attempt_at and order.next_attempt_at > utcnow() + DUE_TOLERANCE:
-        return "not due yet"  # a duplicate: the job of the due attempt is queued for later
+    idle = _nothing_due(order, series)
+    if idle:
+        return idle
     tenant = db.session.get(Tenant, order.tenant_id)
     row = load_settings(tenant, order.connector_key)
     if row is None or not row.active:
@@ -103,9 +102,16 @@ def import_order(order_pk: int, series: int) -> str:
                         delay=timedelta(seconds=locks.TTL))
             return "another worker holds it; looking again later"
         db.session.refresh(order)  # what a worker that held the lock until now may have changed
-        if order.series != series or order.status in ("imported", "cancelled"):
-            return "nothing to do"
-        return _attempt(tenant, row, order)
+        return _nothing_due(order, series) or _attempt(tenant, row, order)
+
+
+def _nothing_due(order: MarketplaceOrder | None, series: int) -> str | None:
+    """Why this job has nothing to do, or None when the order's attempt is due."""
+    if order is None or order.series != series or order.status in ("imported", "cancelled"):
+        return "nothing to do"
+    if order.next_attempt_at and order.next_attempt_at > utcnow() + DUE_TOLERANCE:
+        return "not due yet"  # a duplicate: the job of the due attempt is queued for later
+    return None
 
 
 def _attempt(tenant, row, order) -> str:
