@@ -29,9 +29,6 @@ SERVER_URL = os.environ.get("DATABASE_URL", "")
 CYCLES = {"TICK_INTERVAL": "2", "SYNC_INTERVAL": "30", "ORDERS_INTERVAL": "10", "REPORT_DELAY": "5",
           "CREDENTIALS_CHECK_INTERVAL": "86400", "VTEX_CONCURRENCY": "1", "HTTP_TIMEOUT": "5"}
 
-pytestmark = pytest.mark.skipif(not SERVER_URL.startswith("postgresql"),
-                                reason="the fault suite runs on PostgreSQL (DATABASE_URL), once in CI")
-
 
 def wait_for(condition, timeout: float, step: float = 0.5, message: str = "condition"):
     """``condition()``'s first truthy value within ``timeout`` seconds, or AssertionError."""
