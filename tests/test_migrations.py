@@ -1,16 +1,15 @@
 """The Alembic migrations build the whole schema from an empty database, and agree with the models."""
 import os
-import uuid
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from saas import create_app
 from saas.extensions import db
+from tests.conftest import scratch_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -21,16 +20,8 @@ def empty_database(request, tmp_path):
     server = os.environ.get("DATABASE_URL", "")
     if not server.startswith("postgresql"):
         pytest.skip("DATABASE_URL is not PostgreSQL (the SQLite run covers the embedded default)")
-    name = f"saas_migrations_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(server, "saas_migrations") as url:
+        yield url
 
 
 def test_upgrade_builds_the_schema_and_autogenerate_finds_nothing(empty_database):

@@ -63,24 +63,22 @@ def resume_orders() -> int:
 
 
 def resume_reports() -> int:
-    batches = db.session.scalars(select(ImportBatch).where(
-        ImportBatch.status == "sent", _overdue(ImportBatch.next_check_at)).limit(SWEEP_LIMIT)).all()
-    now = utcnow()
-    for batch in batches:
-        batch.next_check_at = now
-    db.session.commit()
-    for batch in batches:
-        enqueue("saas.catalog.reports.check_import", batch.id)
-    return len(batches)
+    return _hand_back(ImportBatch, ImportBatch.status == "sent", "next_check_at", "saas.catalog.reports.check_import")
 
 
 def resume_events() -> int:
-    events = db.session.scalars(select(OrderEvent).where(
-        OrderEvent.status.in_(("pending", "waiting")), _overdue(OrderEvent.next_attempt_at)).limit(SWEEP_LIMIT)).all()
+    return _hand_back(OrderEvent, OrderEvent.status.in_(("pending", "waiting")), "next_attempt_at",
+                      "saas.orders.events.forward")
+
+
+def _hand_back(model, waiting, due_column: str, job: str) -> int:
+    """Rows still waiting whose ``due_column`` is overdue: due now, and their job queued again."""
+    rows = db.session.scalars(select(model).where(waiting, _overdue(getattr(model, due_column)))
+                              .limit(SWEEP_LIMIT)).all()
     now = utcnow()
-    for event in events:
-        event.next_attempt_at = now
+    for row in rows:
+        setattr(row, due_column, now)
     db.session.commit()
-    for event in events:
-        enqueue("saas.orders.events.forward", event.id)
-    return len(events)
+    for row in rows:
+        enqueue(job, row.id)
+    return len(rows)

@@ -14,16 +14,15 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench import harness
 from saas.config import ROOT
+from tests.conftest import scratch_database
 
 SERVER_URL = os.environ.get("DATABASE_URL", "")
 CYCLES = {"TICK_INTERVAL": "2", "SYNC_INTERVAL": "30", "ORDERS_INTERVAL": "10", "REPORT_DELAY": "5",
@@ -198,16 +197,8 @@ class Stack:
 
 @pytest.fixture
 def fault_database():
-    name = f"saas_faults_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(SERVER_URL, "saas_faults") as url:
+        yield url
 
 
 @pytest.fixture
