@@ -27,13 +27,16 @@ class _Keeper:
         self.held: set[Lock] = set()
         self.guard = threading.Lock()
         self.wake = threading.Event()
+        self.period = TTL / 4
         self.thread: threading.Thread | None = None
         self.outage_logged = False
 
     def add(self, lock: Lock) -> None:
         with self.guard:
             self.held.add(lock)
-            self.wake.set()
+            if lock.timeout / 4 < self.period:  # a shorter lock than any so far: the keeper's sleep is too long
+                self.period = lock.timeout / 4
+                self.wake.set()
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="lock-keeper", daemon=True)
                 self.thread.start()
@@ -41,10 +44,12 @@ class _Keeper:
     def discard(self, lock: Lock) -> None:
         with self.guard:
             self.held.discard(lock)
+            if not self.held:
+                self.period = TTL / 4
 
     def _run(self) -> None:
         while True:
-            self.wake.wait(TTL / 4)
+            self.wake.wait(self.period)
             self.wake.clear()
             with self.guard:
                 locks = list(self.held)
@@ -56,8 +61,12 @@ class _Keeper:
             lock.reacquire()
             self.outage_logged = False
         except LockError:
-            log.warning("lock %s was lost before its holder finished (Redis lost it); the work goes on", lock.name)
-            self.discard(lock)
+            with self.guard:
+                still_held = lock in self.held
+            if still_held:  # not one its holder released meanwhile
+                log.warning("lock %s was lost before its holder finished (Redis lost it); the work goes on",
+                            lock.name)
+                self.discard(lock)
         except RedisError as exc:
             if not self.outage_logged:
                 log.warning("locks cannot be renewed, Redis is unreachable (%s); retrying", type(exc).__name__)

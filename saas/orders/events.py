@@ -11,7 +11,7 @@ from saas.connectors.base import IntegrationError, RetryableError
 from saas.extensions import db
 from saas.jobs import locks
 from saas.jobs.context import with_app_context
-from saas.jobs.queues import enqueue
+from saas.jobs.queues import POLICIES, enqueue
 from saas.orders.models import MarketplaceOrder, OrderEvent
 from saas.tenants.models import Tenant
 from saas.tenants.scoping import scoped
@@ -19,8 +19,8 @@ from saas.tenants.settings import build_connector, load_settings
 from saas.timeutil import utcnow
 
 log = logging.getLogger(__name__)
-# Past the last of the job's own retries (30 s … 10 min): the recovery sweep forwards a pending event again.
-RETRIES_OVER = timedelta(minutes=20)
+# Past the last of the job's own retries: the recovery sweep forwards a pending event again.
+RETRIES_OVER = timedelta(seconds=sum(POLICIES["saas.orders.events.forward"].retry.intervals) + 120)
 WAIT_FOR_STATE = timedelta(minutes=5)
 MAX_WAITS = 48  # four hours of waiting for the marketplace to reach the state a call needs
 

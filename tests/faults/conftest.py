@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from bench import harness
 from saas.config import ROOT
+from saas.sandbox.redis_local import answers
 from tests.conftest import scratch_database
 
 SERVER_URL = os.environ.get("DATABASE_URL", "")
@@ -55,17 +56,11 @@ class RedisServer:
         self.process = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                                          "--appendonly", "no", "--dir", str(self.workdir)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: _answers(self.port), 10, 0.05, "redis-server up")
+        wait_for(lambda: answers(self.url), 10, 0.05, "redis-server up")
 
     def stop(self):
         self.process.kill()
         self.process.wait()
-
-
-def _answers(port) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-        return True
-    return False
 
 
 class DatabaseProxy:

@@ -22,20 +22,35 @@ pytestmark = pytest.mark.skipif(not SERVER_URL.startswith("postgresql"),
                                 reason="the fault suite runs on PostgreSQL (DATABASE_URL), once in CI")
 
 SYNC_INTERVAL = int(CYCLES["SYNC_INTERVAL"])
+OUTAGE_SECONDS = 30
 TICK = int(CYCLES["TICK_INTERVAL"])
 # The sandbox's catalog has a few SKUs broken on purpose (no EAN, no price): only the sellable ones are used.
 CATALOG = 150
 SKUS = [str(s["Id"]) for s in generate(CATALOG) if s["AlternateIds"]["Ean"] and s["price"] > 0]
 
 
-def pending_price_changes(stack, skus=SKUS):
-    """Every SKU listed at Carrefour, with a price change waiting for the next sync (as VTEX's notifications leave)."""
+def listed_at_carrefour(stack, skus):
+    """These SKUs' products are listed at Carrefour, and the store knows it."""
     db.session.execute(SkuBinding.__table__.insert(), [
         {"tenant_id": stack.tenant.id, "sku_id": s, "ean": ean13(int(s)), "product_state": "listed",
          "offer_state": "live", "updated_at": utcnow()} for s in skus])
     db.session.commit()
     harness.list_catalog_at_mirakl(stack.tenant, CATALOG)
+
+
+def pending_price_changes(stack, skus=SKUS):
+    """Every SKU listed at Carrefour, with a price change waiting for the next sync (as VTEX's notifications leave)."""
+    listed_at_carrefour(stack, skus)
     changes.record(stack.tenant.id, [changes.Change(s, price_modified=True) for s in skus])
+
+
+def outage_ends(stack, end, elapsed: float):
+    """The rest of a 30-second outage, then ``end()``: every process alive throughout, ticks back within 60 s."""
+    time.sleep(OUTAGE_SECONDS - elapsed)
+    assert stack.all_alive(), stack.logs()
+    end()
+    wait_for(ticks_after(now_utc()), 60, 1, "ticks resumed within 60 s")
+    assert stack.all_alive()
 
 
 def offers_at_mirakl(stack) -> dict:
@@ -158,12 +173,7 @@ def test_a_redis_outage_refuses_nothing_it_cannot_keep_and_everything_resumes(st
     freight = requests.get(f"{stack.web_url}/api/carrefourintegration/pub/loja-faults/freight",
                            params={"postalCode": "01310100", "items": "1001:1"}, timeout=10)
     assert freight.status_code == 200, freight.text  # the quote's cache is skipped, not the quote
-    time.sleep(30 - 3)
-    assert stack.all_alive(), stack.logs()
-    stack.redis.start()
-    back = now_utc()
-    wait_for(ticks_after(back), 60, 1, "ticks resumed within 60 s")
-    assert stack.all_alive()
+    outage_ends(stack, stack.redis.start, elapsed=3)
     wait_for(lambda: stack.health()[0] == 200, 60, 1, "healthy again")
     offers = wait_for(lambda: all_offers_arrived(stack, SKUS[20:40]), SYNC_INTERVAL + 60, 1,
                       "the notifications of the outage reached Carrefour")
@@ -182,20 +192,11 @@ def test_a_database_cut_is_answered_503_and_everything_resumes(stack):
     assert int(refused.headers["Retry-After"]) > 0
     page = requests.get(stack.web_url + "/login", timeout=30)
     assert page.status_code in (200, 503)  # the sign-in page itself needs no database
-    time.sleep(30 - 2)
-    assert stack.all_alive(), stack.logs()
-    stack.proxy.restore()
-    back = now_utc()
-    wait_for(ticks_after(back), 60, 1, "ticks resumed within 60 s")
-    assert stack.all_alive()
+    outage_ends(stack, stack.proxy.restore, elapsed=2)
     db.session.expire_all()
     assert db.session.query(SkuChange).filter_by(sku_id="1007").count() == 0  # refused, not half-stored
-    harness.list_catalog_at_mirakl(stack.tenant, CATALOG)
+    listed_at_carrefour(stack, ["1007"])
     requests.post(f"{stack.vtex_url}/_admin/skus/1007", json={"price": 2990}).raise_for_status()
-    db.session.execute(SkuBinding.__table__.insert(), [{"tenant_id": stack.tenant.id, "sku_id": "1007",
-                                                        "ean": ean13(1007), "product_state": "listed",
-                                                        "offer_state": "live", "updated_at": utcnow()}])
-    db.session.commit()
     again = requests.post(base + "/notification", json={"IdSku": "1007", "PriceModified": True}, timeout=10)
     assert again.status_code == 200  # VTEX's retry after the 503
     offers = wait_for(lambda: all_offers_arrived(stack, ["1007"]), SYNC_INTERVAL + 60, 1, "the retry's change")
