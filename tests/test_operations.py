@@ -1,9 +1,16 @@
 """What an operator relies on: outages answered 503 (JSON with Retry-After for VTEX and Carrefour, a page for
 people), sign-in and freight without Redis, logs without secrets and with their tenant and job, and the queue view
 for platform administrators only."""
+import contextlib
 import io
 import json
 import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from redis import Redis
@@ -13,6 +20,7 @@ from rq.registry import FailedJobRegistry
 from saas import create_app, logs
 from saas.catalog import changes as sku_changes
 from saas.catalog.models import SkuChange
+from saas.config import ROOT
 from saas.jobs.queues import enqueue, redis_connection
 from tests.conftest import PASSWORD, login, make_user
 
@@ -151,3 +159,36 @@ def test_an_administrator_requeues_a_failed_job_from_the_queue_view(app, client,
     assert client.post(f"/admin/rq/job/{job.id}/requeue").status_code == 200
     assert job.id in Queue("orders", connection=redis_connection()).job_ids
     assert job.id not in FailedJobRegistry("orders", connection=redis_connection())
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+def test_a_worker_killed_with_kill_9_takes_the_processes_it_forked_with_it(app):
+    """RQ forks its scheduler of delayed jobs from the worker; alive after the worker, it would keep the worker's
+    database connections, and the row locks of a transaction cut short, open."""
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"]}
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not children_of(worker.pid):
+            assert time.monotonic() < deadline, "the worker forked no scheduler"
+            time.sleep(0.1)
+        children = children_of(worker.pid)
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+        deadline = time.monotonic() + 5
+        while any(Path(f"/proc/{child}").exists() for child in children):
+            assert time.monotonic() < deadline, "the worker's children outlived it"
+            time.sleep(0.1)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)

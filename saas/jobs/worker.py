@@ -6,8 +6,18 @@ job's whole timeout: a worker killed in the middle of an hour-long job would hol
 renews the job's heartbeat every ``HEARTBEAT_EVERY`` seconds for ``HEARTBEAT_TTL`` seconds, so a dead worker's job is
 seen abandoned within half a minute and queued again by ``saas.jobs.recovery``. Idle, the worker wakes every
 ``TICK_INTERVAL`` to send its own heartbeat, which ``/healthz`` reads.
+
+Children: RQ forks a process of its own from the worker (the scheduler of delayed jobs). The child inherits the
+worker's sockets, database connections included, so a worker killed with ``kill -9`` would leave its transaction
+open in PostgreSQL, row locks and all, for as long as the child lives: the next worker would wait on those rows for
+ever. Every child the worker forks is therefore asked to die with it (Linux's parent-death signal).
 """
+import ctypes
+import ctypes.util
 import logging
+import os
+import signal
+import sys
 import threading
 import time
 
@@ -105,9 +115,22 @@ def _short(result) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a child the worker forked: be killed as soon as the worker dies (or exit now if it already has)."""
+    ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def run_worker(queues: list[str], burst: bool = False) -> None:
     """Work for ever (or until the queues are empty, with ``burst``); only a requested stop returns."""
     app = current_app._get_current_object()
+    if sys.platform.startswith("linux"):
+        parent = os.getpid()
+        os.register_at_fork(after_in_child=lambda: _die_with_parent(parent))
     interval = app.config["TICK_INTERVAL"]
 
     def work(watch):
