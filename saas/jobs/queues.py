@@ -2,8 +2,10 @@
 every job: its queue, its timeout and its retries, in one table.
 
 Every job has retries, because RQ also spends one when a job is abandoned (its worker died): the next look at the
-queues (``saas.jobs.recovery``) puts the job back at once instead of leaving it in the failed registry. Every job is
-idempotent, so a second run changes nothing that the first one finished.
+queues (``saas.jobs.recovery``) puts the job back at once instead of leaving it in the failed registry. The first
+retry of the jobs that carry the work itself has no delay: a delayed job waits for RQ's scheduler of delayed jobs,
+whose lock a killed worker holds for another minute. Every job is idempotent, so a second run changes nothing that
+the first one finished.
 """
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,13 +28,13 @@ class Policy:
 
 
 POLICIES = {
-    "saas.jobs.schedule.run_periodic": Policy("default", 3600, Retry(max=2, interval=[30, 120]), 1),
+    "saas.jobs.schedule.run_periodic": Policy("default", 3600, Retry(max=2, interval=[0, 120]), 1),
     "saas.jobs.recovery.recover": Policy("orders", 120, Retry(max=1, interval=[5])),
     "saas.catalog.activation.activate": Policy("sync", 600, Retry(max=10, interval=3), 0),
     "saas.catalog.activation.initial_load": Policy("sync", 3600, Retry(max=2, interval=[60, 300]), 0),
-    "saas.catalog.reports.check_import": Policy("sync", 600, Retry(max=2, interval=[30, 60])),
-    "saas.orders.importer.import_batch": Policy("orders", 900, Retry(max=2, interval=[10, 60])),
-    "saas.orders.importer.import_order": Policy("orders", 300, Retry(max=2, interval=[10, 60])),
+    "saas.catalog.reports.check_import": Policy("sync", 600, Retry(max=2, interval=[0, 60])),
+    "saas.orders.importer.import_batch": Policy("orders", 900, Retry(max=2, interval=[0, 60])),
+    "saas.orders.importer.import_order": Policy("orders", 300, Retry(max=2, interval=[0, 60])),
     "saas.orders.importer.cancel_at_vtex": Policy("orders", 120, Retry(max=3, interval=[60, 300, 900])),
     "saas.orders.events.forward": Policy("orders", 120, Retry(max=5, interval=[30, 60, 120, 300, 600])),
     "saas.orders.events.from_hook": Policy("orders", 120, Retry(max=5, interval=[30, 60, 120, 300, 600]), 0),

@@ -3,7 +3,7 @@
 Run at every tick by the scheduler (on the urgent queue) and once by every worker as it starts:
 
 1. **Jobs of a dead worker.** A worker sends a heartbeat for the job it runs every few seconds (``saas.jobs.worker``);
-   a job whose heartbeat is older than 30 seconds was abandoned. RQ's registry cleanup finds those and, since every job
+   a job whose heartbeat is older than 45 seconds was abandoned. RQ's registry cleanup finds those and, since every job
    has retries (``saas.jobs.queues.POLICIES``), queues each one again.
 2. **Work whose job was lost** (Redis restarted empty, or flushed): the rows say what is due. An order importing
    whose attempt is overdue, a batch whose report was not read, an event not forwarded: each is handed back to its

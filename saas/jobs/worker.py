@@ -4,7 +4,7 @@ outages of Redis and the database.
 Heartbeats: RQ's ``SimpleWorker`` runs a job in its own process and, left alone, marks the job alive once, for the
 job's whole timeout: a worker killed in the middle of an hour-long job would hold that job for an hour. Here a thread
 renews the job's heartbeat every ``HEARTBEAT_EVERY`` seconds for ``HEARTBEAT_TTL`` seconds, so a dead worker's job is
-seen abandoned within half a minute and queued again by ``saas.jobs.recovery``. Idle, the worker wakes every
+seen abandoned within 45 seconds and queued again by ``saas.jobs.recovery``. Idle, the worker wakes every
 ``TICK_INTERVAL`` to send its own heartbeat, which ``/healthz`` reads.
 
 Children: RQ forks a process of its own from the worker (the scheduler of delayed jobs). The child inherits the
@@ -33,7 +33,8 @@ from saas.jobs.outage import LoopEnded, supervised
 from saas.jobs.queues import POLICIES, redis_connection
 
 log = logging.getLogger(__name__)
-HEARTBEAT_TTL = 30
+# Longer than a lock's TTL: a job seen abandoned finds the locks of its dead worker expired, and runs at once.
+HEARTBEAT_TTL = 45
 HEARTBEAT_EVERY = 10
 MAINTENANCE_INTERVAL = 60  # RQ's own upkeep, restarting its scheduler of delayed jobs when that died
 
