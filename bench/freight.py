@@ -129,6 +129,7 @@ class _gunicorn:
         self.target = target
         self.env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
                     "REDIS_URL": app.config["REDIS_URL"], "FREIGHT_RATE_LIMIT": "1000000 per minute",
+                    "FREIGHT_CLIENT_RATE_LIMIT": "1000000 per minute",
                     "PORT": str(harness.free_port())}
 
     def __enter__(self):

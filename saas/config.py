@@ -171,7 +171,10 @@ VARIABLES = (
     # The freight quote: Carrefour gives up after about 0.8 s, so VTEX gets 0.6 s of it.
     Variable("FREIGHT_VTEX_TIMEOUT", _seconds, "0.6", "0.6 (seconds)"),
     Variable("FREIGHT_CACHE_SECONDS", _integer(0), "60", "60"),
+    # Valid quotes only: per store, and per client address within a store (half the store's, so that one noisy
+    # client never starves Carrefour's own quotes).
     Variable("FREIGHT_RATE_LIMIT", _rate, "1200 per minute", "1200 per minute"),
+    Variable("FREIGHT_CLIENT_RATE_LIMIT", _rate, "600 per minute", "600 per minute"),
     Variable("LOGIN_RATE_LIMIT", _rate, "10 per minute", "10 per minute"),
     # Proxies in front of the web process (Heroku's router is one): their X-Forwarded-For and -Proto are believed,
     # so that a rate limit sees the client's address rather than the router's. Never more than there are, or a

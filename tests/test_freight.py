@@ -70,7 +70,8 @@ def test_unknown_and_inactive_stores_are_the_same_404(client, db, store, owner):
     ({"postalCode": "01310100"}, "items is required"),
     ({"postalCode": "01310100", "items": "1001"}, "sku:quantity pairs"),
     ({"postalCode": "01310100", "items": "1001:0"}, "between 1 and 999"),
-    ({"postalCode": "01310100", "items": "abc:1"}, "digits only"),
+    ({"postalCode": "01310100", "items": "abc:1"}, "1 to 18 digits"),
+    ({"postalCode": "01310100", "items": "1" * 401 + ":1"}, "1 to 18 digits"),
 ])
 def test_a_bad_request_is_a_400_with_the_reason(client, store, query, reason):
     response = client.get(URL, query_string=query)
@@ -107,14 +108,44 @@ def test_identical_quotes_come_from_the_cache_and_the_store_lookup_is_cached(cli
     assert statements == []  # neither the store nor the quote touched the database
 
 
-def test_quotes_are_rate_limited_per_store(app, client, store):
-    app.config["FREIGHT_RATE_LIMIT"] = "3 per minute"
-    try:
-        codes = [client.get(URL, query_string={"postalCode": "01310100", "items": "1001:1"}).status_code
-                 for _ in range(4)]
-    finally:
-        app.config["FREIGHT_RATE_LIMIT"] = "1200 per minute"
+VALID = {"postalCode": "01310100", "items": "1001:1"}
+
+
+def _quote(client, address, query=VALID):
+    return client.get(URL, query_string=query, environ_base={"REMOTE_ADDR": address}).status_code
+
+
+def test_quotes_are_rate_limited_per_store(client, store, monkeypatch):
+    monkeypatch.setitem(client.application.config, "FREIGHT_RATE_LIMIT", "3 per minute")
+    codes = [_quote(client, f"10.0.0.{n}") for n in range(4)]
     assert codes == [200, 200, 200, 429]
+
+
+def test_requests_that_fail_validation_or_name_no_store_spend_nothing(client, store, monkeypatch):
+    monkeypatch.setitem(client.application.config, "FREIGHT_RATE_LIMIT", "3 per minute")
+    junk = [_quote(client, "10.0.0.9", {"junk": "1"}) for _ in range(20)]
+    unknown = [client.get("/api/carrefourintegration/pub/no-such-store/freight", query_string=VALID).status_code
+               for _ in range(20)]
+    assert set(junk) == {400} and set(unknown) == {404}
+    assert [_quote(client, "10.0.0.1") for _ in range(3)] == [200, 200, 200]
+
+
+def test_one_noisy_client_spends_its_own_budget_not_the_stores(client, store, monkeypatch):
+    monkeypatch.setitem(client.application.config, "FREIGHT_CLIENT_RATE_LIMIT", "3 per minute")
+    noisy = [_quote(client, "203.0.113.7") for _ in range(6)]
+    assert noisy == [200, 200, 200, 429, 429, 429]
+    assert _quote(client, "198.51.100.1") == 200  # Carrefour
+
+
+def test_under_a_flood_of_junk_and_valid_quotes_carrefour_still_gets_its_quote(client, store):
+    """The issue's attack with the production limits: 1,250 junk and 1,250 valid quotes from one address."""
+    for _ in range(1250):
+        _quote(client, "203.0.113.7", {"junk": "1"})
+    flood = [_quote(client, "203.0.113.7") for _ in range(1250)]
+    assert flood.count(429) >= 600
+    started = time.perf_counter()
+    assert _quote(client, "198.51.100.1") == 200
+    assert time.perf_counter() - started < 0.8
 
 
 def test_the_settings_page_shows_the_freight_url(client, owner, store, requests_mock):

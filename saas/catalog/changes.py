@@ -13,6 +13,13 @@ FLAG_FIELDS = {"stockmodified": "stock_modified", "pricemodified": "price_modifi
                "hasstockkeepingunitremovedfromaffiliate": "removed_from_affiliate"}
 
 
+SKU_ID_MAX_DIGITS = 18  # VTEX's SKU ids are 64-bit integers
+
+
+def is_sku_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= SKU_ID_MAX_DIGITS
+
+
 class NotificationError(ValueError):
     """The notification cannot be read; the message says what is wrong."""
 
@@ -41,8 +48,8 @@ def parse_notification(body) -> Change:
     if isinstance(sku, bool) or not isinstance(sku, (str, int)) or not str(sku).strip():
         raise NotificationError("IdSku is required: the SKU id, as a string or a number.")
     sku = str(sku).strip()
-    if not sku.isdigit():
-        raise NotificationError(f"IdSku {sku!r} is not a VTEX SKU id (digits only).")
+    if not is_sku_id(sku):
+        raise NotificationError(f"IdSku {sku[:40]!r} is not a VTEX SKU id (1 to {SKU_ID_MAX_DIGITS} digits).")
     flags = {}
     for source, target in FLAG_FIELDS.items():
         if source in fields and fields[source] is not None:

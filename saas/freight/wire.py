@@ -8,6 +8,8 @@ Request, GET: ``?postalCode=01310-100&items=1001:2,1002:1``; POST: ``{"postalCod
 import re
 from dataclasses import dataclass
 
+from saas.catalog.changes import SKU_ID_MAX_DIGITS, is_sku_id
+
 MAX_ITEMS = 50
 MAX_QUANTITY = 999
 _CEP = re.compile(r"^\d{5}-?\d{3}$")
@@ -64,8 +66,8 @@ def _request(postal_code, pairs) -> FreightRequest:
     items = []
     for sku, quantity in pairs:
         sku = str(sku or "").strip()
-        if not sku.isdigit():
-            raise WireError(f"The SKU {sku!r} is not a VTEX SKU id (digits only).")
+        if not is_sku_id(sku):
+            raise WireError(f"The SKU {sku[:40]!r} is not a VTEX SKU id (1 to {SKU_ID_MAX_DIGITS} digits).")
         try:
             quantity = int(str(quantity))
         except ValueError:

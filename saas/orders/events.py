@@ -1,7 +1,9 @@
 """Order events from VTEX (invoice, tracking, delivery, cancellation): read from the callbacks or derived from an OMS
 order, stored once, forwarded to the marketplace by a job with retries."""
 import logging
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
@@ -29,12 +31,57 @@ class EventError(ValueError):
     """The callback's body cannot be read; the message says what is wrong."""
 
 
-def _require(body, *names):
+# What a marketplace accepts as an invoice or tracking number: letters, digits and a few separators, bounded.
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+INVOICE_NUMBER_MAX, TRACKING_NUMBER_MAX, TEXT_MAX, URL_MAX = 50, 64, 200, 1000
+MAX_INVOICE_CENTS = 10**11
+
+
+def _object(body) -> dict:
     if not isinstance(body, dict):
         raise EventError("The body must be a JSON object.")
-    missing = [n for n in names if body.get(n) in (None, "")]
+    return body
+
+
+def _require(body, *names):
+    missing = [n for n in names if _object(body).get(n) in (None, "")]
     if missing:
         raise EventError(f"Missing fields: {', '.join(missing)}.")
+
+
+def code(value, name: str, limit: int) -> str:
+    """An invoice or tracking number: 1 to ``limit`` letters, digits, ``.``, ``_``, ``/`` or ``-``."""
+    text = value if isinstance(value, str) else str(value) if isinstance(value, int) and value >= 0 else None
+    if text is None or len(text) > limit or not _CODE.match(text):
+        raise EventError(f"{name} must be 1 to {limit} letters, digits, '.', '_', '/' or '-'.")
+    return text
+
+
+def _text(body, name: str, limit: int = TEXT_MAX) -> str:
+    value = body.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > limit or not value.isprintable():
+        raise EventError(f"{name} must be text of at most {limit} printable characters.")
+    return value.strip()
+
+
+def _url(body, name: str) -> str:
+    value = _text(body, name, URL_MAX)
+    if value and urlsplit(value).scheme not in ("http", "https"):
+        raise EventError(f"{name} must be an http:// or https:// address.")
+    return value
+
+
+def _date(body, name: str, required: bool = False) -> str:
+    value = body.get(name)
+    if value in (None, "") and not required:
+        return ""
+    try:
+        datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise EventError(f"{name} must be an ISO 8601 date, e.g. 2026-11-27T10:50:00Z.") from None
+    return value
 
 
 def read_invoice(body) -> dict:
@@ -42,30 +89,48 @@ def read_invoice(body) -> dict:
     _require(body, "invoiceNumber", "issuanceDate")
     if body.get("type", "Output") not in ("Output", "Input"):
         raise EventError("type must be Output (sale) or Input (return).")
-    try:
-        value = int(body.get("invoiceValue") or 0)
-    except (TypeError, ValueError):
-        raise EventError("invoiceValue must be a whole number of cents.") from None
-    return {"type": body.get("type", "Output"), "invoiceNumber": str(body["invoiceNumber"]),
-            "invoiceKey": body.get("invoiceKey") or "", "invoiceValue": value,
-            "issuanceDate": str(body["issuanceDate"]), "invoiceUrl": body.get("invoiceUrl") or "",
-            "embeddedInvoice": body.get("embeddedInvoice") or "", **read_tracking(body, required=False)}
+    value = body.get("invoiceValue") or 0
+    if isinstance(value, bool) or not isinstance(value, int) and not (isinstance(value, str) and value.isdigit()):
+        raise EventError("invoiceValue must be a whole number of cents.")
+    if not 0 <= int(value) <= MAX_INVOICE_CENTS:
+        raise EventError("invoiceValue must be between 0 and 1,000,000,000 reais, in cents.")
+    key = _text(body, "invoiceKey")
+    if key and not (len(key) == 44 and key.isdigit()):
+        raise EventError("invoiceKey must be the NF-e access key: 44 digits.")
+    embedded = body.get("embeddedInvoice") or ""
+    if not isinstance(embedded, str) or "\x00" in embedded:
+        raise EventError("embeddedInvoice must be the NF-e XML, as text.")
+    return {"type": body.get("type", "Output"),
+            "invoiceNumber": code(body["invoiceNumber"], "invoiceNumber", INVOICE_NUMBER_MAX),
+            "invoiceKey": key, "invoiceValue": int(value), "issuanceDate": _date(body, "issuanceDate", True),
+            "invoiceUrl": _url(body, "invoiceUrl"), "embeddedInvoice": embedded,
+            **read_tracking(body, required=False)}
 
 
 def read_tracking(body, required: bool = True) -> dict:
     if required:
         _require(body, "trackingNumber")
-    elif not isinstance(body, dict):
-        raise EventError("The body must be a JSON object.")
-    return {"trackingNumber": str(body.get("trackingNumber") or ""), "trackingUrl": body.get("trackingUrl") or "",
-            "courier": body.get("courier") or body.get("carrier") or ""}
+    number = _object(body).get("trackingNumber")
+    return {"trackingNumber": code(number, "trackingNumber", TRACKING_NUMBER_MAX) if number not in (None, "") else "",
+            "trackingUrl": _url(body, "trackingUrl"),
+            "courier": _text(body, "courier") or _text(body, "carrier")}
 
 
 def read_tracking_status(body) -> dict:
-    if not isinstance(body, dict) or not isinstance(body.get("isDelivered", False), bool):
-        raise EventError("The body must be a JSON object whose isDelivered is true or false.")
-    return {"isDelivered": body.get("isDelivered", False), "deliveredDate": body.get("deliveredDate") or "",
-            "events": body.get("events") or []}
+    body = _object(body if body is not None else {})
+    delivered = body.get("isDelivered", False)
+    if not isinstance(delivered, bool):
+        raise EventError("isDelivered must be true or false.")
+    events = body.get("events") or []
+    if not isinstance(events, list) or len(events) > 200 or not all(isinstance(e, dict) for e in events):
+        raise EventError("events must be a list of at most 200 objects.")
+    return {"isDelivered": delivered, "deliveredDate": _date(body, "deliveredDate", required=delivered),
+            "events": events}
+
+
+def read_cancellation(body) -> str:
+    """The reason of a cancellation at the store (the body is optional)."""
+    return _text(_object(body if body is not None else {}), "reason", 500) or "Cancelado na loja"
 
 
 def record(order: MarketplaceOrder, kind: str, key: str, payload: dict, source: str = "callback") -> OrderEvent | None:
@@ -103,7 +168,12 @@ def events_from_oms(order, oms: dict, source="hook") -> list[OrderEvent]:
     recorded = []
     for package in (oms.get("packageAttachment") or {}).get("packages") or []:
         if package.get("invoiceNumber") and package.get("issuanceDate"):
-            recorded += record_invoice(order, read_invoice(package), source)
+            try:
+                recorded += record_invoice(order, read_invoice(package), source)
+            except EventError as exc:
+                bridge.record(order.tenant_id, "tracking", order.marketplace_order_id, "error",
+                              f"VTEX's invoice {str(package['invoiceNumber'])[:60]} cannot be sent: {exc}")
+                continue
         courier = package.get("courierStatus") or {}
         if courier.get("finished"):
             event = record(order, "delivered", str(package.get("invoiceNumber") or "package"),

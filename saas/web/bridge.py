@@ -52,7 +52,7 @@ def entry(entry_id):
 def resend():
     """Send these SKUs again in full (product where not listed, price and stock) at the next tick."""
     skus = sorted({s.strip() for s in request.form.getlist("sku") + request.form.get("skus", "").split(",")
-                   if s.strip().isdigit()})
+                   if sku_changes.is_sku_id(s.strip())})
     if not skus:
         flash("Escolha ao menos um SKU. (Select at least one SKU.)", "error")
     else:

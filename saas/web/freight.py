@@ -1,13 +1,18 @@
 """``GET``/``POST /api/carrefourintegration/pub/<store>/freight``: Carrefour's freight quote for one store.
 
-It is on Carrefour's checkout path, which gives up after about 0.8 s: unknown or inactive store → 404, a request
-that cannot be read → 400 with the reason, VTEX slow or failing → 503 inside the budget.
+It is on Carrefour's checkout path, which gives up after about 0.8 s: a request that cannot be read → 400 with the
+reason, unknown or inactive store → 404, VTEX slow or failing → 503 inside the budget.
+
+The store's slug is public, so the rate limits count only what could cost the store a VTEX simulation: a request
+that fails validation or names no active store spends nothing. Valid requests are counted per client address first,
+then per store, so one noisy client runs out of its own budget long before it eats into Carrefour's.
 """
 from flask import Blueprint, jsonify, request
 
 from saas.connectors.base import IntegrationError
 from saas.extensions import csrf
 from saas.freight import quote, wire
+from saas.web.inputs import json_body
 from saas.web.ratelimit import within
 
 bp = Blueprint("freight", __name__)
@@ -16,16 +21,17 @@ csrf.exempt(bp)
 
 @bp.route("/api/carrefourintegration/pub/<store>/freight", methods=["GET", "POST"])
 def freight(store):
-    if not within("FREIGHT_RATE_LIMIT", store):
-        return jsonify(error="Too many quotes for this store; try again in a minute."), 429
+    try:
+        freight_request = wire.from_json(json_body()) if request.method == "POST" else wire.from_query(request.args)
+    except wire.WireError as exc:
+        return jsonify(error=str(exc)), 400
     shop = quote.store(store)
     if shop is None:
         return jsonify(error="Unknown store."), 404
-    try:
-        freight_request = wire.from_json(request.get_json(silent=True)) if request.method == "POST" \
-            else wire.from_query(request.args)
-    except wire.WireError as exc:
-        return jsonify(error=str(exc)), 400
+    if not within("FREIGHT_CLIENT_RATE_LIMIT", store, request.remote_addr or "unknown"):
+        return jsonify(error="Too many quotes from this address; try again in a minute."), 429
+    if not within("FREIGHT_RATE_LIMIT", store):
+        return jsonify(error="Too many quotes for this store; try again in a minute."), 429
     try:
         options, cached = quote.quote(shop, freight_request)
     except IntegrationError as exc:

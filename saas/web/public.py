@@ -1,12 +1,15 @@
 """Public routes called by VTEX and Carrefour. They authenticate by the tenant's secret in the path and answer the
 same 404 for an unknown store and a wrong secret, so neither can be probed."""
 import hmac
+import json
+import secrets as token_source
 import uuid
 
-from flask import Blueprint, abort, jsonify, request
-from sqlalchemy import or_
+from flask import Blueprint, abort, current_app, jsonify
+from sqlalchemy import or_, select
 
 from saas.catalog import changes as sku_changes
+from saas.crypto import decrypt, encrypt
 from saas.extensions import csrf, db
 from saas.jobs.queues import enqueue
 from saas.orders import events
@@ -14,16 +17,33 @@ from saas.orders.models import MarketplaceOrder, OrderEvent
 from saas.tenants.models import Tenant
 from saas.tenants.scoping import scoped
 from saas.timeutil import utcnow
+from saas.web.inputs import json_body
 
 bp = Blueprint("public", __name__, url_prefix="/api")
 csrf.exempt(bp)
+_decoys: dict[str, str] = {}
 
 
 def tenant_by_secret_or_404(slug: str, secret: str) -> Tenant:
-    tenant = db.session.query(Tenant).filter(Tenant.slug == slug).one_or_none()
-    if tenant is None or not tenant.webhook_secret or not hmac.compare_digest(tenant.webhook_secret, secret):
+    """An unknown store does the same work as a known one (a decryption and a comparison): the time taken does not
+    tell which stores exist."""
+    found = db.session.execute(select(Tenant.id, Tenant.secrets).where(Tenant.slug == slug)).first()
+    tenant_id, secrets = found if found else (None, _decoy_secrets())
+    expected = (secrets or {}).get("webhook_secret") or ""
+    matches = hmac.compare_digest(expected.encode(), secret.encode())
+    if not (tenant_id and expected and matches):
         abort(404)
-    return tenant
+    return db.session.get(Tenant, tenant_id)
+
+
+def _decoy_secrets() -> dict:
+    """A stored value as long as a real one, decrypted like one."""
+    keys = current_app.config["ENCRYPTION_KEY"]
+    if keys not in _decoys:
+        _decoys[keys] = encrypt(json.dumps({"app_key": token_source.token_hex(16),
+                                            "app_token": token_source.token_urlsafe(75),
+                                            "webhook_secret": token_source.token_urlsafe(24)}))
+    return json.loads(decrypt(_decoys[keys]))
 
 
 def bad_request(reason: str):
@@ -35,7 +55,7 @@ def sku_notification(slug, secret):
     """VTEX's SKU change notification: stored (merged with the SKU's pending change) and answered at once."""
     tenant = tenant_by_secret_or_404(slug, secret)
     try:
-        change = sku_changes.parse_notification(request.get_json(silent=True))
+        change = sku_changes.parse_notification(json_body())
     except sku_changes.NotificationError as exc:
         return bad_request(str(exc))
     sku_changes.record(tenant.id, [change])
@@ -46,9 +66,16 @@ def sku_notification(slug, secret):
 CALLBACKS = "/vtex/<slug>/<secret>/oms/<any(pvt, pub):scope>/orders/<order_ref>"
 
 
+ORDER_REF_MAX = 100
+
+
 def _order_or_404(tenant, order_ref) -> MarketplaceOrder:
-    order = scoped(MarketplaceOrder, tenant).filter(or_(MarketplaceOrder.marketplace_order_id == order_ref,
-                                                        MarketplaceOrder.vtex_order_id == order_ref)).first()
+    """The tenant's order that this integration placed at VTEX; VTEX has no business calling back about another."""
+    if len(order_ref) > ORDER_REF_MAX:
+        abort(404)
+    order = scoped(MarketplaceOrder, tenant).filter(
+        MarketplaceOrder.vtex_order_id.is_not(None),
+        or_(MarketplaceOrder.marketplace_order_id == order_ref, MarketplaceOrder.vtex_order_id == order_ref)).first()
     if order is None:
         abort(404)
     return order
@@ -58,7 +85,7 @@ def _event_callback(slug, secret, order_ref, read, store):
     tenant = tenant_by_secret_or_404(slug, secret)
     order = _order_or_404(tenant, order_ref)
     try:
-        payload = read(request.get_json(silent=True))
+        payload = read(json_body())
     except events.EventError as exc:
         return bad_request(str(exc))
     stored = store(order, payload)
@@ -72,12 +99,19 @@ def invoice_callback(slug, secret, scope, order_ref):
     return _event_callback(slug, secret, order_ref, events.read_invoice, events.record_invoice)
 
 
+def _of_invoice(read, invoice_number):
+    """``read``, plus the invoice number of the route's address, checked like the body's fields."""
+    def read_with_invoice(body) -> dict:
+        number = events.code(invoice_number, "The invoice number in the address", events.INVOICE_NUMBER_MAX)
+        return {**read(body), "invoiceNumber": number}
+    return read_with_invoice
+
+
 @bp.post(CALLBACKS + "/invoice/<invoice_number>")
 def tracking_callback(slug, secret, scope, order_ref, invoice_number):
     def store(order, tracking):
-        return events.record(order, "tracking", tracking["trackingNumber"],
-                             {**tracking, "invoiceNumber": invoice_number})
-    return _event_callback(slug, secret, order_ref, events.read_tracking, store)
+        return events.record(order, "tracking", tracking["trackingNumber"], tracking)
+    return _event_callback(slug, secret, order_ref, _of_invoice(events.read_tracking, invoice_number), store)
 
 
 @bp.post(CALLBACKS + "/invoice/<invoice_number>/tracking")
@@ -85,8 +119,8 @@ def tracking_status_callback(slug, secret, scope, order_ref, invoice_number):
     def store(order, status):
         if not status["isDelivered"]:
             return None  # courier events on the way change nothing at Carrefour
-        return events.record(order, "delivered", invoice_number, {**status, "invoiceNumber": invoice_number})
-    return _event_callback(slug, secret, order_ref, events.read_tracking_status, store)
+        return events.record(order, "delivered", status["invoiceNumber"], status)
+    return _event_callback(slug, secret, order_ref, _of_invoice(events.read_tracking_status, invoice_number), store)
 
 
 @bp.post(CALLBACKS + "/cancel")
@@ -94,11 +128,11 @@ def cancel_callback(slug, secret, scope, order_ref):
     """Answers VTEX with {orderId, receipt, date}; a repeated call gets the same receipt and changes nothing."""
     tenant = tenant_by_secret_or_404(slug, secret)
     order = _order_or_404(tenant, order_ref)
-    body = request.get_json(silent=True)
-    if body is not None and not isinstance(body, dict):
-        return bad_request("The body must be a JSON object, optionally with a reason.")
-    reason = (body or {}).get("reason") or "Cancelado na loja"
-    events.record(order, "cancel", "store", {"reason": str(reason), "receipt": uuid.uuid4().hex,
+    try:
+        reason = events.read_cancellation(json_body())
+    except events.EventError as exc:
+        return bad_request(str(exc))
+    events.record(order, "cancel", "store", {"reason": reason, "receipt": uuid.uuid4().hex,
                                              "date": utcnow().isoformat() + "Z"})
     event = scoped(OrderEvent, tenant).filter(OrderEvent.order_id == order.id, OrderEvent.kind == "cancel").first()
     return jsonify(orderId=order.vtex_order_id or order.marketplace_order_id, receipt=event.payload["receipt"],
@@ -109,10 +143,12 @@ def cancel_callback(slug, secret, scope, order_ref):
 def oms_hook(slug, secret):
     """VTEX's OMS hook, the safety net: its ping is answered; a change makes a job read the order from OMS."""
     tenant = tenant_by_secret_or_404(slug, secret)
-    body = request.get_json(silent=True)
+    body = json_body()
     if isinstance(body, dict) and body.get("hookConfig") == "ping":
         return jsonify(pong=True), 200
-    if not isinstance(body, dict) or not body.get("OrderId"):
-        return bad_request("The hook body must be a JSON object with OrderId.")
-    enqueue("saas.orders.events.from_hook", tenant.id, str(body["OrderId"]))
-    return jsonify(received=body["OrderId"]), 200
+    order_id = body.get("OrderId") if isinstance(body, dict) else None
+    if not isinstance(order_id, str) or not 0 < len(order_id) <= ORDER_REF_MAX or not order_id.isprintable():
+        return bad_request(f"The hook body must be a JSON object with OrderId (text of 1 to {ORDER_REF_MAX} "
+                           "characters).")
+    enqueue("saas.orders.events.from_hook", tenant.id, order_id)
+    return jsonify(received=order_id), 200

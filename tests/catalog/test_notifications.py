@@ -38,8 +38,9 @@ def test_a_second_notification_merges_into_the_pending_change(client, db, url):
 
 
 @pytest.mark.parametrize("body, reason", [
-    (None, "JSON object"), ([1, 2], "JSON object"), ({"An": "x"}, "IdSku is required"),
-    ({"IdSku": "abc"}, "digits only"), ({"IdSku": True}, "IdSku is required"),
+    (None, "not valid JSON"), ([1, 2], "JSON object"), ({"An": "x"}, "IdSku is required"),
+    ({"IdSku": "abc"}, "1 to 18 digits"), ({"IdSku": "1" * 401}, "1 to 18 digits"),
+    ({"IdSku": True}, "IdSku is required"),
     ({"IdSku": "1", "PriceModified": "maybe"}, "pricemodified must be true or false"),
 ])
 def test_a_malformed_notification_is_a_400_with_the_reason_and_stores_nothing(client, db, url, body, reason):

@@ -116,9 +116,25 @@ def test_callbacks_answer_under_pub_too_and_take_either_order_id(live, client):
 @pytest.mark.parametrize("path, body, reason", [
     ("/invoice", {"invoiceValue": 1}, "Missing fields: invoiceNumber, issuanceDate"),
     ("/invoice", [1], "JSON object"),
-    ("/invoice", {"invoiceNumber": "1", "issuanceDate": "x", "invoiceValue": "lots"}, "whole number of cents"),
+    ("/invoice", {"invoiceNumber": "1", "issuanceDate": "2026-11-26", "invoiceValue": "lots"},
+     "whole number of cents"),
+    ("/invoice", {"invoiceNumber": "1", "issuanceDate": "ontem"}, "issuanceDate must be an ISO 8601 date"),
+    ("/invoice", {"invoiceNumber": "1 OR 1=1", "issuanceDate": "2026-11-26"}, "invoiceNumber must be 1 to 50"),
+    ("/invoice", {"invoiceNumber": "1", "issuanceDate": "2026-11-26", "invoiceKey": "123"}, "44 digits"),
+    ("/invoice", {"invoiceNumber": "1", "issuanceDate": "2026-11-26", "invoiceValue": -5}, "between 0 and"),
+    ("/invoice", {"invoiceNumber": "1", "issuanceDate": "2026-11-26", "trackingNumber": "BR1",
+                  "trackingUrl": "javascript:alert(1)"}, "trackingUrl must be an http"),
     ("/invoice/1", {"courier": "X"}, "Missing fields: trackingNumber"),
-    ("/invoice/1/tracking", {"isDelivered": "yes"}, "isDelivered is true or false"),
+    ("/invoice/1", {"trackingNumber": ""}, "Missing fields: trackingNumber"),
+    ("/invoice/1", {"trackingNumber": "\U0001F600" * 100}, "trackingNumber must be 1 to 64"),
+    ("/invoice/1", {"trackingNumber": "BR" + "1" * 80}, "trackingNumber must be 1 to 64"),
+    ("/invoice/1", {"trackingNumber": "BR1", "courier": ["x"]}, "courier must be text"),
+    ("/invoice/%F0%9F%98%80/tracking", {"isDelivered": True, "deliveredDate": "2026-11-26"},
+     "The invoice number in the address must be"),
+    ("/invoice/1/tracking", {"isDelivered": "yes"}, "isDelivered must be true or false"),
+    ("/invoice/1/tracking", {"isDelivered": True}, "deliveredDate must be an ISO 8601 date"),
+    ("/cancel", {"reason": {"x": 1}}, "reason must be text"),
+    ("/cancel", [1], "JSON object"),
 ])
 def test_a_malformed_callback_is_a_400_with_the_reason_and_stores_nothing(live, client, path, body, reason):
     mkt_id = imported(live)
@@ -126,6 +142,21 @@ def test_a_malformed_callback_is_a_400_with_the_reason_and_stores_nothing(live, 
     response = client.post(url, json=body)
     assert response.status_code == 400 and reason in response.get_json()["error"]
     assert live.db.session.query(OrderEvent).count() == 0
+
+
+def test_a_callback_for_an_order_never_placed_at_vtex_is_a_404_and_forwards_nothing(live, client):
+    """The order still fails its price check: VTEX cannot have invoiced, shipped or cancelled it."""
+    mkt_id = live.carrefour_order(1001, price=1.0, state="SHIPPING")
+    live.poll()
+    live.import_pending()
+    assert live.order(mkt_id).vtex_order_id is None
+    base = f"/api/vtex/loja-a/{live.tenant.webhook_secret}/oms/pvt/orders/{mkt_id}"
+    calls = [("/invoice", {"invoiceNumber": "1", "issuanceDate": "2026-11-26", "trackingNumber": "BR1"}),
+             ("/invoice/1", {"trackingNumber": "BR1"}),
+             ("/invoice/1/tracking", {"isDelivered": True, "deliveredDate": "2026-11-26"}), ("/cancel", {})]
+    assert [client.post(base + path, json=body).status_code for path, body in calls] == [404] * 4
+    assert live.db.session.query(OrderEvent).count() == 0
+    assert live.mirakl_order(mkt_id)["order_state"] == "SHIPPING"
 
 
 def test_unknown_tenant_wrong_secret_and_unknown_order_are_404(live, client):
