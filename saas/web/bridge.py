@@ -6,6 +6,7 @@ from saas.bridge.models import ENTITIES, STATUSES, BridgeEntry
 from saas.catalog import changes as sku_changes
 from saas.jobs.schedule import run_soon
 from saas.tenants.scoping import get_scoped_or_404, scoped
+from saas.web.inputs import page_number
 from saas.web.tenant_context import attach_tenant
 
 bp = Blueprint("bridge", __name__, url_prefix="/t/<slug>/bridge")
@@ -27,7 +28,7 @@ def entries(entity):
         abort(404)
     status = request.args.get("status", "")
     search = request.args.get("q", "").strip()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     query = scoped(BridgeEntry).filter(BridgeEntry.entity == entity)
     if status in STATUSES:
         query = query.filter(BridgeEntry.status == status)

@@ -11,8 +11,10 @@ from flask import Request, current_app, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 MAX_BODY_BYTES = 1024 * 1024  # an NF-e XML embedded in an invoice is a few tens of kB
+MAX_PAGE = 100_000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _JSON_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")  # the escape \u0000, not an escaped backslash before "u0000"
 
@@ -29,6 +31,14 @@ class JSONProvider(DefaultJSONProvider):
             raise ValueError("nested too deep") from None
 
 
+class RowId(IntegerConverter):
+    """``<int:…>`` in an address: a row id fits the database's integer, so a longer number is a 404, not a 500."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 class AppRequest(Request):
     def on_json_loading_failed(self, e):
         raise BadRequest(f"The body is not valid JSON ({e}).")
@@ -41,11 +51,19 @@ def json_body():
     return request.get_json(force=True)
 
 
+def page_number() -> int:
+    """The ``page`` argument of a listing: 1 when absent or not a number, and never past what a database offset
+    can hold."""
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
 def install(app) -> None:
     app.request_class = AppRequest
+    app.url_map.converters["int"] = RowId
     app.json_provider_class = JSONProvider
     app.json = JSONProvider(app)
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_BODY_BYTES)
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.before_request(_refuse_control_characters)
     app.register_error_handler(400, _error(400))
     app.register_error_handler(413, _error(413))

@@ -12,6 +12,7 @@ from saas.orders import acceptance, importer
 from saas.orders.models import STATUSES, MarketplaceOrder
 from saas.tenants.scoping import get_scoped_or_404, scoped
 from saas.tenants.settings import build_connector, load_settings
+from saas.web.inputs import page_number
 from saas.web.tenant_context import attach_tenant
 
 bp = Blueprint("orders", __name__, url_prefix="/t/<slug>/orders")
@@ -44,11 +45,12 @@ def _filtered():
 @bp.get("/")
 def index():
     query = _filtered()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     total = query.with_entities(func.count()).scalar()
     rows = query.order_by(MarketplaceOrder.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
     return render_template("orders/index.html", rows=rows, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_SIZE)), statuses=STATUSES, args=request.args)
+                           pages=max(1, -(-total // PAGE_SIZE)), statuses=STATUSES,
+                           args={k: v for k, v in request.args.items() if k != "page"})
 
 
 @bp.get("/export.csv")
