@@ -9,6 +9,7 @@ from saas.tenants.service import create_tenant, find_user, grant, normalize_emai
 from saas.timeutil import utcnow
 from saas.web.forms import AcceptInviteForm, LoginForm, PasswordChangeForm, SignupForm
 from saas.web.ratelimit import limit_posts
+from saas.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -43,9 +44,7 @@ def login():
         user = find_user(form.email.data)
         if user and user.check_password(form.password.data):
             login_user(user)
-            target = request.args.get("next", "")
-            local = target.startswith("/") and not target.startswith("//")  # never an open redirect
-            return redirect(target if local else url_for("account.home"))
+            return redirect(safe_next(request.args.get("next")) or url_for("account.home"))
         form.password.errors.append("E-mail or password is wrong.")
     return render_template("auth/login.html", form=form)
 

@@ -60,4 +60,5 @@ def resend():
         sku_changes.record(g.tenant.id, [sku_changes.Change.everything(s) for s in skus])
         run_soon("sync", g.tenant.id)
         flash(f"{len(skus)} SKU(s) serão reenviados ao Carrefour no próximo ciclo.", "success")
-    return redirect(request.referrer or url_for("bridge.entries", entity="product"))
+    entity = request.form.get("entity")
+    return redirect(url_for("bridge.entries", entity=entity if entity in CATALOG_ENTITIES else "product"))

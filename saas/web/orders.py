@@ -79,7 +79,7 @@ def detail(order_id):
 
 @bp.post("/reprocess")
 def reprocess():
-    ids = [int(i) for i in request.form.getlist("order") if i.isdigit()]
+    ids = [int(i) for i in request.form.getlist("order") if i.isdigit() and len(i) <= 9]
     orders = scoped(MarketplaceOrder).filter(MarketplaceOrder.id.in_(ids)).all() if ids else []
     if len(orders) != len(ids):
         abort(404)
@@ -87,7 +87,9 @@ def reprocess():
     skipped = len(orders) - started
     flash(f"{started} pedido(s) reprocessado(s): até 5 tentativas em 15 minutos."
           + (f" {skipped} ignorado(s): só pedidos com falha são reprocessados." if skipped else ""), "success")
-    return redirect(request.referrer or url_for("orders.index"))
+    if len(orders) == 1 and request.form.get("back") == "detail":
+        return redirect(url_for("orders.detail", order_id=orders[0].id))
+    return redirect(url_for("orders.index"))
 
 
 @bp.post("/<int:order_id>/<any(accept, refuse):decision>")
