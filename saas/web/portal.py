@@ -11,11 +11,12 @@ from saas.catalog import activation
 from saas.catalog.models import ImportBatch, SkuChange
 from saas.connectors import get_connector_class, registry
 from saas.connectors.base import AuthError, IntegrationError
+from saas.crypto import mask
 from saas.extensions import db
 from saas.mail import OutboxMessage, send_mail
 from saas.tenants.models import ConnectorSettings, Invitation, Membership, SettingsAudit
 from saas.tenants.scoping import scoped
-from saas.tenants.service import create_tenant, slug_taken, user_tenants
+from saas.tenants.service import create_tenant, slug_in_public_urls, slug_taken, user_tenants
 from saas.tenants.settings import build_connector, load_settings, save_settings
 from saas.vtex.client import VtexClient
 from saas.web.forms import InviteForm, TenantForm
@@ -24,6 +25,8 @@ from saas.web.tenant_context import attach_tenant
 
 bp = Blueprint("portal", __name__, url_prefix="/t/<slug>")
 _CARRIERS = TTLCache(maxsize=1024, ttl=300)
+SLUG_FIXED = ("O identificador não muda mais: ele está nas URLs que a VTEX e o Carrefour já usam (notificações, "
+              "pedidos, frete). Para outro identificador, crie uma nova loja.")
 attach_tenant(bp)
 account_bp = Blueprint("account", __name__)
 
@@ -185,8 +188,16 @@ def _vtex_carriers(tenant) -> list[str]:
 def store():
     tenant = g.tenant
     form = TenantForm(obj=tenant)
+    slug_fixed = slug_in_public_urls(tenant)
+    if slug_fixed:
+        form.slug.render_kw = {"readonly": True}
+        form.slug.description = SLUG_FIXED
+    if not g.membership.can_edit:
+        form.vtex_app_key.data = mask(tenant.vtex_app_key)
     if form.validate_on_submit():
-        if form.slug.data != tenant.slug and slug_taken(form.slug.data):
+        if form.slug.data != tenant.slug and slug_fixed:
+            form.slug.errors.append(SLUG_FIXED)
+        elif form.slug.data != tenant.slug and slug_taken(form.slug.data):
             form.slug.errors.append("This identifier is taken; choose another.")
         else:
             tenant.name, tenant.slug = form.name.data.strip(), form.slug.data
