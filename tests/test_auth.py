@@ -1,7 +1,10 @@
 """Sign-up, sign-in, CSRF, rate limit, password change, invitations, several tenants per user."""
+from datetime import timedelta
+
 from saas import create_app
 from saas.mail import OutboxMessage
 from saas.tenants.models import Membership, Tenant, User
+from saas.timeutil import utcnow
 from tests.conftest import PASSWORD, add_member, login, make_tenant, make_user
 
 SIGNUP = {"email": "Nova@Loja.example", "password": PASSWORD, "confirm": PASSWORD, "name": "Loja Nova",
@@ -31,6 +34,38 @@ def test_wrong_password_is_refused(client, owner):
     assert "E-mail or password is wrong." in page
 
 
+def attempt(client, email, password, address):
+    return client.post("/login", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address})
+
+
+def test_an_account_waits_longer_after_each_run_of_wrong_passwords_and_its_owner_is_told(client, db, owner):
+    """From many addresses (each under the per-address limit), as a botnet would try one account."""
+    for n in range(5):
+        assert "password is wrong" in attempt(client, owner.email, "wrong", f"10.0.0.{n}").get_data(as_text=True)
+    mail = db.session.query(OutboxMessage).filter_by(to=owner.email).one()
+    assert "5 tentativas" in mail.subject + mail.body and "10.0.0.4" in mail.body
+    page = attempt(client, owner.email, PASSWORD, "10.0.1.1").get_data(as_text=True)  # even the right password
+    assert "tente de novo em 30 segundos" in page
+    db.session.expire_all()
+    user = db.session.get(User, owner.id)
+    user.locked_until = utcnow() - timedelta(seconds=1)  # the wait is over
+    db.session.commit()
+    assert "password is wrong" in attempt(client, owner.email, "wrong", "10.0.1.2").get_data(as_text=True)
+    assert "tente de novo em 60 segundos" in attempt(client, owner.email, PASSWORD, "10.0.1.3").get_data(as_text=True)
+    assert db.session.query(OutboxMessage).filter_by(to=owner.email).count() == 1  # told once per run
+    user.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert attempt(client, owner.email, PASSWORD, "10.0.1.4").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, owner.id).failed_logins == 0
+
+
+def test_an_unknown_email_is_refused_like_a_wrong_password(client, owner):
+    for n in range(7):
+        page = attempt(client, "nobody@loja-a.example", "wrong", f"10.0.2.{n}").get_data(as_text=True)
+        assert "E-mail or password is wrong." in page
+
+
 def test_login_attempts_are_rate_limited(app, client, owner):
     limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
     for _ in range(limit):
@@ -48,7 +83,8 @@ def test_behind_the_router_the_login_limit_counts_each_client_apart(app, owner):
     limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
 
     def attempt(client_address, password="wrong"):
-        return client.post("/login", data={"email": owner.email, "password": password},
+        email = owner.email if password == PASSWORD else "someone-else@loja-a.example"  # no account back-off
+        return client.post("/login", data={"email": email, "password": password},
                            environ_base={"REMOTE_ADDR": "10.1.2.3"},
                            headers={"X-Forwarded-For": client_address}).status_code
 

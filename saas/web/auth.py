@@ -1,9 +1,15 @@
 """Sign-up, sign-in, sign-out, password change and invitation acceptance."""
+import secrets
+from datetime import timedelta
+from functools import cache
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import select, update
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from saas.extensions import db
+from saas.mail import send_mail
 from saas.tenants.models import Invitation, User
 from saas.tenants.service import create_tenant, find_user, grant, normalize_email, slug_taken
 from saas.timeutil import utcnow
@@ -12,6 +18,8 @@ from saas.web.ratelimit import limit_posts
 from saas.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
+FREE_ATTEMPTS = 5
+FIRST_WAIT, LONGEST_WAIT = timedelta(seconds=30), timedelta(minutes=15)
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -42,11 +50,59 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = find_user(form.email.data)
-        if user and user.check_password(form.password.data):
+        wait = _still_locked(user)
+        if wait:
+            form.password.errors.append(f"Muitas senhas erradas para esta conta: tente de novo em {wait}.")
+        elif _password_matches(user, form.password.data):
+            user.failed_logins, user.locked_until = 0, None
+            db.session.commit()
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or url_for("account.home"))
-        form.password.errors.append("E-mail or password is wrong.")
+        else:
+            _count_failure(user)
+            form.password.errors.append("E-mail or password is wrong.")
     return render_template("auth/login.html", form=form)
+
+
+def _password_matches(user, password: str) -> bool:
+    """An unknown e-mail costs the same hashing as a known one, so the time taken does not tell which exist."""
+    if user is None:
+        check_password_hash(_decoy_hash(), password)
+        return False
+    return user.check_password(password)
+
+
+@cache
+def _decoy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def _still_locked(user) -> str:
+    """How long the account must still wait, in words; empty when it may try."""
+    if user is None or user.locked_until is None or user.locked_until <= utcnow():
+        return ""
+    seconds = int((user.locked_until - utcnow()).total_seconds()) + 1
+    return f"{seconds} segundos" if seconds < 120 else f"{-(-seconds // 60)} minutos"
+
+
+def _count_failure(user) -> None:
+    """Past FREE_ATTEMPTS wrong passwords in a row, each one makes the account wait twice as long as the last (the
+    per-address limit alone lets a botnet try one account forever); the owner is told at the first wait."""
+    if user is None:
+        return
+    # One statement, so that attempts in parallel each count.
+    failures = db.session.execute(update(User).where(User.id == user.id)
+                                  .values(failed_logins=User.failed_logins + 1).returning(User.failed_logins)
+                                  ).scalar_one()
+    over = failures - FREE_ATTEMPTS
+    if over >= 0:
+        user.locked_until = utcnow() + min(FIRST_WAIT * 2 ** over, LONGEST_WAIT)
+    db.session.commit()
+    if over == 0:
+        send_mail(user.email, "Tentativas de acesso à sua conta",
+                  f"Houve {FREE_ATTEMPTS} tentativas seguidas de entrar na sua conta com a senha errada, a última "
+                  f"do endereço {request.remote_addr}. Por segurança, novas tentativas esperam alguns minutos.\n\n"
+                  "Se não foi você, troque a senha assim que entrar.")
 
 
 @bp.post("/logout")
