@@ -26,9 +26,11 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Entre para continuar. (Sign in to continue.)"
 
-    from saas.web import inputs, register_blueprints
+    from saas.web import headers, inputs, register_blueprints
     inputs.install(app)
+    headers.install(app)
     register_blueprints(app)
+    headers.after_blueprints(app)
     from saas.cli import register_commands
     register_commands(app)
     return app
