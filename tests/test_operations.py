@@ -192,3 +192,26 @@ def test_a_worker_killed_with_kill_9_takes_the_processes_it_forked_with_it(app):
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(worker.pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("command", ["worker", "scheduler"])
+def test_a_process_asked_to_stop_stops(app, command):
+    """The platform stops a process with SIGTERM (a deploy, a restart) and kills it 30 s later: a worker or a
+    scheduler that took the request for a broken loop and started again would die in the middle of a job."""
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
+           "RQ_LOG_LEVEL": "info"}
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", command], env=env, cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not any(key.startswith(("rq:worker:", "saas:heartbeat:scheduler"))
+                      for key in map(bytes.decode, redis_connection().keys("*"))):
+            assert time.monotonic() < deadline, f"the {command} never started"
+            time.sleep(0.2)
+        time.sleep(1)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+        assert "running again" not in process.stdout.read()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)

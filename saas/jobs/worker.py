@@ -42,6 +42,12 @@ MAINTENANCE_INTERVAL = 60  # RQ's own upkeep, restarting its scheduler of delaye
 class AppWorker(SimpleWorker):
     """Runs jobs in this process, inside the app context, returning the DB connection after each job."""
 
+    stopping = False  # SIGTERM or SIGINT: the work loop ends because it was asked to, not because it broke
+
+    def handle_warm_shutdown_request(self):
+        self.stopping = True
+        super().handle_warm_shutdown_request()
+
     def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
         return HEARTBEAT_TTL
 
@@ -141,7 +147,7 @@ def run_worker(queues: list[str], burst: bool = False) -> None:
         recover()  # whatever a worker that died left behind, before waiting for new work
         watch.running()
         worker.work(with_scheduler=True, burst=burst, logging_level=app.config["LOG_LEVEL_RQ"])
-        if not (burst or worker._stop_requested):
+        if not (burst or worker.stopping):
             raise LoopEnded()
 
     supervised("worker", work)
