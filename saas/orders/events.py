@@ -90,7 +90,8 @@ def read_invoice(body) -> dict:
     if body.get("type", "Output") not in ("Output", "Input"):
         raise EventError("type must be Output (sale) or Input (return).")
     value = body.get("invoiceValue") or 0
-    if isinstance(value, bool) or not isinstance(value, int) and not (isinstance(value, str) and value.isdigit()):
+    as_text = isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12
+    if isinstance(value, bool) or not (isinstance(value, int) or as_text):
         raise EventError("invoiceValue must be a whole number of cents.")
     if not 0 <= int(value) <= MAX_INVOICE_CENTS:
         raise EventError("invoiceValue must be between 0 and 1,000,000,000 reais, in cents.")
