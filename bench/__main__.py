@@ -3,7 +3,8 @@ import importlib
 import sys
 
 BENCHMARKS = {"sync": ("bench.sync", "run"), "initial-load": ("bench.sync", "run_initial_load"),
-              "orders": ("bench.orders", "run"), "freight": ("bench.freight", "run")}
+              "orders": ("bench.orders", "run"), "freight": ("bench.freight", "run"),
+              "freight-abuse": ("bench.freight_abuse", "run")}
 
 
 def main(names):

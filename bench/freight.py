@@ -125,12 +125,13 @@ class _gunicorn:
     """A WSGI app under gunicorn, started with the Procfile's own web command (WEB_CONCURRENCY and WEB_THREADS
     change it as they would in production)."""
 
-    def __init__(self, app, target: str):
+    UNLIMITED = {"FREIGHT_RATE_LIMIT": "1000000 per minute", "FREIGHT_CLIENT_RATE_LIMIT": "1000000 per minute"}
+
+    def __init__(self, app, target: str, env: dict | None = None):
         self.target = target
         self.env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-                    "REDIS_URL": app.config["REDIS_URL"], "FREIGHT_RATE_LIMIT": "1000000 per minute",
-                    "FREIGHT_CLIENT_RATE_LIMIT": "1000000 per minute",
-                    "PORT": str(harness.free_port())}
+                    "REDIS_URL": app.config["REDIS_URL"], "PORT": str(harness.free_port()),
+                    **(self.UNLIMITED if env is None else env)}
 
     def __enter__(self):
         command = _web_command(self.env).replace("wsgi:app", self.target)
