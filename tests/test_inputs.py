@@ -86,3 +86,17 @@ def test_a_nul_in_a_form_field_is_a_400(client, owner, tenant):
     login(client, owner.email)
     response = client.post("/t/loja-a/store", data={"name": "Loja\x00A", "slug": "loja-a"})
     assert response.status_code == 400
+
+
+def test_an_unknown_store_does_the_same_work_as_a_wrong_secret(client, tenant, monkeypatch):
+    """The same work, so the same time: one decryption and one comparison either way (2.1 vs 2.8 ms before)."""
+    from cryptography.fernet import MultiFernet
+    decryptions = []
+    real = MultiFernet.decrypt
+    monkeypatch.setattr(MultiFernet, "decrypt", lambda self, token, *a: decryptions.append(1) or real(self, token, *a))
+    answers = []
+    for slug, secret in (("no-such-store", tenant.webhook_secret), ("loja-a", "wrong-secret")):
+        decryptions.clear()
+        response = client.post(f"/api/vtex/{slug}/{secret}/notification", json={"IdSku": "1"})
+        answers.append((response.status_code, response.get_json(), len(decryptions)))
+    assert answers[0] == answers[1] == (404, {"error": "not found"}, 1)

@@ -14,6 +14,7 @@ VALID = {"active": "yes", "notification_email": "ops@loja-a.example", "shop_key"
 @pytest.fixture
 def signed_in(client, tenant, owner, requests_mock):
     requests_mock.get("https://vtex.test/api/logistics/pvt/shipping-policies", json={"items": [], "paging": {}})
+    requests_mock.get("https://vtex.test/api/fulfillment/pvt/affiliates", json=[])
     requests_mock.put("https://vtex.test/api/fulfillment/pvt/affiliates/CRF", status_code=204)
     requests_mock.delete("https://vtex.test/api/fulfillment/pvt/affiliates/CRF", status_code=204)
     requests_mock.post("https://vtex.test/api/orders/hook/config", status_code=200)

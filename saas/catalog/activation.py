@@ -2,6 +2,8 @@
 whole trade policy; off deletes the affiliate and erases the ShopKey."""
 import logging
 
+from sqlalchemy import func, select
+
 from saas import bridge
 from saas.catalog import changes as sku_changes
 from saas.connectors.base import IntegrationError, PermanentError
@@ -9,7 +11,7 @@ from saas.extensions import db
 from saas.jobs.context import with_app_context
 from saas.jobs.queues import enqueue
 from saas.jobs.schedule import run_soon
-from saas.tenants.models import Tenant
+from saas.tenants.models import ConnectorSettings, Tenant
 from saas.vtex.client import VtexClient
 from saas.web.public_urls import hook_url, notification_url
 
@@ -18,6 +20,37 @@ PAGE_SIZE = 1000
 
 
 HOOK_STATUSES = ["ready-for-handling", "handling", "invoiced", "canceled"]
+CONSONANTS = "BCDFGHJKLMNPQRSTVWXZ"
+
+
+# -- affiliate ids: VTEX keeps one affiliate per id and account ------------------------------------------------------
+def affiliate_ids_of_other_stores(tenant) -> set[str]:
+    """The affiliate ids that our other active stores on the same VTEX account registered: saving one of them here
+    would repoint that store's affiliate (and its notifications) to this one.
+
+    It reads other tenants' settings on purpose, and answers only ids, never which store holds them."""
+    rows = db.session.execute(
+        select(ConnectorSettings.settings).join(Tenant, Tenant.id == ConnectorSettings.tenant_id).where(
+            func.lower(Tenant.vtex_account) == tenant.vtex_account.lower(), Tenant.id != tenant.id,
+            ConnectorSettings.active.is_(True))).scalars()
+    return {str(settings.get("affiliate_id") or "").upper() for settings in rows} - {""}
+
+
+def free_affiliate_id(tenant, preferred: str = "CRF") -> str:
+    """``preferred`` unless another store of ours on the account uses it or VTEX already has it for something else;
+    else the first free id of three consonants that starts like it (CRB, CRC, … then CBB, …)."""
+    taken = affiliate_ids_of_other_stores(tenant)
+    try:
+        own = notification_url(tenant)
+        taken |= {str(a.get("id") or "").upper() for a in VtexClient.for_tenant(tenant, timeout=3).affiliates()
+                  if a.get("searchURIEndpoint") != own}
+    except IntegrationError:
+        pass  # VTEX unreachable or the key not set yet: our own stores are still avoided
+    preferred = preferred.upper()
+    candidates = [preferred] + [preferred[:2] + c for c in CONSONANTS] + [
+        preferred[0] + a + b for a in CONSONANTS for b in CONSONANTS]
+    return next((c for c in candidates if c not in taken), preferred)
+
 
 
 def register_affiliate(tenant, settings: dict) -> None:

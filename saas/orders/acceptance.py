@@ -32,7 +32,8 @@ def answer(tenant, connector, order, data, *, accept: bool, reason: str | None =
     order.status = "accepted" if accept else "refused"
     who = f" by {by}" if by else ""
     message = (f"Accepted at {connector.name}{who}: every SKU exists at VTEX with stock." if accept else
-               f"Refused at {connector.name}{who}: {reason or 'refused by the merchant.'}")
+               f"The store refused this order at {connector.name}{who}: {reason or 'the merchant decided so.'} "
+               f"A refused order cannot be reprocessed: {connector.name} cancels it.")
     bridge.record(tenant.id, "order", order.marketplace_order_id, "success" if accept else "warning", message,
                   commit=False)
     db.session.commit()
@@ -48,5 +49,5 @@ def _refusal_reason(tenant, row, data) -> str | None:
         check_skus_exist(vtex, data, trade_policy, simulation)
         checks.check_stock(data, simulation)
     except checks.CheckFailed as failure:
-        return failure.message
+        return failure.problem  # the fix is for orders that can be reprocessed; a refused one cannot
     return None

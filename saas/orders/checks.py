@@ -14,9 +14,14 @@ SHIPPING_SETTINGS = {"normal": "sla_normal", "expressa": "sla_expressa", "econom
 @dataclass
 class CheckFailed(Exception):
     cause: str     # sku_not_found | out_of_stock | shipping_unmapped | sla_unavailable | price_divergence | …
-    message: str
+    problem: str   # what is wrong with the order
     details: dict = field(default_factory=dict)
     retryable: bool = False  # a fault of a service, not of the order
+    fix: str = ""  # what the merchant does about it, before reprocessing
+
+    @property
+    def message(self) -> str:
+        return f"{self.problem} {self.fix}, then reprocess." if self.fix else self.problem
 
     def __str__(self):
         return self.message
@@ -28,9 +33,9 @@ def mapped_carrier(order: OrderData, settings: dict) -> str:
     carrier = (settings.get(setting) or "").strip() if setting else ""
     if not carrier:
         raise CheckFailed("shipping_unmapped",
-                          f"The Carrefour shipping type “{order.shipping_type}” is not mapped to a VTEX carrier. "
-                          "Map it in Carrefour's settings (Mapeamento de SLA), then reprocess the order.",
-                          {"shipping_type": order.shipping_type})
+                          f"The Carrefour shipping type “{order.shipping_type}” is not mapped to a VTEX carrier.",
+                          {"shipping_type": order.shipping_type},
+                          fix="Map it in Carrefour's settings (Mapeamento de SLA)")
     return carrier
 
 
@@ -46,9 +51,8 @@ def check_stock(order: OrderData, simulation: dict) -> None:
             short.append({"sku": line.sku_id, "quantity": line.quantity, "stock": stock or 0})
     if short:
         listing = ", ".join(f"SKU {s['sku']} (asked {s['quantity']}, has {s['stock']})" for s in short)
-        raise CheckFailed("out_of_stock", f"Not sellable with stock in the trade policy: {listing}. Check the stock, "
-                                          "the SKU's active flag and its trade policy, then reprocess.",
-                          {"lines": short})
+        raise CheckFailed("out_of_stock", f"Not sellable with stock in the trade policy: {listing}.",
+                          {"lines": short}, fix="Check the stock, the SKU's active flag and its trade policy")
 
 
 def select_slas(order: OrderData, simulation: dict, carrier: str) -> list[dict]:
@@ -67,9 +71,9 @@ def select_slas(order: OrderData, simulation: dict, carrier: str) -> list[dict]:
     if missing:
         cep = order.address.postal_code if order.address else "?"
         raise CheckFailed("sla_unavailable",
-                          f"The carrier “{carrier}” does not deliver SKU(s) {', '.join(missing)} to CEP {cep}. "
-                          "Check the shipping policy, its docks and the trade policy, then reprocess.",
-                          {"carrier": carrier, "postal_code": cep, "skus": missing})
+                          f"The carrier “{carrier}” does not deliver SKU(s) {', '.join(missing)} to CEP {cep}.",
+                          {"carrier": carrier, "postal_code": cep, "skus": missing},
+                          fix="Check the shipping policy, its docks and the trade policy")
     return chosen
 
 
@@ -83,16 +87,16 @@ def check_price(order: OrderData, simulation: dict, slas: list[dict], tolerance_
     if difference > tolerance_pct:
         raise CheckFailed("price_divergence",
                           f"Carrefour's total R$ {carrefour / 100:.2f} differs from VTEX's R$ {vtex / 100:.2f} by "
-                          f"{difference:.2f}%, beyond the tolerance of {tolerance_pct:g}%. Fix the price or the "
-                          "Taxa de divergência, then reprocess.",
+                          f"{difference:.2f}%, beyond the tolerance of {tolerance_pct:g}%.",
                           {"carrefour_cents": carrefour, "vtex_cents": vtex, "difference_pct": round(difference, 2),
-                           "tolerance_pct": tolerance_pct})
+                           "tolerance_pct": tolerance_pct}, fix="Fix the price or the Taxa de divergência")
 
 
 def vtex_order(order: OrderData, slas: list[dict], *, services_endpoint: str) -> dict:
-    """The order VTEX's fulfillment API places: Carrefour's prices and freight in cents, no payment data."""
+    """The order VTEX's fulfillment API places: Carrefour's item prices in cents, each item's freight as the
+    simulation priced its SLA, no payment data. A field VTEX's spec types as a string or an object is left out when
+    there is nothing to say, never sent as null (only the corporate fields and ``paymentData`` are nullable)."""
     address = order.address
-    freight = _split(order.shipping_cents, len(order.lines))
     document_type = "cnpj" if len(order.document) == 14 else "cpf"
     email = order.email or f"pedido-{order.order_id.lower()}@marketplace.carrefour.invalid"
     return {
@@ -103,27 +107,26 @@ def vtex_order(order: OrderData, slas: list[dict], *, services_endpoint: str) ->
         "items": [{"id": line.sku_id, "quantity": line.quantity, "seller": "1", "price": line.unit_price_cents,
                    "priceTags": [], "commission": 0, "freightCommission": 0, "isGift": False}
                   for line in order.lines],
-        "clientProfileData": {"email": email, "firstName": order.first_name, "lastName": order.last_name,
-                              "documentType": document_type, "document": order.document, "phone": order.phone,
-                              "isCorporate": document_type == "cnpj",
-                              "corporateName": None, "tradeName": None, "corporateDocument": None,
-                              "stateInscription": None, "corporatePhone": None},
+        "clientProfileData": _present(
+            email=email, firstName=order.first_name, lastName=order.last_name, documentType=document_type,
+            document=order.document, phone=order.phone, isCorporate=document_type == "cnpj", corporateName=None,
+            tradeName=None, corporateDocument=None, stateInscription=None, corporatePhone=None,
+            nullable=("corporateName", "tradeName", "corporateDocument", "stateInscription", "corporatePhone")),
         "shippingData": {
             "isFob": False,
-            "address": {"addressType": "residential", "receiverName": address.receiver,
-                        "postalCode": address.postal_code, "city": address.city, "state": address.state,
-                        "country": address.country, "street": address.street, "number": address.number,
-                        "neighborhood": address.neighborhood, "complement": address.complement,
-                        "reference": None, "geoCoordinates": []},
-            "logisticsInfo": [{"itemIndex": index, "selectedSla": sla["id"], "price": freight[index],
-                               "shippingEstimate": sla.get("shippingEstimate"), "lockTTL": sla.get("lockTTL") or "10d",
-                               "deliveryWindow": None}
+            "address": _present(addressType="residential", receiverName=address.receiver,
+                                postalCode=address.postal_code, city=address.city, state=address.state,
+                                country=address.country, street=address.street, number=address.number,
+                                neighborhood=address.neighborhood, complement=address.complement,
+                                geoCoordinates=[]),
+            "logisticsInfo": [_present(itemIndex=index, selectedSla=sla["id"], price=int(sla.get("price") or 0),
+                                       shippingEstimate=sla.get("shippingEstimate"),
+                                       lockTTL=sla.get("lockTTL") or "10d")
                               for index, sla in enumerate(slas)]},
         "paymentData": None,
     }
 
 
-def _split(total: int, parts: int) -> list[int]:
-    """``total`` cents over ``parts`` lines, the remainder on the last, so the parts add up exactly."""
-    share = total // parts
-    return [share] * (parts - 1) + [total - share * (parts - 1)]
+def _present(nullable=(), **fields) -> dict:
+    """``fields`` without the empty ones, but for those the spec lets be null."""
+    return {name: value for name, value in fields.items() if value not in (None, "") or name in nullable}

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from redis.exceptions import RedisError
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from saas import bridge
@@ -192,13 +193,23 @@ def from_hook(tenant_id: int, vtex_order_id: str) -> int:
     """Read the order from OMS and record what it says that the callbacks may have missed."""
     from saas.vtex.client import VtexClient
     tenant = db.session.get(Tenant, tenant_id)
-    order = scoped(MarketplaceOrder, tenant).filter(MarketplaceOrder.vtex_order_id == vtex_order_id).first()
+    order = scoped(MarketplaceOrder, tenant).filter(MarketplaceOrder.vtex_order_id == vtex_order_id).first() \
+        or _order_of_a_sibling_store(tenant, vtex_order_id)
     if order is None:
         return 0  # not an order this integration placed
     oms = VtexClient.for_tenant(tenant).get_order(vtex_order_id)
     order.vtex_status = oms.get("status") or order.vtex_status
     db.session.commit()
     return len(events_from_oms(order, oms))
+
+
+def _order_of_a_sibling_store(tenant, vtex_order_id: str) -> MarketplaceOrder | None:
+    """VTEX keeps one order hook per account: the last store of a multistore to register it hears about the orders
+    of every store of the account, each routed here to the store that placed it (the same VTEX account's data)."""
+    return db.session.scalars(
+        select(MarketplaceOrder).join(Tenant, Tenant.id == MarketplaceOrder.tenant_id).where(
+            func.lower(Tenant.vtex_account) == tenant.vtex_account.lower(),
+            MarketplaceOrder.vtex_order_id == vtex_order_id)).first()
 
 
 @with_app_context

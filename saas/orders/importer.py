@@ -204,9 +204,9 @@ def check_skus_exist(vtex, data, trade_policy, simulation) -> None:
             vtex.sku_context(line.sku_id, trade_policy)
         except PermanentError:
             raise checks.CheckFailed(
-                "sku_not_found", f"SKU {line.sku_id} does not exist at VTEX. Carrefour lets SKUs be registered by "
-                                 "hand (not recommended): fix the SKU at Carrefour or at VTEX, then reprocess.",
-                {"sku": line.sku_id}) from None
+                "sku_not_found", f"SKU {line.sku_id} does not exist at VTEX (Carrefour lets SKUs be registered by "
+                                 "hand, which is not recommended).", {"sku": line.sku_id},
+                fix="Fix the SKU at Carrefour or at VTEX") from None
 
 
 def _place(vtex, body, vtex_order_id, *, trade_policy, affiliate) -> dict:

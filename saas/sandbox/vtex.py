@@ -294,8 +294,8 @@ class VtexSimulator:
     def notify_affiliates(self, sku, *, price=False, stock=False, catalog_changed=False):
         for affiliate in self.store.all("affiliate"):
             url = affiliate.get("searchURIEndpoint")
-            if not url:
-                continue
+            if not url or str(affiliate.get("salesChannel") or "1") not in map(str, sku["SalesChannels"]):
+                continue  # VTEX tells an affiliate only of the SKUs of its trade policy
             body = {"IdSku": str(sku["Id"]), "ProductId": sku["ProductId"], "An": self.app.config["ACCOUNT"],
                     "IdAffiliate": affiliate["id"], "DateModified": now_iso(), "IsActive": sku["IsActive"],
                     "StockModified": stock, "PriceModified": price, "HasStockKeepingUnitModified": catalog_changed,

@@ -114,11 +114,14 @@ class ConnectorSettings(db.Model):
     active = db.Column(db.Boolean, nullable=False, default=False)
     settings = db.Column(db.JSON, nullable=False, default=dict)
     secrets = db.Column(EncryptedJSON, nullable=False, default=dict)
+    # The marketplace's own id of the shop the key opens (Mirakl's shop_id), while active: one store per shop.
+    account_id = db.Column(db.String(64))
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     tenant = db.relationship("Tenant")
 
-    __table_args__ = (db.UniqueConstraint("tenant_id", "connector_key", name="uq_connector_settings_tenant_key"),)
+    __table_args__ = (db.UniqueConstraint("tenant_id", "connector_key", name="uq_connector_settings_tenant_key"),
+                      db.UniqueConstraint("connector_key", "account_id", name="uq_connector_settings_key_account"))
 
 
 class SettingsAudit(db.Model):

@@ -1,5 +1,6 @@
 """A tenant's connector settings: read, save with an audit entry, and turn into a ready connector."""
 from flask import current_app
+from sqlalchemy import select
 
 from saas.connectors import get_connector_class
 from saas.connectors.base import Connector, ConnectorContext
@@ -13,14 +14,24 @@ def load_settings(tenant: Tenant, key: str) -> ConnectorSettings | None:
     return scoped(ConnectorSettings, tenant).filter(ConnectorSettings.connector_key == key).one_or_none()
 
 
+def account_connected_elsewhere(tenant: Tenant, key: str, account_id: str) -> bool:
+    """Whether another store has this marketplace shop connected through the same connector. It looks at other
+    tenants on purpose, and answers only yes or no."""
+    return db.session.scalars(select(ConnectorSettings.id).where(
+        ConnectorSettings.connector_key == key, ConnectorSettings.account_id == str(account_id),
+        ConnectorSettings.tenant_id != tenant.id).limit(1)).first() is not None
+
+
 def save_settings(tenant: Tenant, key: str, *, active: bool, settings: dict, secrets: dict, user=None,
-                  action: str = "update") -> ConnectorSettings:
-    """Store the settings and, in the same transaction, an audit entry naming each changed field."""
+                  action: str = "update", account_id: str | None = None) -> ConnectorSettings:
+    """Store the settings and, in the same transaction, an audit entry naming each changed field. ``account_id``,
+    the marketplace shop the key opens, is kept while the integration is active and released when it is not."""
     row = load_settings(tenant, key) or ConnectorSettings(tenant_id=tenant.id, connector_key=key, settings={},
                                                           secrets={})
     changes = _changes(key, {"active": row.active, **(row.settings or {})}, {"active": active, **settings},
                        row.secrets or {}, secrets)
     row.active, row.settings, row.secrets = active, dict(settings), dict(secrets)
+    row.account_id = (account_id or row.account_id) if active else None
     db.session.add(row)
     if changes or action != "update":
         db.session.add(SettingsAudit(tenant_id=tenant.id, user_id=getattr(user, "id", None), connector_key=key,

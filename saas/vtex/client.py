@@ -86,6 +86,9 @@ class VtexClient:
                 "searchURIEndpointAvailableVersions": ["1.x.x"], "useSellerPaymentMethod": False}
         self._call("PUT", f"/api/fulfillment/pvt/affiliates/{affiliate_id}", json=body)
 
+    def affiliates(self) -> list[dict]:
+        return self._call("GET", "/api/fulfillment/pvt/affiliates").json()
+
     def get_affiliate(self, affiliate_id: str) -> dict:
         return self._call("GET", f"/api/fulfillment/pvt/affiliates/{affiliate_id}").json()
 

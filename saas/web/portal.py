@@ -2,7 +2,7 @@
 import threading
 
 from cachetools import TTLCache, cached
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -17,7 +17,7 @@ from saas.mail import OutboxMessage, send_mail
 from saas.tenants.models import ConnectorSettings, Invitation, Membership, SettingsAudit
 from saas.tenants.scoping import scoped
 from saas.tenants.service import create_tenant, slug_in_public_urls, slug_taken, user_tenants
-from saas.tenants.settings import build_connector, load_settings, save_settings
+from saas.tenants.settings import account_connected_elsewhere, build_connector, load_settings, save_settings
 from saas.vtex.client import VtexClient
 from saas.web.forms import InviteForm, TenantForm
 from saas.web.public_urls import freight_url
@@ -105,6 +105,8 @@ def connector_settings(key):
     row = load_settings(g.tenant, key)
     initial = cls.settings_form.initial_data(dict(row.settings) if row else {}, bool(row and row.active),
                                              current_app.config["MIRAKL_DEFAULT_URL"])
+    if row is None and request.method == "GET":  # a first setup: an affiliate id no other store uses
+        initial["affiliate_id"] = activation.free_affiliate_id(g.tenant, initial.get("affiliate_id") or "CRF")
     form = cls.settings_form(data=initial)
     if form.validate_on_submit() and _save_connector_form(cls, form, row):
         return redirect(url_for("portal.connector_settings", key=key))
@@ -123,7 +125,8 @@ def _save_connector_form(cls, form, row) -> bool:
         secrets["shop_key"] = form.shop_key.data
     settings = form.settings()
     was_active = bool(row and row.active)
-    if form.is_active and not _activation_checks(cls, form, settings, secrets):
+    account = _activation_checks(cls, form, settings, secrets) if form.is_active else None
+    if form.is_active and account is None:
         return False
     if was_active and not form.is_active:
         activation.deactivate(g.tenant, row.settings)
@@ -131,7 +134,7 @@ def _save_connector_form(cls, form, row) -> bool:
     action = "activate" if form.is_active and not was_active else (
         "deactivate" if was_active and not form.is_active else "update")
     save_settings(g.tenant, cls.key, active=form.is_active, settings=settings, secrets=secrets, user=current_user,
-                  action=action)
+                  action=action, account_id=account.shop_id if account else None)
     trade_policy_changed = row is not None and row.settings.get("trade_policy") != settings["trade_policy"]
     if action == "activate" or (form.is_active and trade_policy_changed):
         activation.start_initial_load(g.tenant)
@@ -140,10 +143,12 @@ def _save_connector_form(cls, form, row) -> bool:
     return True
 
 
-def _activation_checks(cls, form, settings, secrets) -> bool:
+def _activation_checks(cls, form, settings, secrets):
+    """The marketplace account the key opens, once the key, the shop and the affiliate passed every check; None
+    (with the reason on its field) otherwise."""
     if not secrets.get("shop_key"):
         form.shop_key.errors.append("An active integration needs the ShopKey.")
-        return False
+        return None
     connector = build_connector(g.tenant, cls.key, ConnectorSettings(settings=settings, secrets=secrets))
     key_field = getattr(form, cls.credentials_field)
     try:
@@ -151,20 +156,31 @@ def _activation_checks(cls, form, settings, secrets) -> bool:
     except AuthError as exc:
         key_field.errors.append(f"{cls.name} rejected this key ({exc.message}). Copy the key again from "
                                 f"{cls.name}'s portal.")
-        return False
+        return None
     except IntegrationError as exc:
         key_field.errors.append(f"{cls.name} could not be reached to check the key ({exc.message}). "
                                 "Check the API URL or try again.")
-        return False
+        return None
+    if account_connected_elsewhere(g.tenant, cls.key, account.shop_id):
+        key_field.errors.append(
+            f"This key opens the {cls.name} shop {account.shop_id}, which is already connected to another store of "
+            f"this portal. Each {cls.name} shop serves one VTEX store: use the key of this store's own shop.")
+        return None
+    affiliate = settings["affiliate_id"]
+    if affiliate in activation.affiliate_ids_of_other_stores(g.tenant):
+        form.affiliate_id.errors.append(
+            f"Another store on the VTEX account {g.tenant.vtex_account} already uses the affiliate {affiliate}; "
+            f"VTEX keeps one affiliate per id. Use {activation.free_affiliate_id(g.tenant, affiliate)}.")
+        return None
     try:
         activation.register_affiliate(g.tenant, settings)
     except IntegrationError as exc:
         form.affiliate_id.errors.append(
             f"VTEX did not register the affiliate ({exc.message}). Check the store's VTEX app key and token on "
             "the Loja page, and that the key may save affiliates.")
-        return False
+        return None
     flash(f"Chave verificada: loja “{account.shop_name}” (id {account.shop_id}).", "success")
-    return True
+    return account
 
 
 def _carrier_choices() -> list[str]:

@@ -8,6 +8,8 @@ import requests
 from openapi_core.validation.request.exceptions import InvalidRequestBody, MissingRequiredParameter
 
 from saas.connectors.carrefour.client import MiraklClient
+from saas.connectors.carrefour.mapping import order_from_mirakl
+from saas.orders import checks
 from saas.vtex.client import VtexClient
 from tests.contract.specs import MIRAKL_HOST, VTEX_HOST, validate
 
@@ -68,17 +70,38 @@ MIRAKL_CASES = [
      lambda c: c.upload_documents("O-1", [("nfe-123.xml", io.BytesIO(b"<nfeProc/>"), "CUSTOMER_INVOICE")])),
 ]
 
-ORDER = {"marketplaceOrderId": "CRF1-A", "marketplaceServicesEndpoint": "https://portal/x/y",
-         "marketplacePaymentValue": 21280, "items": [{"id": "1001", "quantity": 1, "seller": "1", "price": 19990}],
-         "clientProfileData": {"email": "a@b.c", "firstName": "Ana", "lastName": "Silva", "documentType": "cpf",
-                               "document": "12345678909", "phone": "11987654321", "isCorporate": False},
-         "shippingData": {"address": {"addressType": "residential", "receiverName": "Ana Silva",
-                                      "postalCode": "01310100", "city": "São Paulo", "state": "SP",
-                                      "country": "BRA", "street": "Rua A", "number": "1", "neighborhood": "Centro"},
-                          "logisticsInfo": [{"itemIndex": 0, "selectedSla": "normal", "price": 1290,
-                                             "shippingEstimate": "3bd", "lockTTL": "10d"}]},
-         "paymentData": None}
 
+def _mirakl_order(lines, complement="Apto 45", phone="11987654321", shipping=12.9):
+    """A paid Carrefour order as Mirakl's OR11 returns it; ``lines`` are (sku, quantity, unit price)."""
+    price = sum(quantity * unit for _, quantity, unit in lines)
+    return order_from_mirakl({
+        "order_id": "CRF1-A", "order_state": "SHIPPING", "last_updated_date": "2026-11-26T10:00:00Z",
+        "price": price, "shipping_price": shipping, "total_price": price + shipping, "shipping_type_label": "Normal",
+        "customer": {"firstname": "Ana", "lastname": "Conceição", "shipping_address": {
+            "firstname": "Ana", "lastname": "Conceição", "street_1": "Rua das Flores, 123", "street_2": complement,
+            "zip_code": "01310-100", "city": "São Paulo", "state": "SP", "country_iso_code": "BRA",
+            "phone": phone}},
+        "order_additional_fields": [{"code": "cpf", "value": "123.456.789-09"}],
+        "order_lines": [{"order_line_id": f"L{n}", "offer_sku": sku, "quantity": quantity, "price_unit": unit,
+                         "order_line_state": "SHIPPING"} for n, (sku, quantity, unit) in enumerate(lines)]})
+
+
+def _simulation(order, slas=("Normal",)):
+    """VTEX's simulation for the order: each item's SLAs, each with its own price."""
+    return {"logisticsInfo": [{"itemIndex": index, "slas": [
+        {"id": name, "name": name, "price": 500 + 100 * index + 10 * offered, "shippingEstimate": f"{3 + offered}bd",
+         "deliveryIds": [{"courierName": name}]} for offered, name in enumerate(slas)]}
+        for index in range(len(order.lines))]}
+
+
+# Orders as the product builds them: one line, several lines, several SLAs offered, with and without complement
+# and phone.
+PLACED_ORDERS = {
+    "one line": (_mirakl_order([("1001", 1, 199.9)]), ("Normal",)),
+    "several lines": (_mirakl_order([("1001", 2, 49.95), ("1002", 1, 99.9), ("1003", 3, 5)]), ("Normal",)),
+    "several SLAs": (_mirakl_order([("1001", 1, 199.9), ("1002", 1, 10)]), ("Expressa", "Normal", "Agendada")),
+    "no complement, no phone": (_mirakl_order([("1001", 1, 199.9)], complement="", phone=""), ("Normal",)),
+}
 VTEX_CASES = [
     ("SKU and context", CATALOG, "GET", "/api/catalog_system/pvt/sku/stockkeepingunitbyid/1001", {"json": {}},
      lambda c: c.sku_context(1001, "1")),
@@ -101,6 +124,8 @@ VTEX_CASES = [
     ("affiliate save", MARKETPLACE, "PUT", "/api/fulfillment/pvt/affiliates/CRF", {"status_code": 204},
      lambda c: c.save_affiliate("CRF", name="Carrefour", trade_policy="1", follow_up_email="ops@loja.example",
                                 notification_url="https://portal/api/vtex/loja/s/notification")),
+    ("affiliates list", MARKETPLACE, "GET", "/api/fulfillment/pvt/affiliates", {"json": []},
+     lambda c: c.affiliates()),
     ("affiliate read", MARKETPLACE, "GET", "/api/fulfillment/pvt/affiliates/CRF", {"json": {}},
      lambda c: c.get_affiliate("CRF")),
     ("affiliate delete", MARKETPLACE, "DELETE", "/api/fulfillment/pvt/affiliates/CRF", {"status_code": 204},
@@ -130,17 +155,37 @@ def test_vtex_client_requests_match_the_spec(requests_mock, operation, spec_name
     validate(spec_name, sent, VTEX_HOST)
 
 
-def test_place_order_matches_the_spec_in_the_array_form_vtex_guides_use(requests_mock):
-    """Deviation, named: VTEX's guides (shared/reference/vtex-apis.md §6) send the order as a one-element array,
-    while the spec's schema is the order object. We send the array, and check its element against the spec."""
+def _placed_body(name) -> dict:
+    order, offered = PLACED_ORDERS[name]
+    slas = checks.select_slas(order, _simulation(order, offered), "Normal")
+    return checks.vtex_order(order, slas, services_endpoint="https://portal/api/vtex/loja-a/s/oms")
+
+
+@pytest.mark.parametrize("name", PLACED_ORDERS)
+def test_the_orders_the_product_places_match_the_spec_in_the_array_form_vtex_guides_use(requests_mock, name):
+    """The body ``checks.vtex_order`` builds, as the importer sends it. Deviation, named: VTEX's guides
+    (shared/reference/vtex-apis.md §6) send the order as a one-element array, while the spec's schema is the order
+    object. We send the array, and check its element against the spec."""
+    body = _placed_body(name)
     requests_mock.post(VTEX_HOST + "/api/fulfillment/pvt/orders", json=[{"orderId": "CRF-CRF1-A"}])
-    assert vtex().place_order(ORDER, trade_policy="1", affiliate_id="CRF") == {"orderId": "CRF-CRF1-A"}
+    assert vtex().place_order(body, trade_policy="1", affiliate_id="CRF") == {"orderId": "CRF-CRF1-A"}
     sent = requests_mock.last_request
-    body = sent.json()
-    assert isinstance(body, list) and len(body) == 1
+    placed = sent.json()
+    assert isinstance(placed, list) and len(placed) == 1 and placed[0] == body
     assert sent.qs == {"sc": ["1"], "affiliateid": ["crf"]}  # requests-mock lower-cases the query
-    sent._request.body = json.dumps(body[0]).encode()  # the element, as the spec describes the body
+    sent._request.body = json.dumps(placed[0]).encode()  # the element, as the spec describes the body
     validate(CHECKOUT, sent, VTEX_HOST)
+
+
+def test_the_old_body_with_nulls_where_the_spec_has_none_fails_the_same_check(requests_mock):
+    requests_mock.post(VTEX_HOST + "/api/fulfillment/pvt/orders", json=[{"orderId": "CRF-CRF1-A"}])
+    broken = _placed_body("one line")
+    broken["shippingData"]["address"]["reference"] = None
+    broken["shippingData"]["logisticsInfo"][0]["deliveryWindow"] = None
+    requests.post(VTEX_HOST + "/api/fulfillment/pvt/orders", json=broken, params={"sc": "1", "affiliateId": "CRF"},
+                  headers={"X-VTEX-API-AppKey": "k", "X-VTEX-API-AppToken": "t"})
+    with pytest.raises(InvalidRequestBody):
+        validate(CHECKOUT, requests_mock.last_request, VTEX_HOST)
 
 
 def test_a_malformed_mirakl_request_fails_the_same_check(requests_mock):

@@ -23,11 +23,11 @@ RAW = {
 SETTINGS = {"sla_normal": "Normal", "sla_economica": "PAC Correios", "sla_expressa": "", "sla_agendada": ""}
 
 
-def simulation(stock=(5, 5), prices=(4995, 9990), slas=("PAC Correios", "Normal")):
+def simulation(stock=(5, 5), prices=(4995, 9990), slas=("PAC Correios", "Normal"), freight=(400, 890)):
     return {"items": [{"id": "1001", "requestIndex": 0, "price": prices[0], "sellingPrice": prices[0]},
                       {"id": "1002", "requestIndex": 1, "price": prices[1], "sellingPrice": prices[1]}],
             "logisticsInfo": [{"itemIndex": i, "stockBalance": stock[i],
-                               "slas": [{"id": name, "name": name, "price": 645, "shippingEstimate": "5bd",
+                               "slas": [{"id": name, "name": name, "price": freight[i], "shippingEstimate": "5bd",
                                          "deliveryIds": [{"courierName": name}]} for name in slas]}
                               for i in range(2)]}
 
@@ -90,5 +90,25 @@ def test_the_vtex_order_carries_cents_buyer_address_and_the_chosen_sla(order):
     assert body["clientProfileData"]["documentType"] == "cpf"
     assert body["shippingData"]["address"]["number"] == "123"
     freight = [li["price"] for li in body["shippingData"]["logisticsInfo"]]
-    assert sum(freight) == 1290 and {li["selectedSla"] for li in body["shippingData"]["logisticsInfo"]} == {
-        "PAC Correios"}
+    assert freight == [400, 890]  # each item's own price in the simulation, not Carrefour's total split evenly
+    assert {li["selectedSla"] for li in body["shippingData"]["logisticsInfo"]} == {"PAC Correios"}
+
+
+def test_the_vtex_order_sends_no_null_where_vtexs_spec_has_none(order):
+    body = checks.vtex_order(order, checks.select_slas(order, simulation(), "PAC Correios"),
+                             services_endpoint="https://app/api/vtex/loja/s/oms")
+    nulls = [path for path, value in _leaves(body) if value is None]
+    assert nulls == ["clientProfileData.corporateName", "clientProfileData.tradeName",
+                     "clientProfileData.corporateDocument", "clientProfileData.stateInscription",
+                     "clientProfileData.corporatePhone", "paymentData"]  # the fields the spec marks nullable
+
+
+def _leaves(node, path=""):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _leaves(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _leaves(value, f"{path}[{index}]")
+    else:
+        yield path, node

@@ -190,6 +190,18 @@ def test_with_automatic_acceptance_off_the_merchant_decides_in_the_orders_tab(sh
     assert shop.mirakl_order(mkt_id)["order_state"] in ("WAITING_DEBIT_PAYMENT", "SHIPPING")
 
 
+def test_an_order_the_store_refuses_is_told_as_the_stores_refusal_and_not_offered_for_reprocessing(shop):
+    shop.stock(1001, 0)
+    mkt_id = shop.carrefour_order(1001)
+    shop.poll()
+    order = shop.order(mkt_id)
+    assert order.status == "refused" and shop.mirakl_order(mkt_id)["order_state"] == "REFUSED"
+    message = shop.db.session.query(BridgeEntry).filter_by(entity_id=mkt_id).one().message
+    assert message.startswith("The store refused this order at Carrefour: Not sellable with stock")
+    assert "A refused order cannot be reprocessed" in message and "then reprocess" not in message
+    assert importer.reprocess(order) is False
+
+
 def test_orders_tab_filters_searches_exports_and_reprocesses_a_selection(shop, client, owner):
     good = shop.carrefour_order(1001, state="SHIPPING")
     bad = shop.carrefour_order(1002, shipping_type="AGENDADA", state="SHIPPING")
