@@ -128,6 +128,16 @@ def tenant(owner):
     return make_tenant(owner, "loja-a")
 
 
+@pytest.fixture
+def active_tenant(tenant):
+    """The tenant with Carrefour switched on (settings as stored, nothing checked): VTEX's notifications are kept
+    for the store's active marketplaces only."""
+    from saas.tenants.settings import save_settings
+    save_settings(tenant, "carrefour", active=True, settings={"affiliate_id": "CRF", "trade_policy": "1"},
+                  secrets={"shop_key": "k"})
+    return tenant
+
+
 @contextlib.contextmanager
 def scratch_database(server_url: str, prefix: str):
     """A new, empty PostgreSQL database beside the one of ``server_url``, for as long as the block lasts; its URL."""

@@ -63,7 +63,7 @@ def test_an_inactive_integrations_job_does_nothing(tenants, requests_mock):
 
 def test_a_running_job_holds_the_tenant_lock(tenants, requests_mock):
     requests_mock.get("https://mirakl.test/api/account", json={"shop_id": 1, "shop_name": "A"})
-    lock = redis_connection().lock(f"saas:lock:credentials:{tenants[0].id}", timeout=60)
+    lock = redis_connection().lock(f"saas:lock:credentials:{tenants[0].id}:carrefour", timeout=60)
     assert lock.acquire(blocking=False)
     try:
         assert schedule.run_periodic("credentials", tenants[0].id) is None

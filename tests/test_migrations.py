@@ -35,3 +35,31 @@ def test_upgrade_builds_the_schema_and_autogenerate_finds_nothing(empty_database
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
         assert diff == [], diff
         db.engine.dispose()
+
+
+def test_upgrading_a_database_with_data_gives_its_state_to_carrefour(tmp_path):
+    """Before 0008 every change, binding, batch and schedule was Carrefour's, the only connector there was."""
+    from flask_migrate import upgrade as upgrade_to
+    from sqlalchemy import text
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.db'}", "TESTING": True})
+    with app.app_context():
+        upgrade_to(revision="0007")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO tenant (id, slug, name, vtex_account, secrets, created_at) "
+                              "VALUES (1, 'loja-a', 'Loja A', 'lojaa', '', '2026-11-27')"))
+            conn.execute(text("INSERT INTO sku_change (tenant_id, sku_id, catalog_modified, price_modified, "
+                              "stock_modified, is_active, removed_from_affiliate, version, received_at) "
+                              "VALUES (1, '1001', 0, 1, 0, 1, 0, 1, '2026-11-27')"))
+            conn.execute(text("INSERT INTO sku_binding (tenant_id, sku_id, product_state, offer_state, updated_at) "
+                              "VALUES (1, '1001', 'listed', 'live', '2026-11-27')"))
+            conn.execute(text("INSERT INTO import_batch (tenant_id, kind, import_id, status, sku_ids, summary, "
+                              "checks, created_at) VALUES (1, 'offer', '7', 'sent', '[]', '{}', 0, '2026-11-27')"))
+            conn.execute(text("INSERT INTO job_schedule (tenant_id, kind, next_run_at) "
+                              "VALUES (1, 'sync', '2026-11-27')"))
+        upgrade()
+        with db.engine.begin() as conn:
+            for table in ("sku_change", "sku_binding", "import_batch", "job_schedule"):
+                assert conn.execute(text(f"SELECT connector_key FROM {table}")).scalars().all() == ["carrefour"]
+            conn.execute(text("INSERT INTO sku_binding (tenant_id, connector_key, sku_id, product_state, "
+                              "offer_state, updated_at) VALUES (1, 'outro', '1001', 'none', 'none', '2026-11-27')"))
+        db.engine.dispose()

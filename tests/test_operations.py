@@ -55,7 +55,9 @@ def test_a_hook_while_redis_is_down_is_a_json_503_with_retry_after(client, tenan
     assert int(response.headers["Retry-After"]) > 0
 
 
-def test_notifications_need_only_the_database_and_are_stored_while_redis_is_down(client, db, tenant, redis_down):
+def test_notifications_need_only_the_database_and_are_stored_while_redis_is_down(client, db, active_tenant,
+                                                                                redis_down):
+    tenant = active_tenant
     response = client.post(f"/api/vtex/loja-a/{tenant.webhook_secret}/notification",
                            json={"IdSku": "1001", "PriceModified": True})
     assert response.status_code == 200 and db.session.query(SkuChange).count() == 1

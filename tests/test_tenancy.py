@@ -2,6 +2,7 @@
 another tenant, whether it is given the other tenant's slug or the other tenant's ids."""
 import pytest
 from sqlalchemy import text
+from werkzeug.routing import IntegerConverter
 
 from saas import bridge
 from saas.orders.models import MarketplaceOrder
@@ -36,7 +37,7 @@ def tenant_rules(app):
 
 
 def is_int(rule, arg):
-    return type(rule._converters.get(arg)).__name__ == "IntegerConverter"
+    return isinstance(rule._converters.get(arg), IntegerConverter)
 
 
 def build(rule, slug, ids):

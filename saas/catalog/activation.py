@@ -115,12 +115,12 @@ def initial_load(tenant_id: int) -> int:
         ids = client.sku_ids_of_trade_policy(trade_policy, page=page, page_size=PAGE_SIZE)
         if not ids:
             break
-        sku_changes.record(tenant.id, [sku_changes.Change.everything(i) for i in ids])
+        sku_changes.record(tenant.id, [sku_changes.Change.everything(i) for i in ids], connectors=[row.connector_key])
         total += len(ids)
         if len(ids) < PAGE_SIZE:
             break
         page += 1
     bridge.record(tenant.id, "integration", "carrefour", "success",
                   f"Initial load: {total} SKUs of trade policy {trade_policy} queued for Carrefour.")
-    run_soon("sync", tenant.id)
+    run_soon("sync", tenant.id, row.connector_key)
     return total

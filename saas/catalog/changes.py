@@ -6,6 +6,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from saas.catalog.models import SkuChange
 from saas.extensions import db
+from saas.tenants.models import ConnectorSettings
 from saas.timeutil import utcnow
 
 FLAG_FIELDS = {"stockmodified": "stock_modified", "pricemodified": "price_modified",
@@ -65,21 +66,26 @@ def _boolean(value, name) -> bool:
     raise NotificationError(f"{name} must be true or false, not {value!r}.")
 
 
-def record(tenant_id: int, changes: list[Change], *, commit: bool = True) -> None:
-    """Store changes, each merged into the pending change of its SKU: flags add up, the latest state wins."""
-    if not changes:
+def record(tenant_id: int, changes: list[Change], *, connectors: list[str] | None = None,
+           commit: bool = True) -> None:
+    """Store changes for each of ``connectors`` (every active one of the tenant by default), each merged into the
+    pending change of its SKU: flags add up, the latest state wins."""
+    keys = active_connectors(tenant_id) if connectors is None else list(connectors)
+    if not changes or not keys:
         return
     insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
     now = utcnow()
     for start in range(0, len(changes), 1000):
-        rows = [{"tenant_id": tenant_id, "sku_id": c.sku_id, "catalog_modified": c.catalog_modified,
-                 "price_modified": c.price_modified, "stock_modified": c.stock_modified, "is_active": c.is_active,
+        merged = _last_per_sku(changes[start:start + 1000])
+        rows = [{"tenant_id": tenant_id, "connector_key": key, "sku_id": c.sku_id,
+                 "catalog_modified": c.catalog_modified, "price_modified": c.price_modified,
+                 "stock_modified": c.stock_modified, "is_active": c.is_active,
                  "removed_from_affiliate": c.removed_from_affiliate, "version": 1, "received_at": now}
-                for c in _last_per_sku(changes[start:start + 1000])]
+                for key in keys for c in merged]
         statement = insert(SkuChange).values(rows)
         new = statement.excluded
         db.session.execute(statement.on_conflict_do_update(
-            index_elements=[SkuChange.tenant_id, SkuChange.sku_id],
+            index_elements=[SkuChange.tenant_id, SkuChange.connector_key, SkuChange.sku_id],
             set_={"catalog_modified": or_(SkuChange.catalog_modified, new.catalog_modified),
                   "price_modified": or_(SkuChange.price_modified, new.price_modified),
                   "stock_modified": or_(SkuChange.stock_modified, new.stock_modified),
@@ -87,6 +93,11 @@ def record(tenant_id: int, changes: list[Change], *, commit: bool = True) -> Non
                   "version": SkuChange.version + 1, "received_at": new.received_at}))
     if commit:
         db.session.commit()
+
+
+def active_connectors(tenant_id: int) -> list[str]:
+    return list(db.session.scalars(select(ConnectorSettings.connector_key).where(
+        ConnectorSettings.tenant_id == tenant_id, ConnectorSettings.active.is_(True))))
 
 
 def _last_per_sku(changes):
@@ -98,21 +109,22 @@ def _last_per_sku(changes):
             c = Change(c.sku_id, old.catalog_modified or c.catalog_modified, old.price_modified or c.price_modified,
                        old.stock_modified or c.stock_modified, c.is_active, c.removed_from_affiliate)
         merged[c.sku_id] = c
-    return merged.values()
+    return list(merged.values())
 
 
-def pending(tenant_id: int, limit: int):
-    """The oldest pending changes, as light rows (a cycle may take a whole catalog)."""
+def pending(tenant_id: int, connector_key: str, limit: int):
+    """The connector's oldest pending changes, as light rows (a cycle may take a whole catalog)."""
     return db.session.execute(
         select(SkuChange.id, SkuChange.version, SkuChange.sku_id, SkuChange.catalog_modified,
                SkuChange.is_active, SkuChange.removed_from_affiliate)
-        .where(SkuChange.tenant_id == tenant_id).order_by(SkuChange.id).limit(limit)).all()
+        .where(SkuChange.tenant_id == tenant_id, SkuChange.connector_key == connector_key)
+        .order_by(SkuChange.id).limit(limit)).all()
 
 
-def consume(tenant_id: int, taken: list[tuple[int, int]]) -> None:
-    """Delete the changes the sync handled, unless a newer notification has merged into them since."""
+def consume(tenant_id: int, connector_key: str, taken: list[tuple[int, int]]) -> None:
+    """Delete the changes the connector's sync handled, unless a newer notification has merged into them since."""
     for start in range(0, len(taken), 500):
         db.session.execute(delete(SkuChange).where(
-            SkuChange.tenant_id == tenant_id,
+            SkuChange.tenant_id == tenant_id, SkuChange.connector_key == connector_key,
             tuple_(SkuChange.id, SkuChange.version).in_(taken[start:start + 500])))
     db.session.commit()

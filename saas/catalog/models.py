@@ -3,7 +3,8 @@ from saas.timeutil import utcnow
 
 
 class SkuChange(db.Model):
-    """A pending change of one SKU, as VTEX notified it; a later notification of the same SKU merges into it.
+    """A pending change of one SKU for one of the store's marketplaces, as VTEX notified it (each active connector
+    gets its own copy, taken by its own sync); a later notification of the same SKU merges into it.
 
     ``version`` grows with every merge, so the sync job deletes only the change it read, never one that arrived
     while it was working.
@@ -11,6 +12,7 @@ class SkuChange(db.Model):
 
     id = db.Column(db.Integer, primary_key=True)
     tenant_id = db.Column(db.Integer, db.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    connector_key = db.Column(db.String(40), nullable=False)
     sku_id = db.Column(db.String(40), nullable=False)
     catalog_modified = db.Column(db.Boolean, nullable=False, default=False)
     price_modified = db.Column(db.Boolean, nullable=False, default=False)
@@ -20,14 +22,16 @@ class SkuChange(db.Model):
     version = db.Column(db.Integer, nullable=False, default=1)
     received_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
-    __table_args__ = (db.UniqueConstraint("tenant_id", "sku_id", name="uq_sku_change_tenant_sku"),)
+    __table_args__ = (db.UniqueConstraint("tenant_id", "connector_key", "sku_id",
+                                          name="uq_sku_change_tenant_connector_sku"),)
 
 
 class SkuBinding(db.Model):
-    """What the marketplace holds of one VTEX SKU: product and offer state, the values last sent, and when."""
+    """What one marketplace holds of one VTEX SKU: product and offer state, the values last sent, and when."""
 
     id = db.Column(db.Integer, primary_key=True)
     tenant_id = db.Column(db.Integer, db.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    connector_key = db.Column(db.String(40), nullable=False)
     sku_id = db.Column(db.String(40), nullable=False)
     ean = db.Column(db.String(20))
     title = db.Column(db.String(255))
@@ -43,8 +47,10 @@ class SkuBinding(db.Model):
     listed_at = db.Column(db.DateTime)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (db.UniqueConstraint("tenant_id", "sku_id", name="uq_sku_binding_tenant_sku"),
-                      db.Index("ix_sku_binding_tenant_product_state", "tenant_id", "product_state"))
+    __table_args__ = (db.UniqueConstraint("tenant_id", "connector_key", "sku_id",
+                                          name="uq_sku_binding_tenant_connector_sku"),
+                      db.Index("ix_sku_binding_tenant_connector_product_state", "tenant_id", "connector_key",
+                               "product_state"))
 
 
 class ImportBatch(db.Model):
@@ -52,6 +58,7 @@ class ImportBatch(db.Model):
 
     id = db.Column(db.Integer, primary_key=True)
     tenant_id = db.Column(db.Integer, db.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    connector_key = db.Column(db.String(40), nullable=False)
     kind = db.Column(db.String(10), nullable=False)  # product | offer
     import_id = db.Column(db.String(40), nullable=False)
     status = db.Column(db.String(12), nullable=False, default="sent")  # sent | complete | failed
@@ -62,5 +69,6 @@ class ImportBatch(db.Model):
     checked_at = db.Column(db.DateTime)
     next_check_at = db.Column(db.DateTime)  # while sent: when its report is read next; see the recovery sweep
 
-    __table_args__ = (db.Index("ix_import_batch_tenant_kind_time", "tenant_id", "kind", "created_at"),
+    __table_args__ = (db.Index("ix_import_batch_tenant_connector_kind_time", "tenant_id", "connector_key", "kind",
+                               "created_at"),
                       db.Index("ix_import_batch_status_next_check", "status", "next_check_at"))

@@ -45,7 +45,8 @@ def check_import(batch_id: int) -> str:
 
 def _check(batch: ImportBatch) -> str:
     tenant = db.session.get(Tenant, batch.tenant_id)
-    row = scoped(ConnectorSettings, tenant).filter(ConnectorSettings.connector_key == "carrefour").one_or_none()
+    row = scoped(ConnectorSettings, tenant).filter(ConnectorSettings.connector_key == batch.connector_key
+                                                   ).one_or_none()
     if row is None or not row.active:
         return "integration inactive"
     connector = build_connector(tenant, row.connector_key, row)
@@ -76,7 +77,8 @@ def _check_again(tenant, batch, status) -> str:
 
 
 def _apply(tenant, batch, report) -> None:
-    bindings = {b.sku_id: b for b in scoped(SkuBinding, tenant).filter(SkuBinding.sku_id.in_(batch.sku_ids))}
+    bindings = {b.sku_id: b for b in scoped(SkuBinding, tenant, batch.connector_key)
+                .filter(SkuBinding.sku_id.in_(batch.sku_ids))}
     entries = []
     for sku, line in report.results.items():
         binding = bindings.get(sku)

@@ -49,10 +49,10 @@ def sync_catalog(tenant, row) -> dict:
         _promote_approved(tenant, connector)
     except (IntegrationError, NotSupported) as exc:
         log.warning("tenant %s: approval check skipped: %s", tenant.id, exc)
-    taken = sku_changes.pending(tenant.id, current_app.config["SYNC_BATCH_LIMIT"])
+    taken = sku_changes.pending(tenant.id, connector.key, current_app.config["SYNC_BATCH_LIMIT"])
     if not taken:
         return {"changes": 0}
-    bindings = _bindings(tenant, [c.sku_id for c in taken])
+    bindings = _bindings(tenant, connector.key, [c.sku_id for c in taken])
     plan = _plan(tenant, connector, taken, bindings)
     reads = ProductReads(reader, plan.products)
     try:
@@ -81,8 +81,9 @@ def sync_catalog(tenant, row) -> dict:
                 "price": {**{s: "VTEX does not sell this SKU in the trade policy (the simulation gives no price)."
                              for s in not_sold}, **offers_sent.rejected}}
     batches = [b for b in (products.batch, offers_sent.batch) if b]
-    _record(tenant, batches, rejected, bindings, reads, {i.sku_id: i for i in offers})
-    sku_changes.consume(tenant.id, [(c.id, c.version) for c in taken if c.sku_id not in plan.deferred])
+    _record(tenant, connector.key, batches, rejected, bindings, reads, {i.sku_id: i for i in offers})
+    sku_changes.consume(tenant.id, connector.key,
+                        [(c.id, c.version) for c in taken if c.sku_id not in plan.deferred])
     return {"changes": len(taken), "products": len(products.batch.sku_ids) if products.batch else 0,
             "offers": len(offers), "rejected": sum(len(m) for m in rejected.values()),
             "deferred": len(plan.deferred), "batches": [b.import_id for b in batches]}
@@ -110,18 +111,19 @@ class ProductReads:
                     yield CatalogItem(sku, context=contexts[sku])
 
 
-def _bindings(tenant, sku_ids) -> dict[str, SkuBinding]:
+def _bindings(tenant, connector_key, sku_ids) -> dict[str, SkuBinding]:
     found = {}
     for start in range(0, len(sku_ids), 1000):
         chunk = sku_ids[start:start + 1000]
-        found.update({b.sku_id: b for b in scoped(SkuBinding, tenant).filter(SkuBinding.sku_id.in_(chunk))})
+        found.update({b.sku_id: b for b in scoped(SkuBinding, tenant, connector_key)
+                      .filter(SkuBinding.sku_id.in_(chunk))})
     return found
 
 
 def _plan(tenant, connector, taken, bindings) -> Plan:
     plan = Plan()
-    products_may_go = _may_import(tenant, "product", connector.min_product_import_interval)
-    offers_may_go = _may_import(tenant, "offer", connector.min_offer_import_interval)
+    products_may_go = _may_import(tenant, connector.key, "product", connector.min_product_import_interval)
+    offers_may_go = _may_import(tenant, connector.key, "offer", connector.min_offer_import_interval)
     for change in taken:
         sku, binding = change.sku_id, bindings.get(change.sku_id)
         if not change.is_active or change.removed_from_affiliate:
@@ -144,9 +146,9 @@ def _plan(tenant, connector, taken, bindings) -> Plan:
     return plan
 
 
-def _may_import(tenant, kind: str, min_interval: int) -> bool:
+def _may_import(tenant, connector_key, kind: str, min_interval: int) -> bool:
     """The marketplace's frequency limit: no new import of ``kind`` before ``min_interval`` since the last one."""
-    last = scoped(ImportBatch, tenant).filter(ImportBatch.kind == kind).with_entities(
+    last = scoped(ImportBatch, tenant, connector_key).filter(ImportBatch.kind == kind).with_entities(
         func.max(ImportBatch.created_at)).scalar()
     return last is None or utcnow() - last >= timedelta(seconds=min_interval)
 
@@ -170,7 +172,8 @@ def _ean(context) -> str | None:
     return ((context or {}).get("AlternateIds") or {}).get("Ean") or None
 
 
-def _record(tenant, batches, rejected: dict[str, dict[str, str]], bindings, reads: ProductReads, offers) -> None:
+def _record(tenant, connector_key, batches, rejected: dict[str, dict[str, str]], bindings, reads: ProductReads,
+            offers) -> None:
     """Bindings and batches of what went, error entries for what could not; new bindings are inserted in bulk
     (an initial load creates one per SKU of the catalog)."""
     now = utcnow()
@@ -179,7 +182,8 @@ def _record(tenant, batches, rejected: dict[str, dict[str, str]], bindings, read
     def binding_for(sku) -> dict | SkuBinding:
         if sku in bindings:
             return bindings[sku]
-        return new.setdefault(sku, {"tenant_id": tenant.id, "sku_id": sku, "product_state": "none",
+        return new.setdefault(sku, {"tenant_id": tenant.id, "connector_key": connector_key, "sku_id": sku,
+                                    "product_state": "none",
                                     "offer_state": "none", "updated_at": now, "ean": None, "title": None,
                                     "price_cents": None, "quantity": None, "last_error": None,
                                     "product_sent_at": None, "offer_sent_at": None, "listed_at": None})
@@ -194,7 +198,8 @@ def _record(tenant, batches, rejected: dict[str, dict[str, str]], bindings, read
 
     recorded = []
     for batch in batches:
-        recorded.append(ImportBatch(tenant_id=tenant.id, kind=batch.kind, import_id=batch.import_id,
+        recorded.append(ImportBatch(tenant_id=tenant.id, connector_key=connector_key, kind=batch.kind,
+                                    import_id=batch.import_id,
                                     sku_ids=list(batch.sku_ids), created_at=now))
         db.session.add(recorded[-1])
         for sku in batch.sku_ids:
@@ -225,8 +230,8 @@ def _record(tenant, batches, rejected: dict[str, dict[str, str]], bindings, read
 def _promote_approved(tenant, connector) -> None:
     """Products the marketplace has approved since they were sent become listed, and their offers go again at once
     (the marketplace discards price and stock sent before its approval)."""
-    pending = scoped(SkuBinding, tenant).filter(SkuBinding.product_state == "pending",
-                                                SkuBinding.ean.isnot(None)).limit(1000).all()
+    pending = scoped(SkuBinding, tenant, connector.key).filter(SkuBinding.product_state == "pending",
+                                                               SkuBinding.ean.isnot(None)).limit(1000).all()
     if not pending:
         return
     listed = connector.listed([b.ean for b in pending])
@@ -238,5 +243,6 @@ def _promote_approved(tenant, connector) -> None:
                                         message=f"Approved and listed by {connector.name}.")
                                    for b in approved], commit=False)
     sku_changes.record(tenant.id, [sku_changes.Change(b.sku_id, price_modified=True, stock_modified=True)
-                                   for b in approved if b.offer_state != "live"], commit=False)
+                                   for b in approved if b.offer_state != "live"], connectors=[connector.key],
+                       commit=False)
     db.session.commit()

@@ -1,9 +1,10 @@
-"""Periodic work: one tick per kind fans out to one job per due tenant.
+"""Periodic work: one tick per kind fans out to one job per due (tenant, connector).
 
-The scheduler fires ``tick(kind)`` every ``TICK_INTERVAL`` seconds. A tick claims each due tenant's schedule row with
-a conditional UPDATE (only one tick can move a given ``next_run_at``), then enqueues that tenant's job under an id
-unique to the window. While the job runs it holds the lock of (kind, tenant) (``saas.jobs.locks``: it dies with its
-holder), so a slow run and the next one never overlap, and a killed run blocks nothing for longer than 30 seconds.
+The scheduler fires ``tick(kind)`` every ``TICK_INTERVAL`` seconds. A tick claims each due schedule row with a
+conditional UPDATE (only one tick can move a given ``next_run_at``), then enqueues that pair's job under an id unique
+to the window. While the job runs it holds the lock of (kind, tenant, connector) (``saas.jobs.locks``: it dies with
+its holder), so a slow run and the next one never overlap, and a killed run blocks nothing for longer than 30 s.
+Each marketplace of a store has its own schedule, lock and state: neither waits for nor consumes the other's.
 """
 import logging
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from saas import logs
+from saas.catalog import changes as sku_changes
 from saas.extensions import db
 from saas.jobs import locks
 from saas.jobs.context import with_app_context
@@ -32,7 +34,6 @@ class Periodic:
     func: str              # dotted path of ``func(tenant, settings_row)``
     interval_setting: str  # config key holding the interval in seconds
     queue: str
-    connector: str = "carrefour"
 
 
 PERIODIC = {
@@ -50,79 +51,84 @@ def interval(periodic: Periodic) -> timedelta:
 
 @with_app_context
 def tick(kind: str) -> list[str]:
-    """Enqueue the job of every tenant due for ``kind``; answer the ids of the jobs enqueued."""
+    """Enqueue the job of every active (tenant, connector) due for ``kind``; answer the ids of the jobs enqueued."""
     periodic = PERIODIC[kind]
     now = utcnow()
     _add_missing_schedules(periodic, now)
     due = db.session.execute(
-        select(JobSchedule.id, JobSchedule.tenant_id, JobSchedule.next_run_at)
-        .join(ConnectorSettings, ConnectorSettings.tenant_id == JobSchedule.tenant_id)
-        .where(JobSchedule.kind == kind, JobSchedule.next_run_at <= now,
-               ConnectorSettings.connector_key == periodic.connector, ConnectorSettings.active.is_(True))
+        select(JobSchedule.id, JobSchedule.tenant_id, JobSchedule.connector_key, JobSchedule.next_run_at)
+        .join(ConnectorSettings, (ConnectorSettings.tenant_id == JobSchedule.tenant_id) &
+              (ConnectorSettings.connector_key == JobSchedule.connector_key))
+        .where(JobSchedule.kind == kind, JobSchedule.next_run_at <= now, ConnectorSettings.active.is_(True))
     ).all()
     enqueued = []
-    for schedule_id, tenant_id, next_run_at in due:
+    for schedule_id, tenant_id, connector_key, next_run_at in due:
         claimed = db.session.execute(
             update(JobSchedule).where(JobSchedule.id == schedule_id, JobSchedule.next_run_at == next_run_at)
             .values(next_run_at=now + interval(periodic), last_enqueued_at=now)).rowcount
         db.session.commit()
         if not claimed:
             continue  # another tick took this window
-        job_id = f"{kind}-{tenant_id}-{int(next_run_at.timestamp())}"
-        enqueue("saas.jobs.schedule.run_periodic", kind, tenant_id, queue_name=periodic.queue, job_id=job_id)
+        job_id = f"{kind}-{tenant_id}-{connector_key}-{int(next_run_at.timestamp())}"
+        enqueue("saas.jobs.schedule.run_periodic", kind, tenant_id, True, connector_key, queue_name=periodic.queue,
+                job_id=job_id)
         enqueued.append(job_id)
     return enqueued
 
 
 def _add_missing_schedules(periodic: Periodic, now) -> None:
-    missing = db.session.scalars(
-        select(ConnectorSettings.tenant_id)
+    missing = db.session.execute(
+        select(ConnectorSettings.tenant_id, ConnectorSettings.connector_key)
         .outerjoin(JobSchedule, (JobSchedule.tenant_id == ConnectorSettings.tenant_id) &
+                   (JobSchedule.connector_key == ConnectorSettings.connector_key) &
                    (JobSchedule.kind == periodic.kind))
-        .where(ConnectorSettings.connector_key == periodic.connector, ConnectorSettings.active.is_(True),
-               JobSchedule.id.is_(None))).all()
-    for tenant_id in missing:
+        .where(ConnectorSettings.active.is_(True), JobSchedule.id.is_(None))).all()
+    for tenant_id, connector_key in missing:
         try:
-            db.session.add(JobSchedule(tenant_id=tenant_id, kind=periodic.kind, next_run_at=now))
+            db.session.add(JobSchedule(tenant_id=tenant_id, connector_key=connector_key, kind=periodic.kind,
+                                       next_run_at=now))
             db.session.commit()
         except IntegrityError:  # a concurrent tick added it
             db.session.rollback()
 
 
-def run_soon(kind: str, tenant_id: int) -> None:
-    """Make a tenant's job of ``kind`` due at the next tick (after activation or a reprocess request)."""
+def run_soon(kind: str, tenant_id: int, connector_key: str | None = None) -> None:
+    """Make the job of ``kind`` due at the next tick for one of the tenant's connectors, or for each active one
+    (after activation, a resend or a reprocess request)."""
     now = utcnow()
-    moved = db.session.execute(update(JobSchedule).where(JobSchedule.tenant_id == tenant_id, JobSchedule.kind == kind)
-                               .values(next_run_at=now)).rowcount
-    if not moved:
+    keys = [connector_key] if connector_key else sku_changes.active_connectors(tenant_id)
+    for key in keys:
+        moved = db.session.execute(update(JobSchedule).where(
+            JobSchedule.tenant_id == tenant_id, JobSchedule.connector_key == key, JobSchedule.kind == kind)
+            .values(next_run_at=now)).rowcount
+        if moved:
+            db.session.commit()
+            continue
         try:
-            db.session.add(JobSchedule(tenant_id=tenant_id, kind=kind, next_run_at=now))
+            db.session.add(JobSchedule(tenant_id=tenant_id, connector_key=key, kind=kind, next_run_at=now))
             db.session.commit()
         except IntegrityError:  # a tick created the row meanwhile: it is due at once anyway
             db.session.rollback()
-        return
-    db.session.commit()
 
 
 @with_app_context
-def run_periodic(kind: str, tenant_id: int, look_again: bool = True):
-    """One tenant's periodic job: nothing when the integration is off, never two at once for a tenant.
+def run_periodic(kind: str, tenant_id: int, look_again: bool = True, connector_key: str = "carrefour"):
+    """One (tenant, connector)'s periodic job: nothing when the integration is off, never two at once for a pair.
 
     A run that finds the lock taken looks once more when the lock would have expired: the holder may be a worker
     killed a moment ago, whose lock outlives it by up to ``locks.TTL`` seconds."""
     periodic = PERIODIC[kind]
     tenant = db.session.get(Tenant, tenant_id)
-    row = tenant and scoped(ConnectorSettings, tenant).filter(
-        ConnectorSettings.connector_key == periodic.connector).first()
+    row = tenant and scoped(ConnectorSettings, tenant).filter(ConnectorSettings.connector_key == connector_key).first()
     if row is None or not row.active:
         log.info("%s skipped: integration inactive", kind, extra={"tenant": tenant_id})
         return None
-    with logs.context(tenant=tenant_id), locks.hold(f"saas:lock:{kind}:{tenant_id}") as held:
+    with logs.context(tenant=tenant_id), locks.hold(f"saas:lock:{kind}:{tenant_id}:{connector_key}") as held:
         if not held:
             log.info("%s skipped: the previous run is still going", kind)
             if look_again:
-                enqueue("saas.jobs.schedule.run_periodic", kind, tenant_id, False, queue_name=periodic.queue,
-                        delay=timedelta(seconds=locks.TTL))
+                enqueue("saas.jobs.schedule.run_periodic", kind, tenant_id, False, connector_key,
+                        queue_name=periodic.queue, delay=timedelta(seconds=locks.TTL))
             return None
         module, _, name = periodic.func.rpartition(".")
         func = getattr(__import__(module, fromlist=[name]), name)

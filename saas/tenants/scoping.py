@@ -13,10 +13,12 @@ def current_tenant() -> Tenant:
     return g.tenant
 
 
-def scoped(model, tenant=None):
-    """A query of ``model`` limited to one tenant (the current one by default)."""
+def scoped(model, tenant=None, connector_key: str | None = None):
+    """A query of ``model`` limited to one tenant (the current one by default) and, for the state a marketplace
+    owns, to one of the tenant's connectors."""
     tenant_id = (tenant or g.tenant).id
-    return db.session.query(model).filter(model.tenant_id == tenant_id)
+    query = db.session.query(model).filter(model.tenant_id == tenant_id)
+    return query.filter(model.connector_key == connector_key) if connector_key else query
 
 
 def get_scoped_or_404(model, ident, tenant=None):

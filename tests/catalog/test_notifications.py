@@ -5,8 +5,8 @@ from saas.catalog.models import SkuChange
 
 
 @pytest.fixture
-def url(tenant):
-    return f"/api/vtex/loja-a/{tenant.webhook_secret}/notification"
+def url(active_tenant):
+    return f"/api/vtex/loja-a/{active_tenant.webhook_secret}/notification"
 
 
 def stored(db):
@@ -14,11 +14,13 @@ def stored(db):
 
 
 def test_a_notification_is_stored_and_answered(client, db, url, tenant):
+    """Stored for the store's active marketplace (Carrefour here), whose next sync takes it."""
     response = client.post(url, json={"IdSku": "1001", "An": "lojaa", "IdAffiliate": "CRF", "PriceModified": True,
                                       "StockModified": False, "IsActive": True})
     assert response.status_code == 200 and response.get_json() == {"received": "1001"}
     change = stored(db)["1001"]
-    assert change.tenant_id == tenant.id and change.price_modified and not change.stock_modified
+    assert change.tenant_id == tenant.id and change.connector_key == "carrefour"
+    assert change.price_modified and not change.stock_modified
 
 
 def test_fields_are_read_case_insensitively_and_idsku_may_be_a_number(client, db, url):
