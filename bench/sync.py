@@ -68,8 +68,8 @@ def changed_skus_cycle(vtex_url, mirakl_url, variant):
         app, tenant = _setup(vtex_url, mirakl_url, tmp)
         skus = [str(1001 + i) for i in range(CHANGED)]
         db.session.execute(SkuBinding.__table__.insert(), [
-            {"tenant_id": tenant.id, "sku_id": s, "ean": ean13(int(s)), "product_state": "listed",
-             "offer_state": "live"} for s in skus])
+            {"tenant_id": tenant.id, "connector_key": "carrefour", "sku_id": s, "ean": ean13(int(s)),
+             "product_state": "listed", "offer_state": "live"} for s in skus])
         db.session.commit()
         changes.record(tenant.id, [changes.Change(s, price_modified=True) for s in skus])
         harness.list_catalog_at_mirakl(tenant, CHANGED)

@@ -32,8 +32,8 @@ SKUS = [str(s["Id"]) for s in generate(CATALOG) if s["AlternateIds"]["Ean"] and 
 def listed_at_carrefour(stack, skus):
     """These SKUs' products are listed at Carrefour, and the store knows it."""
     db.session.execute(SkuBinding.__table__.insert(), [
-        {"tenant_id": stack.tenant.id, "sku_id": s, "ean": ean13(int(s)), "product_state": "listed",
-         "offer_state": "live", "updated_at": utcnow()} for s in skus])
+        {"tenant_id": stack.tenant.id, "connector_key": "carrefour", "sku_id": s, "ean": ean13(int(s)),
+         "product_state": "listed", "offer_state": "live", "updated_at": utcnow()} for s in skus])
     db.session.commit()
     harness.list_catalog_at_mirakl(stack.tenant, CATALOG)
 
@@ -113,7 +113,8 @@ def test_a_worker_killed_in_the_middle_of_a_sync_leaves_nothing_behind(stack):
     pending_price_changes(stack)
     harness.knobs(stack.vtex_url, latency_ms=600)  # three simulations of 50 SKUs, one at a time: ~2 s of reads
     stack.start()
-    wait_for(lambda: redis_connection().exists(f"saas:lock:sync:{stack.tenant.id}"), 60, 0.05, "the sync started")
+    wait_for(lambda: redis_connection().exists(f"saas:lock:sync:{stack.tenant.id}:carrefour"), 60, 0.05,
+             "the sync started")
     time.sleep(0.5)
     stack["worker"].kill9()
     assert not offers_at_mirakl(stack), "the sync finished before it was killed: nothing was tested"
