@@ -54,7 +54,7 @@ def _variant(workers: int, concurrency: int) -> dict:
             env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
                    "REDIS_URL": app.config["REDIS_URL"], "ORDER_IMPORT_CONCURRENCY": str(concurrency)}
             started = time.perf_counter()
-            schedule.run_periodic("orders", tenant.id)
+            schedule.run_periodic("orders", tenant.id, "carrefour")
             processes = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "orders",
                                            "--burst"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                                           stderr=subprocess.DEVNULL) for _ in range(workers)]

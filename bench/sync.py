@@ -78,7 +78,7 @@ def changed_skus_cycle(vtex_url, mirakl_url, variant):
             started = time.perf_counter()
             if variant == "ours":
                 schedule.tick("sync")  # the tick that finds the tenant due
-                import_id = schedule.run_periodic("sync", tenant.id)["batches"][-1]  # its job, run at once
+                import_id = schedule.run_periodic("sync", tenant.id, "carrefour")["batches"][-1]  # its job, run at once
             else:
                 client = VtexClient.for_tenant(tenant)
                 items = []
@@ -101,10 +101,10 @@ def initial_load(vtex_url, mirakl_url):
     with tempfile.TemporaryDirectory() as tmp:
         app, tenant = _setup(vtex_url, mirakl_url, tmp)
         started = time.perf_counter()
-        activation.activate(tenant.id)
+        activation.activate(tenant.id, "carrefour")
         with harness.counting(VtexClient, "sku_context") as sku_calls:
             reads_started = time.perf_counter()
-            schedule.run_periodic("sync", tenant.id)
+            schedule.run_periodic("sync", tenant.id, "carrefour")
             reads_seconds = time.perf_counter() - reads_started
         connector = build_connector(tenant, "carrefour")
         for batch in db.session.query(ImportBatch).all():

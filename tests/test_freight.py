@@ -56,6 +56,20 @@ def test_options_sum_the_items_prices_and_take_the_longest_delay():
     assert options == [wire.FreightOption("Normal", "normal", 1290, 6)]  # Expressa does not serve item 0
 
 
+def test_a_carrier_mapped_by_its_courier_id_quotes_freight_as_it_places_orders():
+    """One matcher for both: a carrier that places orders also quotes (the freight's own copy did not know ids)."""
+    from saas.connectors.carrefour.mapping import order_from_mirakl
+    from saas.orders import checks
+    simulation = {"logisticsInfo": [{"itemIndex": 0, "slas": [
+        {"id": "Normal", "name": "Normal", "price": 990, "shippingEstimate": "4bd",
+         "deliveryIds": [{"courierId": "1a2b", "courierName": "Transportadora X"}]}]}]}
+    options = freight_quote.options_from_simulation(simulation, (("Normal", "1A2B"),), 1)
+    assert options == [wire.FreightOption("Normal", "1A2B", 990, 4)]
+    order = order_from_mirakl({"order_id": "O-1", "order_state": "SHIPPING", "order_lines": [
+        {"order_line_id": "L1", "offer_sku": "1001", "quantity": 1, "price_unit": 10}]})
+    assert checks.select_slas(order, simulation, "1A2B")[0]["id"] == "Normal"
+
+
 def test_unknown_and_inactive_stores_are_the_same_404(client, db, store, owner):
     from tests.conftest import make_tenant
     make_tenant(owner, "loja-inativa")

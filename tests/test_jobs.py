@@ -57,7 +57,7 @@ def test_run_soon_makes_one_tenant_due_at_the_next_tick(db, tenants):
 
 
 def test_an_inactive_integrations_job_does_nothing(tenants, requests_mock):
-    assert schedule.run_periodic("credentials", tenants[2].id) is None
+    assert schedule.run_periodic("credentials", tenants[2].id, "carrefour") is None
     assert not requests_mock.called
 
 
@@ -66,16 +66,16 @@ def test_a_running_job_holds_the_tenant_lock(tenants, requests_mock):
     lock = redis_connection().lock(f"saas:lock:credentials:{tenants[0].id}:carrefour", timeout=60)
     assert lock.acquire(blocking=False)
     try:
-        assert schedule.run_periodic("credentials", tenants[0].id) is None
+        assert schedule.run_periodic("credentials", tenants[0].id, "carrefour") is None
         assert not requests_mock.called
     finally:
         lock.release()
-    assert schedule.run_periodic("credentials", tenants[0].id) == "ok"
+    assert schedule.run_periodic("credentials", tenants[0].id, "carrefour") == "ok"
 
 
 def test_a_rejected_key_writes_a_bridge_warning_and_mails_the_merchant(db, tenants, requests_mock):
     requests_mock.get("https://mirakl.test/api/account", status_code=401, json={"message": "Invalid API key"})
-    assert schedule.run_periodic("credentials", tenants[0].id) == "rejected"
+    assert schedule.run_periodic("credentials", tenants[0].id, "carrefour") == "rejected"
     entry = db.session.query(BridgeEntry).one()
     assert entry.status == "warning" and entry.tenant_id == tenants[0].id and "Invalid API key" in entry.message
     mail = db.session.query(OutboxMessage).one()
@@ -84,7 +84,7 @@ def test_a_rejected_key_writes_a_bridge_warning_and_mails_the_merchant(db, tenan
 
 def test_an_unreachable_mirakl_is_a_warning_without_mail(db, tenants, requests_mock):
     requests_mock.get("https://mirakl.test/api/account", status_code=502)
-    assert schedule.run_periodic("credentials", tenants[0].id) == "unreachable"
+    assert schedule.run_periodic("credentials", tenants[0].id, "carrefour") == "unreachable"
     assert db.session.query(BridgeEntry).one().status == "warning"
     assert db.session.query(OutboxMessage).count() == 0
 

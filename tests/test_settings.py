@@ -137,7 +137,7 @@ def test_activation_registers_the_affiliate_and_queues_the_initial_load(app, sig
     assert body["salesChannel"] == "1" and body["followUpEmail"] == "ops@loja-a.example"
     db.session.refresh(tenant)
     assert body["searchURIEndpoint"] == f"http://portal.test/api/vtex/loja-a/{tenant.webhook_secret}/notification"
-    assert Queue("sync", connection=redis_connection()).job_ids == [f"initial-load-{tenant.id}"]
+    assert Queue("sync", connection=redis_connection()).job_ids == [f"initial-load-{tenant.id}-carrefour"]
 
 
 def test_vtex_refusing_the_affiliate_is_a_field_error_and_nothing_is_saved(signed_in, db, requests_mock):

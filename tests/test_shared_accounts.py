@@ -90,8 +90,8 @@ def test_two_stores_of_one_vtex_account_never_cross(app, db, client, multistore)
     order_id = requests.post(shop_a.config["URL"] + "/_admin/orders", json={
         "lines": [{"sku": "1001", "quantity": 1, "price": 123.45}], "zip_code": "01310100", "shipping_price": 0,
         "state": "SHIPPING"}).json()["order_id"]
-    schedule.run_periodic("orders", b.id)
-    schedule.run_periodic("orders", a.id)
+    schedule.run_periodic("orders", b.id, "carrefour")
+    schedule.run_periodic("orders", a.id, "carrefour")
     orders = db.session.query(MarketplaceOrder).all()
     assert [(o.tenant_id, o.marketplace_order_id) for o in orders] == [(a.id, order_id)]
     orders[0].next_attempt_at = utcnow()

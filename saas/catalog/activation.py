@@ -1,11 +1,12 @@
-"""Turning Carrefour on and off for a tenant, as the seed describes: on registers the VTEX affiliate and loads the
-whole trade policy; off deletes the affiliate and erases the ShopKey."""
+"""Turning a marketplace on and off for a tenant, as the seed describes for Carrefour: on registers the VTEX
+affiliate and loads the whole trade policy; off deletes the affiliate and erases the marketplace's key."""
 import logging
 
 from sqlalchemy import func, select
 
 from saas import bridge
 from saas.catalog import changes as sku_changes
+from saas.connectors import get_connector_class
 from saas.connectors.base import IntegrationError, PermanentError
 from saas.extensions import db
 from saas.jobs.context import with_app_context
@@ -53,12 +54,13 @@ def free_affiliate_id(tenant, preferred: str = "CRF") -> str:
 
 
 
-def register_affiliate(tenant, settings: dict) -> None:
+def register_affiliate(tenant, connector_key: str, settings: dict) -> None:
     """Create or update the affiliate at VTEX (raises IntegrationError when VTEX refuses), then the OMS hook (a
     failure there is reported, not fatal: the callbacks still bring the events)."""
     client = VtexClient.for_tenant(tenant)
     client.save_affiliate(
-        settings.get("affiliate_id") or "CRF", name=f"Carrefour ({tenant.display_name})"[:60],
+        settings.get("affiliate_id") or "CRF",
+        name=f"{get_connector_class(connector_key).name} ({tenant.display_name})"[:60],
         trade_policy=str(settings.get("trade_policy") or "1"),
         follow_up_email=settings.get("notification_email") or "", notification_url=notification_url(tenant))
     db.session.commit()  # the webhook secret, when it was created just now
@@ -70,11 +72,12 @@ def register_affiliate(tenant, settings: dict) -> None:
                       "arrive through the order callbacks.")
 
 
-def start_initial_load(tenant) -> None:
-    enqueue("saas.catalog.activation.initial_load", tenant.id, job_id=f"initial-load-{tenant.id}")
+def start_initial_load(tenant, connector_key: str) -> None:
+    enqueue("saas.catalog.activation.initial_load", tenant.id, connector_key,
+            job_id=f"initial-load-{tenant.id}-{connector_key}")
 
 
-def deactivate(tenant, settings: dict) -> None:
+def deactivate(tenant, connector_key: str, settings: dict) -> None:
     """Delete the affiliate at VTEX (a failure is reported, not fatal: the ShopKey is erased anyway)."""
     affiliate = settings.get("affiliate_id") or "CRF"
     try:
@@ -88,24 +91,24 @@ def deactivate(tenant, settings: dict) -> None:
         message = (f"Integration turned off and the ShopKey erased, but VTEX could not delete the affiliate "
                    f"{affiliate} ({exc.message}); delete it in VTEX's admin.")
         status = "warning"
-    bridge.record(tenant.id, "integration", "carrefour", status, message)
+    bridge.record(tenant.id, "integration", connector_key, status, message)
 
 
 @with_app_context
-def activate(tenant_id: int) -> int:
+def activate(tenant_id: int, connector_key: str) -> int:
     """Register the affiliate, then load the catalog: for a tenant activated outside the portal (the demo seed)."""
     from saas.tenants.settings import load_settings
     tenant = db.session.get(Tenant, tenant_id)
-    register_affiliate(tenant, load_settings(tenant, "carrefour").settings)
-    return initial_load(tenant_id)
+    register_affiliate(tenant, connector_key, load_settings(tenant, connector_key).settings)
+    return initial_load(tenant_id, connector_key)
 
 
 @with_app_context
-def initial_load(tenant_id: int) -> int:
-    """Every SKU of the trade policy becomes a pending change; the next sync sends them."""
+def initial_load(tenant_id: int, connector_key: str) -> int:
+    """Every SKU of the trade policy becomes a pending change of the connector; its next sync sends them."""
     from saas.tenants.settings import load_settings
     tenant = db.session.get(Tenant, tenant_id)
-    row = load_settings(tenant, "carrefour")
+    row = load_settings(tenant, connector_key)
     if row is None or not row.active:
         return 0
     client = VtexClient.for_tenant(tenant)
@@ -120,7 +123,8 @@ def initial_load(tenant_id: int) -> int:
         if len(ids) < PAGE_SIZE:
             break
         page += 1
-    bridge.record(tenant.id, "integration", "carrefour", "success",
-                  f"Initial load: {total} SKUs of trade policy {trade_policy} queued for Carrefour.")
+    bridge.record(tenant.id, "integration", connector_key, "success",
+                  f"Initial load: {total} SKUs of trade policy {trade_policy} queued for "
+                  f"{get_connector_class(connector_key).name}.")
     run_soon("sync", tenant.id, row.connector_key)
     return total

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from saas import bridge
 from saas.catalog.models import ImportBatch, SkuBinding
-from saas.connectors.base import Batch, IntegrationError
+from saas.connectors.base import Batch, IntegrationError, LineResult
 from saas.extensions import db
 from saas.jobs import locks
 from saas.jobs.context import with_app_context
@@ -20,6 +20,7 @@ MAX_CHECKS = 30
 DUE_TOLERANCE = timedelta(seconds=5)
 OFFER_STATES = {"success": "live", "pending": "pending", "error": "error"}
 PRODUCT_STATES = {"success": "listed", "pending": "pending", "error": "error"}
+AWAITING_APPROVAL = ("sent", "pending")  # product states of a SKU the marketplace has not listed yet
 
 
 def schedule_check(batch: ImportBatch, delay: timedelta) -> None:
@@ -59,7 +60,7 @@ def _check(batch: ImportBatch) -> str:
         report = None
     if report is None or not report.final:
         return _check_again(tenant, batch, report.status if report else "unreadable")
-    _apply(tenant, batch, report)
+    _apply(tenant, batch, report, connector.name)
     return report.status
 
 
@@ -76,7 +77,7 @@ def _check_again(tenant, batch, status) -> str:
     return "later"
 
 
-def _apply(tenant, batch, report) -> None:
+def _apply(tenant, batch, report, connector_name: str) -> None:
     bindings = {b.sku_id: b for b in scoped(SkuBinding, tenant, batch.connector_key)
                 .filter(SkuBinding.sku_id.in_(batch.sku_ids))}
     entries = []
@@ -88,6 +89,11 @@ def _apply(tenant, batch, report) -> None:
             entries.append(dict(entity="product", entity_id=sku, status=line.status, message=line.message,
                                 details={"import_id": batch.import_id, "title": binding.title if binding else ""}))
         else:
+            if line.status == "error" and binding and binding.product_state in AWAITING_APPROVAL:
+                # The marketplace discards an offer whose product it has not approved yet; the offer goes again
+                # once the product is listed (sync._promote_approved), so this is a wait, not an error.
+                line = LineResult("pending", f"Awaiting the approval of the product by {connector_name}; the offer "
+                                             f"goes again as soon as it is approved. ({line.message})")
             withdrawn = binding is not None and binding.offer_state == "withdrawing" and line.status == "success"
             if binding:
                 binding.offer_state = "withdrawn" if withdrawn else OFFER_STATES[line.status]
@@ -101,7 +107,7 @@ def _apply(tenant, batch, report) -> None:
         if binding:
             binding.last_error = line.message if line.status == "error" else None
     bridge.record_many(tenant.id, entries, commit=False)
-    batch.status = "complete" if report.status == "COMPLETE" else "failed"
+    batch.status = "complete" if report.ok else "failed"
     batch.next_check_at = None
     batch.summary = report.summary
     db.session.commit()

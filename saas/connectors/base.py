@@ -88,10 +88,11 @@ class Published:
 
 @dataclass
 class BatchReport:
-    final: bool
-    status: str
+    final: bool                # the marketplace is done with the file
+    status: str                # the marketplace's own word, for the Bridge
     results: dict[str, LineResult] = field(default_factory=dict)
     summary: dict = field(default_factory=dict)
+    ok: bool = False           # the file was processed (its lines may still have errors)
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,8 @@ class Connector:
     description: str = ""
     settings_form = None
     settings_fields: tuple[SettingsField, ...] = ()
+    # The marketplace's shipping types, each mapped to a VTEX carrier in a setting: (setting name, label).
+    shipping_types: tuple[tuple[str, str], ...] = ()
 
     def __init__(self, context: ConnectorContext):
         self.context = context
@@ -201,7 +204,8 @@ class Connector:
         raise NotSupported(f"{self.name} cannot accept orders")
 
     def order_state(self, order_id: str) -> str:
-        """The marketplace's current state of one order (its own word)."""
+        """One order's current state, in the platform's words (``OrderData.state``: new, waiting_acceptance,
+        waiting_payment, paid, shipped, cancelled, other)."""
         raise NotSupported(f"{self.name} cannot read an order's state")
 
     def send_invoice(self, order_id, invoice):

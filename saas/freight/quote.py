@@ -12,12 +12,12 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from saas.connectors.carrefour.settings import SHIPPING_TYPES
+from saas.connectors import get_connector_class
 from saas.extensions import db
 from saas.freight.wire import FreightOption, FreightRequest
 from saas.jobs.queues import redis_connection
 from saas.tenants.models import ConnectorSettings, Tenant
-from saas.text import plain
+from saas.vtex import slas as vtex_slas
 from saas.vtex.client import VtexClient
 
 _stores = TTLCache(maxsize=4096, ttl=30)
@@ -48,7 +48,8 @@ def store(slug: str) -> Store | None:
         settings = row.settings
         result = Store(tenant.id, tenant.vtex_url, tenant.vtex_app_key, tenant.vtex_app_token,
                        str(settings.get("trade_policy") or "1"), settings.get("affiliate_id") or "CRF",
-                       tuple((label, settings[name].strip()) for name, label in SHIPPING_TYPES
+                       tuple((label, settings[name].strip()) for name, label in
+                             get_connector_class(row.connector_key).shipping_types
                              if (settings.get(name) or "").strip()))
     return result
 
@@ -77,12 +78,9 @@ def options_from_simulation(simulation: dict, carriers, item_count: int) -> list
     logistics = {li.get("itemIndex"): li for li in simulation.get("logisticsInfo") or []}
     options = []
     for shipping_type, carrier in carriers:
-        wanted = plain(carrier)
         chosen = []
         for index in range(item_count):
-            slas = (logistics.get(index) or {}).get("slas") or []
-            sla = next((s for s in slas if wanted in {plain(s.get("id")), plain(s.get("name"))} | {
-                plain(d.get("courierName")) for d in s.get("deliveryIds") or []}), None)
+            sla = vtex_slas.chosen((logistics.get(index) or {}).get("slas"), carrier)
             if sla is None:
                 break
             chosen.append(sla)

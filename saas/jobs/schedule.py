@@ -70,7 +70,7 @@ def tick(kind: str) -> list[str]:
         if not claimed:
             continue  # another tick took this window
         job_id = f"{kind}-{tenant_id}-{connector_key}-{int(next_run_at.timestamp())}"
-        enqueue("saas.jobs.schedule.run_periodic", kind, tenant_id, True, connector_key, queue_name=periodic.queue,
+        enqueue("saas.jobs.schedule.run_periodic", kind, tenant_id, connector_key, queue_name=periodic.queue,
                 job_id=job_id)
         enqueued.append(job_id)
     return enqueued
@@ -112,7 +112,7 @@ def run_soon(kind: str, tenant_id: int, connector_key: str | None = None) -> Non
 
 
 @with_app_context
-def run_periodic(kind: str, tenant_id: int, look_again: bool = True, connector_key: str = "carrefour"):
+def run_periodic(kind: str, tenant_id: int, connector_key: str, look_again: bool = True):
     """One (tenant, connector)'s periodic job: nothing when the integration is off, never two at once for a pair.
 
     A run that finds the lock taken looks once more when the lock would have expired: the holder may be a worker
@@ -127,7 +127,7 @@ def run_periodic(kind: str, tenant_id: int, look_again: bool = True, connector_k
         if not held:
             log.info("%s skipped: the previous run is still going", kind)
             if look_again:
-                enqueue("saas.jobs.schedule.run_periodic", kind, tenant_id, False, connector_key,
+                enqueue("saas.jobs.schedule.run_periodic", kind, tenant_id, connector_key, False,
                         queue_name=periodic.queue, delay=timedelta(seconds=locks.TTL))
             return None
         module, _, name = periodic.func.rpartition(".")

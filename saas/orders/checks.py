@@ -6,9 +6,7 @@ from dataclasses import dataclass, field
 
 from saas.connectors.base import OrderData
 from saas.text import plain
-
-SHIPPING_SETTINGS = {"normal": "sla_normal", "expressa": "sla_expressa", "economica": "sla_economica",
-                     "agendada": "sla_agendada"}
+from saas.vtex import slas as vtex_slas
 
 
 @dataclass
@@ -27,9 +25,10 @@ class CheckFailed(Exception):
         return self.message
 
 
-def mapped_carrier(order: OrderData, settings: dict) -> str:
-    """The VTEX carrier the tenant mapped to the order's shipping type (Normal, Expressa, Econômica, Agendada)."""
-    setting = SHIPPING_SETTINGS.get(plain(order.shipping_type))
+def mapped_carrier(order: OrderData, settings: dict, shipping_types) -> str:
+    """The VTEX carrier the tenant mapped to the order's shipping type; ``shipping_types`` are the marketplace's
+    (setting, label) pairs, as its connector declares them."""
+    setting = next((name for name, label in shipping_types if plain(label) == plain(order.shipping_type)), None)
     carrier = (settings.get(setting) or "").strip() if setting else ""
     if not carrier:
         raise CheckFailed("shipping_unmapped",
@@ -57,14 +56,10 @@ def check_stock(order: OrderData, simulation: dict) -> None:
 
 def select_slas(order: OrderData, simulation: dict, carrier: str) -> list[dict]:
     """The mapped carrier's SLA for every line at the buyer's CEP, as the simulation offers it."""
-    wanted = plain(carrier)
     logistics = {li.get("itemIndex"): li for li in simulation.get("logisticsInfo") or []}
     chosen, missing = [], []
     for index, line in enumerate(order.lines):
-        slas = (logistics.get(index) or {}).get("slas") or []
-        match = next((s for s in slas if wanted in {plain(s.get("id")), plain(s.get("name"))} | {
-            plain(d.get("courierName")) for d in s.get("deliveryIds") or []} | {
-            plain(d.get("courierId")) for d in s.get("deliveryIds") or []}), None)
+        match = vtex_slas.chosen((logistics.get(index) or {}).get("slas"), carrier)
         if match is None:
             missing.append(line.sku_id)
         chosen.append(match)

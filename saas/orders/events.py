@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 RETRIES_OVER = timedelta(seconds=sum(POLICIES["saas.orders.events.forward"].retry.intervals) + 120)
 WAIT_FOR_STATE = timedelta(minutes=5)
 MAX_WAITS = 48  # four hours of waiting for the marketplace to reach the state a call needs
+WAITING_STATES = ("new", "waiting_acceptance", "waiting_payment")  # an order that may still become paid
 
 
 class EventError(ValueError):
@@ -264,12 +265,12 @@ def _forward(connector, settings, order, event) -> str:
         if event.status != "waiting":  # a waiting event's tracking is at the marketplace already: only look again
             connector.send_tracking(mkt_id, payload)
         state = connector.order_state(mkt_id)
-        if state == "SHIPPING":
+        if state == "paid":
             connector.mark_shipped(mkt_id)
             return f"Tracking {payload['trackingNumber']} sent and the order marked shipped at {connector.name}."
-        if state in ("STAGING", "WAITING_ACCEPTANCE", "WAITING_DEBIT", "WAITING_DEBIT_PAYMENT"):
+        if state in WAITING_STATES:
             return "wait"
-        return f"Tracking {payload['trackingNumber']} sent to {connector.name} (order {state.lower()})."
+        return f"Tracking {payload['trackingNumber']} sent to {connector.name} (order {state.replace('_', ' ')})."
     if event.kind == "delivered":
         connector.mark_delivered(mkt_id, payload.get("deliveredDate") or "")
         return f"Delivery recorded at {connector.name}."
@@ -279,7 +280,7 @@ def _forward(connector, settings, order, event) -> str:
 
 
 def _wait(tenant, order, event) -> str:
-    """OR24 outside SHIPPING would be refused: look again later instead of failing."""
+    """Marking shipped an order not yet paid would be refused: look again later instead of failing."""
     if event.attempts >= MAX_WAITS:
         event.status, event.next_attempt_at = "failed", None
         bridge.record(tenant.id, "tracking", order.marketplace_order_id, "error",
@@ -288,4 +289,4 @@ def _wait(tenant, order, event) -> str:
     event.status, event.next_attempt_at = "waiting", utcnow() + WAIT_FOR_STATE
     db.session.commit()
     enqueue("saas.orders.events.forward", event.id, delay=WAIT_FOR_STATE)
-    return "waiting for SHIPPING"
+    return "waiting for the order to be paid"

@@ -41,5 +41,5 @@ def seed(email: str, password: str, slug: str) -> Tenant:
                   action="update" if row else "activate")
     if row is None:
         # The simulators start with the worker; the job waits for them through its retries.
-        enqueue("saas.catalog.activation.activate", tenant.id, job_id=f"activate-{tenant.id}")
+        enqueue("saas.catalog.activation.activate", tenant.id, "carrefour", job_id=f"activate-{tenant.id}")
     return tenant

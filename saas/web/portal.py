@@ -129,7 +129,7 @@ def _save_connector_form(cls, form, row) -> bool:
     if form.is_active and account is None:
         return False
     if was_active and not form.is_active:
-        activation.deactivate(g.tenant, row.settings)
+        activation.deactivate(g.tenant, cls.key, row.settings)
         secrets = {}
     action = "activate" if form.is_active and not was_active else (
         "deactivate" if was_active and not form.is_active else "update")
@@ -137,7 +137,7 @@ def _save_connector_form(cls, form, row) -> bool:
                   action=action, account_id=account.shop_id if account else None)
     trade_policy_changed = row is not None and row.settings.get("trade_policy") != settings["trade_policy"]
     if action == "activate" or (form.is_active and trade_policy_changed):
-        activation.start_initial_load(g.tenant)
+        activation.start_initial_load(g.tenant, cls.key)
         flash("Carga inicial iniciada: todos os SKUs da política comercial serão enviados ao Carrefour.", "success")
     flash("Configuração salva.", "success")
     return True
@@ -173,7 +173,7 @@ def _activation_checks(cls, form, settings, secrets):
             f"VTEX keeps one affiliate per id. Use {activation.free_affiliate_id(g.tenant, affiliate)}.")
         return None
     try:
-        activation.register_affiliate(g.tenant, settings)
+        activation.register_affiliate(g.tenant, cls.key, settings)
     except IntegrationError as exc:
         form.affiliate_id.errors.append(
             f"VTEX did not register the affiliate ({exc.message}). Check the store's VTEX app key and token on "

@@ -25,7 +25,7 @@ class World:
         self.app, self.db, self.tenant, self.vtex, self.mirakl = app, db, tenant, vtex_sim, mirakl_sim
 
     def sync(self):
-        return schedule.run_periodic("sync", self.tenant.id)
+        return schedule.run_periodic("sync", self.tenant.id, "carrefour")
 
     def reports(self):
         """The report checks, once their delay has passed."""
@@ -80,8 +80,8 @@ def world(app, db, tenant, vtex_sim, mirakl_sim):
             settings = {**SETTINGS, "api_url": mirakl_sim.config["URL"]}
             save_settings(tenant, "carrefour", active=True, settings=settings,
                           secrets={"shop_key": "sandbox-shop-key-demo"}, action="activate")
-            activation.register_affiliate(tenant, settings)
-            activation.initial_load(tenant.id)
+            activation.register_affiliate(tenant, "carrefour", settings)
+            activation.initial_load(tenant.id, "carrefour")
             yield World(app, db, tenant, vtex_sim, mirakl_sim)
         finally:
             app.config["PUBLIC_BASE_URL"] = "http://portal.test"
@@ -128,7 +128,8 @@ def test_a_new_product_goes_pending_then_approved_then_its_offer_is_live(world):
     binding = world.db.session.query(SkuBinding).filter_by(sku_id=sku).one()
     assert binding.product_state == "pending" and binding.offer_state == "pending"
     assert world.entries(entity="product", entity_id=sku)[-1].status == "pending"
-    assert "not yet approved" in world.entries(entity="price", entity_id=sku)[-1].message
+    assert world.entries(entity="price", entity_id=sku)[-1].message.startswith(
+        "Awaiting the approval of the product by Carrefour")
     assert world.offers() == {}
 
     requests.post(world.mirakl.config["URL"] + "/_admin/products/approve", json={})  # Carrefour approves by hand

@@ -30,7 +30,7 @@ class Shop:
         return requests.post(self.mirakl.config["URL"] + "/_admin/orders", json=body).json()["order_id"]
 
     def poll(self):
-        return schedule.run_periodic("orders", self.tenant.id)
+        return schedule.run_periodic("orders", self.tenant.id, "carrefour")
 
     def import_pending(self):
         """What the worker does with the import jobs the poll enqueued (each attempt once, its delay passed)."""

@@ -2,6 +2,7 @@
 import pytest
 
 from saas.connectors.carrefour.mapping import order_from_mirakl
+from saas.connectors.carrefour.settings import SHIPPING_TYPES
 from saas.orders import checks
 
 RAW = {
@@ -49,9 +50,9 @@ def test_mirakl_order_is_read_with_cpf_number_and_neighbourhood(order):
 
 def test_an_unmapped_shipping_type_is_its_own_cause(order):
     with pytest.raises(checks.CheckFailed) as failure:
-        checks.mapped_carrier(order, {**SETTINGS, "sla_economica": ""})
+        checks.mapped_carrier(order, {**SETTINGS, "sla_economica": ""}, SHIPPING_TYPES)
     assert failure.value.cause == "shipping_unmapped" and "Econômica" in failure.value.message
-    assert checks.mapped_carrier(order, SETTINGS) == "PAC Correios"
+    assert checks.mapped_carrier(order, SETTINGS, SHIPPING_TYPES) == "PAC Correios"
 
 
 def test_no_stock_is_its_own_cause(order):

@@ -193,7 +193,7 @@ def test_the_hook_delivers_what_the_callback_missed(live, client):
 def test_activation_registers_the_hook_and_vtex_pings_it(live):
     from saas.catalog.activation import register_affiliate
     from saas.tenants.settings import load_settings
-    register_affiliate(live.tenant, load_settings(live.tenant, "carrefour").settings)
+    register_affiliate(live.tenant, "carrefour", load_settings(live.tenant, "carrefour").settings)
     hook = requests.get(live.vtex.config["URL"] + "/api/orders/hook/config",
                         headers={"X-VTEX-API-AppKey": live.vtex.config["APP_KEY"],
                                  "X-VTEX-API-AppToken": live.vtex.config["APP_TOKEN"]}).json()
@@ -210,7 +210,7 @@ def test_tracking_before_payment_waits_for_shipping_instead_of_failing(live):
     store.put("order", mkt_id, raw)
     order = live.order(mkt_id)
     event = events.record(order, "tracking", "BR9", {"trackingNumber": "BR9", "trackingUrl": "", "courier": "X"})
-    assert events.forward(event.id) == "waiting for SHIPPING"
+    assert events.forward(event.id) == "waiting for the order to be paid"
     live.db.session.refresh(event)
     assert event.status == "waiting"
     assert len(ScheduledJobRegistry(queue=queue("orders")).get_job_ids()) == 1
@@ -228,8 +228,8 @@ def test_a_waiting_tracking_is_sent_once_and_ships_when_carrefour_releases_the_o
                         lambda self, *a, **k: sent.append(a) or set_tracking(self, *a, **k))
     event = events.record(live.order(mkt_id), "tracking", "BR10",
                           {"trackingNumber": "BR10", "trackingUrl": "", "courier": "Correios"})
-    assert events.forward(event.id) == "waiting for SHIPPING"
-    assert events.forward(event.id) == "waiting for SHIPPING"
+    assert events.forward(event.id) == "waiting for the order to be paid"
+    assert events.forward(event.id) == "waiting for the order to be paid"
     raw = store.get("order", mkt_id)
     raw["order_state"] = "SHIPPING"
     store.put("order", mkt_id, raw)

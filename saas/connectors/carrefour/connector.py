@@ -17,12 +17,11 @@ from saas.connectors.base import (
 )
 from saas.connectors.carrefour import mapping
 from saas.connectors.carrefour.client import MiraklClient
-from saas.connectors.carrefour.settings import FIELDS, CarrefourSettingsForm
+from saas.connectors.carrefour.settings import FIELDS, SHIPPING_TYPES, CarrefourSettingsForm
 
 _CARRIERS = TTLCache(maxsize=1024, ttl=86400)
 FINAL_PRODUCT_STATES = {"COMPLETE", "FAILED", "CANCELLED", "TRANSFORMATION_FAILED"}
 FINAL_OFFER_STATES = {"COMPLETE", "FAILED"}
-NOT_APPROVED = "not yet approved"  # how Mirakl's offer report says the product awaits the operator
 
 
 class CarrefourConnector(Connector):
@@ -31,6 +30,7 @@ class CarrefourConnector(Connector):
     description = "Carrefour Brasil marketplace (Mirakl): catálogo, preço, estoque, pedidos e frete."
     settings_form = CarrefourSettingsForm
     settings_fields = FIELDS
+    shipping_types = SHIPPING_TYPES
     credentials_field = "shop_key"
     # Mirakl's published maxima: a product import every 15 minutes, an offer import every minute, per shop.
     min_product_import_interval = 15 * 60
@@ -99,7 +99,8 @@ class CarrefourConnector(Connector):
         results = {sku: LineResult("error", errors[sku]) if sku in errors else
                    LineResult("pending", "Product accepted by Carrefour; awaiting Carrefour's approval.")
                    for sku in batch.sku_ids}
-        return BatchReport(final=True, status=state, results=results, summary=_counts(status, "transform_lines_"))
+        return BatchReport(final=True, status=state, results=results, summary=_counts(status, "transform_lines_"),
+                           ok=True)
 
     def _offer_report(self, batch: Batch) -> BatchReport:
         status = self.client.offer_import(batch.import_id)
@@ -113,16 +114,9 @@ class CarrefourConnector(Connector):
                 for sku in batch.sku_ids})
         errors = mapping.parse_error_report(self.client.offer_error_report(batch.import_id)) \
             if status.get("has_error_report") else {}
-        results = {}
-        for sku in batch.sku_ids:
-            message = errors.get(sku)
-            if message is None:
-                results[sku] = LineResult("success", "Offer updated at Carrefour.")
-            elif NOT_APPROVED in message.lower():
-                results[sku] = LineResult("pending", f"{message} It is sent again as soon as Carrefour approves.")
-            else:
-                results[sku] = LineResult("error", message)
-        return BatchReport(final=True, status=state, results=results, summary=_counts(status, "lines_"))
+        results = {sku: LineResult("error", errors[sku]) if sku in errors else
+                   LineResult("success", "Offer updated at Carrefour.") for sku in batch.sku_ids}
+        return BatchReport(final=True, status=state, results=results, summary=_counts(status, "lines_"), ok=True)
 
     # -- orders ------------------------------------------------------------------------------------------------------
     def fetch_orders(self, cursor: str | None) -> OrderPage:
@@ -147,7 +141,7 @@ class CarrefourConnector(Connector):
 
     def order_state(self, order_id: str) -> str:
         found = self.client.list_orders(order_ids=[order_id]).get("orders") or []
-        return found[0].get("order_state", "") if found else ""
+        return mapping.ORDER_STATES.get(found[0].get("order_state"), "other") if found else "other"
 
     # -- order events --------------------------------------------------------------------------------------------------
     def send_invoice(self, order_id: str, invoice: dict) -> None:

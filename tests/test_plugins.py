@@ -1,0 +1,108 @@
+"""Connectors are plugins: a marketplace written against the connector interface alone (``tests/plugins``), found
+through the ``saas.connectors`` entry point as an installed package would be, goes through activation, catalog
+sync, order import and order events with no change to the core, beside Carrefour for the same store, and neither
+sees the other's state."""
+import time
+
+import pytest
+import requests
+
+from saas.catalog import activation, reports
+from saas.catalog.models import ImportBatch, SkuBinding, SkuChange
+from saas.connectors import get_connector_class, registry
+from saas.jobs import schedule
+from saas.orders import events, importer
+from saas.orders.models import MarketplaceOrder, OrderEvent
+from saas.tenants.settings import save_settings
+from saas.timeutil import utcnow
+from tests.conftest import serve
+from tests.plugins import fakemarket
+
+FAKE = {"trade_policy": "1", "affiliate_id": "FKM", "sla_padrao": "Normal", "divergence": 50, "auto_accept": True,
+        "notification_email": "ops@loja-a.example"}
+CARREFOUR = {"trade_policy": "1", "affiliate_id": "CRF", "sla_normal": "Normal", "divergence": 50,
+             "auto_accept": True}
+
+
+@pytest.fixture
+def installed(tmp_path, monkeypatch):
+    """The plugin as an installed distribution: its metadata and entry point on sys.path."""
+    dist = tmp_path / "fakemarket-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fakemarket\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[saas.connectors]\nfakemarket = tests.plugins.fakemarket:FakeMarketConnector\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry.cache_clear()
+    fakemarket.reset()
+    yield
+    registry.cache_clear()
+
+
+@pytest.fixture
+def store(app, db, tenant, vtex_sim, mirakl_sim, installed):
+    with serve(app) as portal:
+        app.config["PUBLIC_BASE_URL"] = portal
+        try:
+            tenant.vtex_base_url = vtex_sim.config["URL"]
+            tenant.set_vtex_credentials(vtex_sim.config["APP_KEY"], vtex_sim.config["APP_TOKEN"])
+            db.session.commit()
+            save_settings(tenant, "carrefour", active=True, settings={**CARREFOUR, "api_url": mirakl_sim.config["URL"]},
+                          secrets={"shop_key": "sandbox-shop-key-demo"}, action="activate")
+            save_settings(tenant, "fakemarket", active=True, settings=FAKE, secrets={}, action="activate")
+            yield tenant
+        finally:
+            app.config["PUBLIC_BASE_URL"] = "http://portal.test"
+
+
+def test_a_plugin_is_found_through_its_entry_point_and_a_broken_one_is_skipped(installed, tmp_path):
+    assert registry()["fakemarket"] is fakemarket.FakeMarketConnector
+    assert registry()["carrefour"].name == "Carrefour"
+
+
+def test_a_plugin_marketplace_runs_every_flow_beside_carrefour(app, db, store, vtex_sim, mirakl_sim):
+    assert get_connector_class("fakemarket") is fakemarket.FakeMarketConnector
+    # Activation: the plugin's affiliate at VTEX and its initial load, Carrefour's state untouched.
+    activation.activate(store.id, "fakemarket")
+    affiliates = {a["id"] for a in requests.get(vtex_sim.config["URL"] + "/api/fulfillment/pvt/affiliates", headers={
+        "X-VTEX-API-AppKey": vtex_sim.config["APP_KEY"], "X-VTEX-API-AppToken": vtex_sim.config["APP_TOKEN"]}).json()}
+    assert "FKM" in affiliates
+    pending = {(c.connector_key) for c in db.session.query(SkuChange)}
+    assert pending == {"fakemarket"}
+
+    # Catalog: the plugin's sync sends to the plugin, its reports give it its bindings.
+    result = schedule.run_periodic("sync", store.id, "fakemarket")
+    assert result["products"] > 0 and fakemarket.MARKET["offers"]
+    for batch_id, in db.session.query(ImportBatch.id).filter_by(status="sent"):
+        db.session.query(ImportBatch).filter_by(id=batch_id).update({ImportBatch.next_check_at: utcnow()})
+        db.session.commit()
+        assert reports.check_import(batch_id) == "PROCESSED"
+    assert {b.connector_key for b in db.session.query(SkuBinding)} == {"fakemarket"}
+    assert db.session.query(SkuChange).count() == 0
+    assert requests.get(mirakl_sim.config["URL"] + "/_admin/state").json()["offers"] == []  # Carrefour got nothing
+    assert schedule.run_periodic("sync", store.id, "carrefour") == {"changes": 0}
+
+    # Orders: the plugin's paid order is placed at VTEX under the plugin's affiliate; Carrefour's poll sees none.
+    price = vtex_sim.extensions["store"].get("sku", 1001)["price"]
+    fakemarket.MARKET["orders"]["FM-1"] = {"id": "FM-1", "updated": "2026-11-27T10:00:00Z",
+                                           "lines": [("1001", 1, price)]}
+    schedule.run_periodic("orders", store.id, "carrefour")
+    schedule.run_periodic("orders", store.id, "fakemarket")
+    order = db.session.query(MarketplaceOrder).one()
+    assert order.connector_key == "fakemarket"
+    order.next_attempt_at = utcnow()
+    db.session.commit()
+    assert importer.import_order(order.id, order.series) == "imported"
+    assert [o["orderId"] for o in requests.get(vtex_sim.config["URL"] + "/_admin/orders").json()] == ["FKM-FM-1"]
+
+    # Events: VTEX invoices the order; the callback reaches the plugin, not Carrefour.
+    requests.post(f"{vtex_sim.config['URL']}/_admin/orders/FKM-FM-1/invoice",
+                  json={"trackingNumber": "FM123"}).raise_for_status()
+    deadline = time.monotonic() + 10
+    while db.session.query(OrderEvent).count() < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        db.session.expire_all()
+    for event in db.session.query(OrderEvent).order_by(OrderEvent.id):
+        events.forward(event.id)
+    kinds = [e[0] for e in fakemarket.MARKET["events"]]
+    assert "invoice" in kinds and "tracking" in kinds and "shipped" in kinds
