@@ -98,6 +98,9 @@ def test_saving_again_without_retyping_the_key_keeps_it(signed_in, db, requests_
     assert last_mirakl_request(requests_mock).headers["Authorization"] == "shop-key-123456"
     last = db.session.query(SettingsAudit).order_by(SettingsAudit.id.desc()).first()
     assert set(last.changes) == {"divergence"}
+    page = signed_in.get(URL).get_data(as_text=True)
+    assert last.changes["divergence"]["label"] == "Taxa de divergência (%)"  # the label the form shows, declared once
+    assert '<label for="divergence">Taxa de divergência (%)</label>' in page
 
 
 def test_inactive_settings_are_saved_without_calling_mirakl(signed_in, db, requests_mock):

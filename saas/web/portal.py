@@ -11,6 +11,7 @@ from saas.catalog import activation
 from saas.catalog.models import ImportBatch, SkuChange
 from saas.connectors import get_connector_class, registry
 from saas.connectors.base import AuthError, IntegrationError
+from saas.connectors.forms import secret_values
 from saas.crypto import mask
 from saas.extensions import db
 from saas.mail import OutboxMessage, send_mail
@@ -120,9 +121,7 @@ def connector_settings(key):
 def _save_connector_form(cls, form, row) -> bool:
     """Check the key with the marketplace and register the affiliate at VTEX when the integration is on; save only
     what passed every check. Turning it off deletes the affiliate and erases the stored key (the seed)."""
-    secrets = dict(row.secrets) if row else {}
-    if form.shop_key.data:
-        secrets["shop_key"] = form.shop_key.data
+    secrets = {**(row.secrets if row else {}), **secret_values(form)}
     settings = form.settings()
     was_active = bool(row and row.active)
     account = _activation_checks(cls, form, settings, secrets) if form.is_active else None
@@ -146,11 +145,11 @@ def _save_connector_form(cls, form, row) -> bool:
 def _activation_checks(cls, form, settings, secrets):
     """The marketplace account the key opens, once the key, the shop and the affiliate passed every check; None
     (with the reason on its field) otherwise."""
-    if not secrets.get("shop_key"):
-        form.shop_key.errors.append("An active integration needs the ShopKey.")
+    key_field = getattr(form, cls.credentials_field)
+    if not secrets.get(cls.credentials_field):
+        key_field.errors.append(f"An active integration needs the {key_field.label.text}.")
         return None
     connector = build_connector(g.tenant, cls.key, ConnectorSettings(settings=settings, secrets=secrets))
-    key_field = getattr(form, cls.credentials_field)
     try:
         account = connector.check_credentials()
     except AuthError as exc:

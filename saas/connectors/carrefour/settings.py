@@ -4,6 +4,7 @@ from wtforms import BooleanField, DecimalField, EmailField, IntegerField, Passwo
 from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from saas.connectors.base import SettingsField
+from saas.connectors.forms import Section, declared_fields
 
 SHIPPING_TYPES = (("sla_normal", "Normal"), ("sla_expressa", "Expressa"), ("sla_economica", "Econômica"),
                   ("sla_agendada", "Agendada"))
@@ -13,25 +14,6 @@ CERTIFICATE_FIELDS = {f"cert_{name.lower()}": name for name in CERTIFICATES}
 EVENT_FIELDS = ("invoice_document_type", "nfe_key_field", "nfe_number_field", "delivered_field")
 PLAIN_FIELDS = ("notification_email", "shop_id", "api_url", "divergence", "trade_policy", "min_stock",
                 "affiliate_id", "auto_accept") + SLA_FIELDS + EVENT_FIELDS
-
-FIELDS = (
-    SettingsField("active", "Integração ativa"),
-    SettingsField("notification_email", "E-mail de notificação"),
-    SettingsField("shop_key", "ShopKey", secret=True),
-    SettingsField("shop_id", "Shop ID"),
-    SettingsField("api_url", "URL da API Mirakl"),
-    SettingsField("divergence", "Taxa de divergência"),
-    SettingsField("trade_policy", "Política comercial"),
-    SettingsField("affiliate_id", "ID do afiliado"),
-    SettingsField("min_stock", "Estoque mínimo"),
-    SettingsField("auto_accept", "Aceite automático de pedidos"),
-    SettingsField("certificate_specs", "Mapeamento de certificados"),
-    SettingsField("invoice_document_type", "Tipo de documento da nota fiscal"),
-    SettingsField("nfe_key_field", "Campo da chave da NF-e"),
-    SettingsField("nfe_number_field", "Campo do número da NF-e"),
-    SettingsField("delivered_field", "Campo de pedido entregue"),
-) + tuple(SettingsField(name, f"Mapeamento de SLA de tipo {label}") for name, label in SHIPPING_TYPES)
-
 
 def _certificate_field(name):
     return StringField(
@@ -110,6 +92,16 @@ class CarrefourSettingsForm(FlaskForm):
     cert_anvisa = _certificate_field("ANVISA")
     cert_mapa = _certificate_field("MAPA")
 
+    sections = (
+        Section("", ("active", "notification_email", "shop_key", "shop_id", "api_url", "divergence", "trade_policy",
+                     "affiliate_id", "min_stock", "auto_accept")),
+        Section("Mapeamento de SLA", SLA_FIELDS, carriers=True,
+                help="Preencha pelo menos um. (Map at least one Carrefour shipping type to a VTEX carrier.)"),
+        Section("Nota fiscal, rastreio e entrega", EVENT_FIELDS),
+        Section("Mapeamento de certificados", tuple(CERTIFICATE_FIELDS),
+                help="Which VTEX specification carries each homologation code Carrefour asks for."),
+    )
+
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
         if not any((getattr(self, name).data or "").strip() for name in SLA_FIELDS):
@@ -141,3 +133,8 @@ class CarrefourSettingsForm(FlaskForm):
         values["certificate_specs"] = {cert: (getattr(self, name).data or "").strip()
                                        for name, cert in CERTIFICATE_FIELDS.items()}
         return {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
+
+
+# The audit trail's labels are the form's own; the certificate fields are stored together, under one name.
+FIELDS = tuple(f for f in declared_fields(CarrefourSettingsForm) if f.name not in CERTIFICATE_FIELDS) + (
+    SettingsField("certificate_specs", "Mapeamento de certificados"),)
