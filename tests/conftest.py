@@ -165,6 +165,25 @@ def serve(wsgi_app):
         server.shutdown()
 
 
+@contextlib.contextmanager
+def public(app):
+    """``app`` on a real port and its public URLs pointing there, so the simulators' calls (SKU notifications,
+    order callbacks, the hook) reach it; yields its base URL."""
+    with serve(app) as url:
+        app.config["PUBLIC_BASE_URL"] = url
+        try:
+            yield url
+        finally:
+            app.config["PUBLIC_BASE_URL"] = "http://portal.test"
+
+
+def wire_to_vtex(tenant, vtex_sim) -> None:
+    """The tenant's VTEX is the simulator, with its credentials."""
+    tenant.vtex_base_url = vtex_sim.config["URL"]
+    tenant.set_vtex_credentials(vtex_sim.config["APP_KEY"], vtex_sim.config["APP_TOKEN"])
+    _db.session.commit()
+
+
 @pytest.fixture
 def vtex_sim(tmp_path):
     from saas.sandbox import vtex

@@ -7,6 +7,7 @@ import requests
 from saas.freight import quote as freight_quote
 from saas.freight import wire
 from saas.tenants.settings import save_settings
+from tests.conftest import wire_to_vtex
 
 SETTINGS = {"trade_policy": "1", "affiliate_id": "CRF", "sla_normal": "Normal", "sla_expressa": "Expressa",
             "sla_economica": "", "sla_agendada": "Agendada"}
@@ -14,9 +15,7 @@ SETTINGS = {"trade_policy": "1", "affiliate_id": "CRF", "sla_normal": "Normal", 
 
 @pytest.fixture
 def store(db, tenant, vtex_sim):
-    tenant.vtex_base_url = vtex_sim.config["URL"]
-    tenant.set_vtex_credentials(vtex_sim.config["APP_KEY"], vtex_sim.config["APP_TOKEN"])
-    db.session.commit()
+    wire_to_vtex(tenant, vtex_sim)
     save_settings(tenant, "carrefour", active=True, settings={**SETTINGS, "api_url": "https://mirakl.test"},
                   secrets={"shop_key": "k"})
     for sku in (1001, 1002):

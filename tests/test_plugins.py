@@ -15,7 +15,7 @@ from saas.orders import events, importer
 from saas.orders.models import MarketplaceOrder, OrderEvent
 from saas.tenants.settings import save_settings
 from saas.timeutil import utcnow
-from tests.conftest import serve
+from tests.conftest import public, wire_to_vtex
 from tests.plugins import fakemarket
 
 FAKE = {"trade_policy": "1", "affiliate_id": "FKM", "sla_padrao": "Normal", "divergence": 50, "auto_accept": True,
@@ -41,18 +41,12 @@ def installed(tmp_path, monkeypatch):
 
 @pytest.fixture
 def store(app, db, tenant, vtex_sim, mirakl_sim, installed):
-    with serve(app) as portal:
-        app.config["PUBLIC_BASE_URL"] = portal
-        try:
-            tenant.vtex_base_url = vtex_sim.config["URL"]
-            tenant.set_vtex_credentials(vtex_sim.config["APP_KEY"], vtex_sim.config["APP_TOKEN"])
-            db.session.commit()
-            save_settings(tenant, "carrefour", active=True, settings={**CARREFOUR, "api_url": mirakl_sim.config["URL"]},
-                          secrets={"shop_key": "sandbox-shop-key-demo"}, action="activate")
-            save_settings(tenant, "fakemarket", active=True, settings=FAKE, secrets={}, action="activate")
-            yield tenant
-        finally:
-            app.config["PUBLIC_BASE_URL"] = "http://portal.test"
+    with public(app):
+        wire_to_vtex(tenant, vtex_sim)
+        save_settings(tenant, "carrefour", active=True, settings={**CARREFOUR, "api_url": mirakl_sim.config["URL"]},
+                      secrets={"shop_key": "sandbox-shop-key-demo"}, action="activate")
+        save_settings(tenant, "fakemarket", active=True, settings=FAKE, secrets={}, action="activate")
+        yield tenant
 
 
 def test_a_plugin_is_found_through_its_entry_point_and_a_broken_one_is_skipped(installed, tmp_path):

@@ -14,6 +14,7 @@ from schemathesis.specs.openapi import checks
 from saas.config import ROOT
 from saas.orders.models import MarketplaceOrder
 from saas.tenants.settings import save_settings
+from tests.conftest import wire_to_vtex
 
 schema = schemathesis.openapi.from_path(ROOT / "docs" / "public-api.yaml")
 # negative_data_rejection is left out on purpose: VTEX's payloads vary, so the routes accept extra fields, names in
@@ -24,8 +25,7 @@ CHECKS = [not_a_server_error, checks.status_code_conformance, checks.content_typ
 
 @pytest.fixture
 def live_store(db, tenant, vtex_sim):
-    tenant.vtex_base_url = vtex_sim.config["URL"]
-    tenant.set_vtex_credentials(vtex_sim.config["APP_KEY"], vtex_sim.config["APP_TOKEN"])
+    wire_to_vtex(tenant, vtex_sim)
     db.session.add(MarketplaceOrder(tenant_id=tenant.id, connector_key="carrefour", marketplace_order_id="F-1",
                                     marketplace_state="SHIPPING", marketplace_updated_at="2026-11-27T10:00:00Z",
                                     status="imported", vtex_order_id="CRF-F-1", raw={}))

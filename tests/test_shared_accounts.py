@@ -15,7 +15,7 @@ from saas.orders.models import MarketplaceOrder
 from saas.sandbox import mirakl
 from saas.tenants.models import ConnectorSettings, Tenant
 from saas.timeutil import utcnow
-from tests.conftest import login, make_tenant, serve
+from tests.conftest import login, make_tenant, public, serve
 
 FORM = {"active": "yes", "notification_email": "ops@multiloja.example", "shop_id": "", "divergence": "50",
         "min_stock": "0", "auto_accept": "y", "sla_normal": "Normal", "sla_expressa": "", "sla_economica": "",
@@ -40,12 +40,8 @@ def multistore(app, db, client, owner, vtex_sim, mirakl_sim, second_shop):
     make_tenant(owner, "loja-a", store_label="Loja A", **vtex)
     make_tenant(owner, "loja-b", store_label="Loja B", **vtex)
     login(client, owner.email)
-    with serve(app) as portal:
-        app.config["PUBLIC_BASE_URL"] = portal
-        try:
-            yield {"a": mirakl_sim, "b": second_shop, "vtex": vtex_sim}
-        finally:
-            app.config["PUBLIC_BASE_URL"] = "http://portal.test"
+    with public(app):
+        yield {"a": mirakl_sim, "b": second_shop, "vtex": vtex_sim}
 
 
 def settings_page(client, slug, **fields):

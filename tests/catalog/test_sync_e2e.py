@@ -14,7 +14,7 @@ from saas.jobs import schedule
 from saas.jobs.queues import queue
 from saas.tenants.settings import save_settings
 from saas.timeutil import utcnow
-from tests.conftest import login, serve
+from tests.conftest import login, public, wire_to_vtex
 
 SETTINGS = {"notification_email": "ops@loja-a.example", "trade_policy": "1", "affiliate_id": "CRF",
             "min_stock": 2, "divergence": 5.0, "sla_normal": "Normal", "auto_accept": True}
@@ -71,20 +71,14 @@ class World:
 
 @pytest.fixture
 def world(app, db, tenant, vtex_sim, mirakl_sim):
-    with serve(app) as portal:
-        app.config["PUBLIC_BASE_URL"] = portal
-        try:
-            tenant.vtex_base_url = vtex_sim.config["URL"]
-            tenant.set_vtex_credentials(vtex_sim.config["APP_KEY"], vtex_sim.config["APP_TOKEN"])
-            db.session.commit()
-            settings = {**SETTINGS, "api_url": mirakl_sim.config["URL"]}
-            save_settings(tenant, "carrefour", active=True, settings=settings,
-                          secrets={"shop_key": "sandbox-shop-key-demo"}, action="activate")
-            activation.register_affiliate(tenant, "carrefour", settings)
-            activation.initial_load(tenant.id, "carrefour")
-            yield World(app, db, tenant, vtex_sim, mirakl_sim)
-        finally:
-            app.config["PUBLIC_BASE_URL"] = "http://portal.test"
+    with public(app):
+        wire_to_vtex(tenant, vtex_sim)
+        settings = {**SETTINGS, "api_url": mirakl_sim.config["URL"]}
+        save_settings(tenant, "carrefour", active=True, settings=settings,
+                      secrets={"shop_key": "sandbox-shop-key-demo"}, action="activate")
+        activation.register_affiliate(tenant, "carrefour", settings)
+        activation.initial_load(tenant.id, "carrefour")
+        yield World(app, db, tenant, vtex_sim, mirakl_sim)
 
 
 def sellable(world):

@@ -7,6 +7,7 @@ from saas.orders import importer
 from saas.orders.models import MarketplaceOrder
 from saas.tenants.settings import load_settings, save_settings
 from saas.timeutil import utcnow
+from tests.conftest import wire_to_vtex
 
 SETTINGS = {"notification_email": "ops@loja-a.example", "trade_policy": "1", "affiliate_id": "CRF", "min_stock": 0,
             "divergence": 5.0, "auto_accept": True, "sla_normal": "Normal", "sla_expressa": "Expressa",
@@ -59,9 +60,7 @@ class Shop:
 
 @pytest.fixture
 def shop(app, db, tenant, vtex_sim, mirakl_sim):
-    tenant.vtex_base_url = vtex_sim.config["URL"]
-    tenant.set_vtex_credentials(vtex_sim.config["APP_KEY"], vtex_sim.config["APP_TOKEN"])
-    db.session.commit()
+    wire_to_vtex(tenant, vtex_sim)
     save_settings(tenant, "carrefour", active=True, settings={**SETTINGS, "api_url": mirakl_sim.config["URL"]},
                   secrets={"shop_key": "sandbox-shop-key-demo"})
     shop = Shop(app, db, tenant, vtex_sim, mirakl_sim)

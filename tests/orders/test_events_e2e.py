@@ -12,18 +12,14 @@ from saas.jobs.queues import queue, redis_connection
 from saas.jobs.worker import AppWorker
 from saas.orders import events
 from saas.orders.models import OrderEvent
-from tests.conftest import serve
+from tests.conftest import public
 
 
 @pytest.fixture
 def live(app, shop):
     """Our app on a real port, so the VTEX simulator's callbacks and hook reach it."""
-    with serve(app) as url:
-        app.config["PUBLIC_BASE_URL"] = url
-        try:
-            yield shop
-        finally:
-            app.config["PUBLIC_BASE_URL"] = "http://portal.test"
+    with public(app):
+        yield shop
 
 
 def imported(shop, sku=1001):
