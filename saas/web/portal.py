@@ -10,15 +10,15 @@ from saas.bridge.models import STATUSES, BridgeEntry
 from saas.catalog import activation
 from saas.catalog.models import ImportBatch, SkuChange
 from saas.connectors import get_connector_class, registry
-from saas.connectors.base import AuthError, IntegrationError
-from saas.connectors.forms import secret_values
+from saas.connectors.base import IntegrationError
 from saas.crypto import mask
 from saas.extensions import db
 from saas.mail import OutboxMessage, send_mail
+from saas.tenants import connector_setup
 from saas.tenants.models import ConnectorSettings, Invitation, Membership, SettingsAudit
 from saas.tenants.scoping import scoped
 from saas.tenants.service import create_tenant, slug_in_public_urls, slug_taken, user_tenants
-from saas.tenants.settings import account_connected_elsewhere, build_connector, load_settings, save_settings
+from saas.tenants.settings import load_settings
 from saas.vtex.client import VtexClient
 from saas.web.forms import InviteForm, TenantForm
 from saas.web.public_urls import freight_url
@@ -104,82 +104,21 @@ def _connector_cards():
 def connector_settings(key):
     cls = get_connector_class(key) or abort(404)
     row = load_settings(g.tenant, key)
-    initial = cls.settings_form.initial_data(dict(row.settings) if row else {}, bool(row and row.active),
-                                             current_app.config["MIRAKL_DEFAULT_URL"])
+    initial = cls.settings_form.initial_data(dict(row.settings) if row else {}, bool(row and row.active))
     if row is None and request.method == "GET":  # a first setup: an affiliate id no other store uses
         initial["affiliate_id"] = activation.free_affiliate_id(g.tenant, initial.get("affiliate_id") or "CRF")
     form = cls.settings_form(data=initial)
-    if form.validate_on_submit() and _save_connector_form(cls, form, row):
-        return redirect(url_for("portal.connector_settings", key=key))
+    if form.validate_on_submit():
+        notices = connector_setup.save(g.tenant, cls, form, row, current_user)
+        if notices is not None:
+            for notice in notices:
+                flash(notice, "success")
+            return redirect(url_for("portal.connector_settings", key=key))
     audit = scoped(SettingsAudit).filter(SettingsAudit.connector_key == key) \
         .order_by(SettingsAudit.id.desc()).limit(20).all()
     return render_template("portal/connector_settings.html", cls=cls, form=form, row=row, audit=audit,
                            carriers=_carrier_choices(), can_edit=g.membership.can_edit,
                            freight_url=freight_url(g.tenant))
-
-
-def _save_connector_form(cls, form, row) -> bool:
-    """Check the key with the marketplace and register the affiliate at VTEX when the integration is on; save only
-    what passed every check. Turning it off deletes the affiliate and erases the stored key (the seed)."""
-    secrets = {**(row.secrets if row else {}), **secret_values(form)}
-    settings = form.settings()
-    was_active = bool(row and row.active)
-    account = _activation_checks(cls, form, settings, secrets) if form.is_active else None
-    if form.is_active and account is None:
-        return False
-    if was_active and not form.is_active:
-        activation.deactivate(g.tenant, cls.key, row.settings)
-        secrets = {}
-    action = "activate" if form.is_active and not was_active else (
-        "deactivate" if was_active and not form.is_active else "update")
-    save_settings(g.tenant, cls.key, active=form.is_active, settings=settings, secrets=secrets, user=current_user,
-                  action=action, account_id=account.shop_id if account else None)
-    trade_policy_changed = row is not None and row.settings.get("trade_policy") != settings["trade_policy"]
-    if action == "activate" or (form.is_active and trade_policy_changed):
-        activation.start_initial_load(g.tenant, cls.key)
-        flash("Carga inicial iniciada: todos os SKUs da política comercial serão enviados ao Carrefour.", "success")
-    flash("Configuração salva.", "success")
-    return True
-
-
-def _activation_checks(cls, form, settings, secrets):
-    """The marketplace account the key opens, once the key, the shop and the affiliate passed every check; None
-    (with the reason on its field) otherwise."""
-    key_field = getattr(form, cls.credentials_field)
-    if not secrets.get(cls.credentials_field):
-        key_field.errors.append(f"An active integration needs the {key_field.label.text}.")
-        return None
-    connector = build_connector(g.tenant, cls.key, ConnectorSettings(settings=settings, secrets=secrets))
-    try:
-        account = connector.check_credentials()
-    except AuthError as exc:
-        key_field.errors.append(f"{cls.name} rejected this key ({exc.message}). Copy the key again from "
-                                f"{cls.name}'s portal.")
-        return None
-    except IntegrationError as exc:
-        key_field.errors.append(f"{cls.name} could not be reached to check the key ({exc.message}). "
-                                "Check the API URL or try again.")
-        return None
-    if account_connected_elsewhere(g.tenant, cls.key, account.shop_id):
-        key_field.errors.append(
-            f"This key opens the {cls.name} shop {account.shop_id}, which is already connected to another store of "
-            f"this portal. Each {cls.name} shop serves one VTEX store: use the key of this store's own shop.")
-        return None
-    affiliate = settings["affiliate_id"]
-    if affiliate in activation.affiliate_ids_of_other_stores(g.tenant):
-        form.affiliate_id.errors.append(
-            f"Another store on the VTEX account {g.tenant.vtex_account} already uses the affiliate {affiliate}; "
-            f"VTEX keeps one affiliate per id. Use {activation.free_affiliate_id(g.tenant, affiliate)}.")
-        return None
-    try:
-        activation.register_affiliate(g.tenant, cls.key, settings)
-    except IntegrationError as exc:
-        form.affiliate_id.errors.append(
-            f"VTEX did not register the affiliate ({exc.message}). Check the store's VTEX app key and token on "
-            "the Loja page, and that the key may save affiliates.")
-        return None
-    flash(f"Chave verificada: loja “{account.shop_name}” (id {account.shop_id}).", "success")
-    return account
 
 
 def _carrier_choices() -> list[str]:

@@ -1,4 +1,5 @@
 """Carrefour's settings: the seed's fields with its Portuguese labels, English help text, and their validation."""
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, EmailField, IntegerField, PasswordField, RadioField, StringField
 from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, Optional, Regexp
@@ -120,11 +121,12 @@ class CarrefourSettingsForm(FlaskForm):
         return self.active.data == "yes"
 
     @staticmethod
-    def initial_data(settings: dict, active: bool, default_api_url: str) -> dict:
+    def initial_data(settings: dict, active: bool) -> dict:
         """The form's values from the stored settings (defaults where nothing is stored yet)."""
         certificates = {name: (settings.get("certificate_specs") or {}).get(cert, f"Certificado {cert}")
                         for name, cert in CERTIFICATE_FIELDS.items()}
-        return {"api_url": default_api_url, **certificates, **settings, "active": "yes" if active else "no"}
+        return {"api_url": current_app.config["MIRAKL_DEFAULT_URL"], **certificates, **settings,
+                "active": "yes" if active else "no"}
 
     def settings(self) -> dict:
         """The non-secret settings, as stored."""
