@@ -100,3 +100,12 @@ def test_a_plugin_marketplace_runs_every_flow_beside_carrefour(app, db, store, v
         events.forward(event.id)
     kinds = [e[0] for e in fakemarket.MARKET["events"]]
     assert "invoice" in kinds and "tracking" in kinds and "shipped" in kinds
+
+
+def test_each_marketplace_quotes_freight_at_its_own_url_with_its_own_shipping_types(client, store):
+    query = {"postalCode": "01310-100", "items": "1001:1"}
+    fake = client.get("/api/fakemarketintegration/pub/loja-a/freight", query_string=query).get_json()
+    carrefour = client.get("/api/carrefourintegration/pub/loja-a/freight", query_string=query).get_json()
+    assert [(o["shippingType"], o["carrier"]) for o in fake["options"]] == [("Padrão", "Normal")]
+    assert [o["shippingType"] for o in carrefour["options"]] == ["Normal"]
+    assert client.get("/api/nosuchintegration/pub/loja-a/freight", query_string=query).status_code == 404

@@ -164,6 +164,8 @@ class Connector:
     settings_fields: tuple[SettingsField, ...] = ()
     # The marketplace's shipping types, each mapped to a VTEX carrier in a setting: (setting name, label).
     shipping_types: tuple[tuple[str, str], ...] = ()
+    # Whether the marketplace asks the store for freight quotes, at /api/<key>integration/pub/<store>/freight.
+    quotes_freight = False
 
     def __init__(self, context: ConnectorContext):
         self.context = context

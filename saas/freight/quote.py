@@ -1,5 +1,6 @@
-"""Quoting freight for a store: the store's settings (cached in the process, so a quote reads the database at most
-once), one VTEX simulation with the CEP, and the options of the mapped Carrefour shipping types."""
+"""Quoting freight for a store and a marketplace: the store's settings (cached in the process, so a quote reads the
+database at most once), one VTEX simulation with the CEP, and the options of the marketplace's mapped shipping
+types."""
 import contextlib
 import hashlib
 import json
@@ -27,29 +28,33 @@ _ESTIMATE = re.compile(r"^(\d+)")
 @dataclass(frozen=True)
 class Store:
     tenant_id: int
+    connector_key: str
     vtex_url: str
     app_key: str
     app_token: str
     trade_policy: str
     affiliate_id: str
-    carriers: tuple[tuple[str, str], ...]  # (Carrefour shipping type, VTEX carrier), mapped ones only
+    carriers: tuple[tuple[str, str], ...]  # (the marketplace's shipping type, VTEX carrier), mapped ones only
 
 
 @cached(_stores, lock=threading.Lock())
-def store(slug: str) -> Store | None:
-    """The active store behind ``slug``, from a short in-process cache; None for an unknown or inactive store."""
+def store(slug: str, connector_key: str) -> Store | None:
+    """The store behind ``slug`` with the marketplace active, from a short in-process cache; None for an unknown or
+    inactive store, or a marketplace that quotes no freight."""
+    cls = get_connector_class(connector_key)
+    if cls is None or not cls.quotes_freight:
+        return None
     found = db.session.execute(
         select(Tenant, ConnectorSettings).join(ConnectorSettings, ConnectorSettings.tenant_id == Tenant.id)
-        .where(Tenant.slug == slug, ConnectorSettings.connector_key == "carrefour",
+        .where(Tenant.slug == slug, ConnectorSettings.connector_key == connector_key,
                ConnectorSettings.active.is_(True))).first()
     result = None
     if found:
         tenant, row = found
         settings = row.settings
-        result = Store(tenant.id, tenant.vtex_url, tenant.vtex_app_key, tenant.vtex_app_token,
+        result = Store(tenant.id, connector_key, tenant.vtex_url, tenant.vtex_app_key, tenant.vtex_app_token,
                        str(settings.get("trade_policy") or "1"), settings.get("affiliate_id") or "CRF",
-                       tuple((label, settings[name].strip()) for name, label in
-                             get_connector_class(row.connector_key).shipping_types
+                       tuple((label, settings[name].strip()) for name, label in cls.shipping_types
                              if (settings.get(name) or "").strip()))
     return result
 
@@ -57,8 +62,8 @@ def store(slug: str) -> Store | None:
 def quote(shop: Store, request: FreightRequest) -> tuple[list[FreightOption], bool]:
     """The options, and whether they came from the cache (which a Redis outage only bypasses)."""
     cache = redis_connection()
-    key = "freight:q:" + hashlib.sha1(json.dumps([shop.tenant_id, request.postal_code, request.items]).encode()
-                                      ).hexdigest()
+    cart = json.dumps([shop.tenant_id, shop.connector_key, request.postal_code, request.items])
+    key = "freight:q:" + hashlib.sha1(cart.encode()).hexdigest()
     with contextlib.suppress(RedisError):
         cached = cache.get(key)
         if cached is not None:

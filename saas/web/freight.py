@@ -1,7 +1,9 @@
-"""``GET``/``POST /api/carrefourintegration/pub/<store>/freight``: Carrefour's freight quote for one store.
+"""``GET``/``POST /api/<marketplace>integration/pub/<store>/freight``: a marketplace's freight quote for one store
+(Carrefour's is ``/api/carrefourintegration/pub/<store>/freight``, the URL VTEX's own connector gives it).
 
-It is on Carrefour's checkout path, which gives up after about 0.8 s: a request that cannot be read → 400 with the
-reason, unknown or inactive store → 404, VTEX slow or failing → 503 inside the budget.
+It is on the marketplace's checkout path, which gives up after about 0.8 s: a request that cannot be read → 400 with
+the reason, a marketplace that quotes no freight or an unknown or inactive store → 404, VTEX slow or failing → 503
+inside the budget.
 
 The store's slug is public, so the rate limits count only what could cost the store a VTEX simulation: a request
 that fails validation or names no active store spends nothing. Valid requests are counted per client address first,
@@ -19,18 +21,18 @@ bp = Blueprint("freight", __name__)
 csrf.exempt(bp)
 
 
-@bp.route("/api/carrefourintegration/pub/<store>/freight", methods=["GET", "POST"])
-def freight(store):
+@bp.route("/api/<marketplace>integration/pub/<store>/freight", methods=["GET", "POST"])
+def freight(marketplace, store):
     try:
         freight_request = wire.from_json(json_body()) if request.method == "POST" else wire.from_query(request.args)
     except wire.WireError as exc:
         return jsonify(error=str(exc)), 400
-    shop = quote.store(store)
+    shop = quote.store(store, marketplace)
     if shop is None:
         return jsonify(error="Unknown store."), 404
-    if not within("FREIGHT_CLIENT_RATE_LIMIT", store, request.remote_addr or "unknown"):
+    if not within("FREIGHT_CLIENT_RATE_LIMIT", marketplace, store, request.remote_addr or "unknown"):
         return jsonify(error="Too many quotes from this address; try again in a minute."), 429
-    if not within("FREIGHT_RATE_LIMIT", store):
+    if not within("FREIGHT_RATE_LIMIT", marketplace, store):
         return jsonify(error="Too many quotes for this store; try again in a minute."), 429
     try:
         options, cached = quote.quote(shop, freight_request)

@@ -1,4 +1,4 @@
-"""The addresses VTEX and Carrefour call, per tenant; the secret in the path authenticates the caller."""
+"""The addresses VTEX and the marketplaces call, per tenant; the secret in the path authenticates VTEX."""
 from flask import current_app
 
 
@@ -11,8 +11,9 @@ def notification_url(tenant) -> str:
     return f"{_base()}/api/vtex/{tenant.slug}/{tenant.ensure_webhook_secret()}/notification"
 
 
-def freight_url(tenant) -> str:
-    return f"{_base()}/api/carrefourintegration/pub/{tenant.slug}/freight"
+def freight_url(tenant, connector_key: str) -> str:
+    """The freight quote a marketplace is given (Carrefour's: ``/api/carrefourintegration/pub/<store>/freight``)."""
+    return f"{_base()}/api/{connector_key}integration/pub/{tenant.slug}/freight"
 
 
 def services_endpoint(tenant) -> str:

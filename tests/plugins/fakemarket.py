@@ -19,6 +19,7 @@ class FakeMarketConnector(Connector):
     name = "Fake Market"
     description = "A marketplace in memory, for tests."
     shipping_types = (("sla_padrao", "Padrão"),)
+    quotes_freight = True
 
     def check_credentials(self) -> base.AccountInfo:
         return base.AccountInfo(shop_id="fm-1", shop_name="Loja na Fake Market")

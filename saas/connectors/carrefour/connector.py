@@ -31,6 +31,7 @@ class CarrefourConnector(Connector):
     settings_form = CarrefourSettingsForm
     settings_fields = FIELDS
     shipping_types = SHIPPING_TYPES
+    quotes_freight = True
     credentials_field = "shop_key"
     # Mirakl's published maxima: a product import every 15 minutes, an offer import every minute, per shop.
     min_product_import_interval = 15 * 60
