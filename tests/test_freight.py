@@ -4,8 +4,8 @@ import time
 import pytest
 import requests
 
+from saas.connectors.base import FreightOption
 from saas.freight import quote as freight_quote
-from saas.freight import wire
 from saas.tenants.settings import save_settings
 from tests.conftest import wire_to_vtex
 
@@ -52,7 +52,7 @@ def test_options_sum_the_items_prices_and_take_the_longest_delay():
         {"itemIndex": 1, "slas": [{"id": "Normal", "price": 290, "shippingEstimate": "6bd"},
                                   {"id": "Expressa", "price": 5000, "shippingEstimate": "1bd"}]}]}
     options = freight_quote.options_from_simulation(simulation, (("Normal", "normal"), ("Expressa", "Expressa")), 2)
-    assert options == [wire.FreightOption("Normal", "normal", 1290, 6)]  # Expressa does not serve item 0
+    assert options == [FreightOption("Normal", "normal", 1290, 6)]  # Expressa does not serve item 0
 
 
 def test_a_carrier_mapped_by_its_courier_id_quotes_freight_as_it_places_orders():
@@ -63,7 +63,7 @@ def test_a_carrier_mapped_by_its_courier_id_quotes_freight_as_it_places_orders()
         {"id": "Normal", "name": "Normal", "price": 990, "shippingEstimate": "4bd",
          "deliveryIds": [{"courierId": "1a2b", "courierName": "Transportadora X"}]}]}]}
     options = freight_quote.options_from_simulation(simulation, (("Normal", "1A2B"),), 1)
-    assert options == [wire.FreightOption("Normal", "1A2B", 990, 4)]
+    assert options == [FreightOption("Normal", "1A2B", 990, 4)]
     order = order_from_mirakl({"order_id": "O-1", "order_state": "SHIPPING", "order_lines": [
         {"order_line_id": "L1", "offer_sku": "1001", "quantity": 1, "price_unit": 10}]})
     assert checks.select_slas(order, simulation, "1A2B")[0]["id"] == "Normal"

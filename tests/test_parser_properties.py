@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from saas.catalog import changes
-from saas.freight import wire
+from saas.connectors.carrefour import freight_wire as wire
 from saas.orders import events
 from saas.web.redirects import safe_next
 

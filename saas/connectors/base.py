@@ -96,6 +96,24 @@ class BatchReport:
 
 
 @dataclass(frozen=True)
+class FreightRequest:
+    postal_code: str                     # 8 digits
+    items: tuple[tuple[str, int], ...]   # (VTEX SKU, quantity)
+
+
+@dataclass(frozen=True)
+class FreightOption:
+    shipping_type: str   # the marketplace's shipping type
+    carrier: str         # the VTEX carrier mapped to it
+    price_cents: int
+    delivery_days: int
+
+
+class FreightRequestError(ValueError):
+    """A freight request the marketplace's wire format cannot read; the message says what to send instead."""
+
+
+@dataclass(frozen=True)
 class OrderLine:
     line_id: str
     sku_id: str          # the VTEX SKU (the marketplace's shop SKU)
@@ -164,8 +182,10 @@ class Connector:
     settings_fields: tuple[SettingsField, ...] = ()
     # The marketplace's shipping types, each mapped to a VTEX carrier in a setting: (setting name, label).
     shipping_types: tuple[tuple[str, str], ...] = ()
-    # Whether the marketplace asks the store for freight quotes, at /api/<key>integration/pub/<store>/freight.
-    quotes_freight = False
+    # A marketplace that asks the store for freight quotes, at /api/<key>integration/pub/<store>/freight, names the
+    # module of its wire format: from_query(args) and from_json(body) give a FreightRequest (or raise
+    # FreightRequestError), answer(request, options) the body it expects.
+    freight_wire = None
 
     def __init__(self, context: ConnectorContext):
         self.context = context

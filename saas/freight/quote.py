@@ -14,8 +14,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from saas.connectors import get_connector_class
+from saas.connectors.base import FreightOption, FreightRequest
 from saas.extensions import db
-from saas.freight.wire import FreightOption, FreightRequest
 from saas.jobs.queues import redis_connection
 from saas.tenants.models import ConnectorSettings, Tenant
 from saas.vtex import slas as vtex_slas
@@ -42,7 +42,7 @@ def store(slug: str, connector_key: str) -> Store | None:
     """The store behind ``slug`` with the marketplace active, from a short in-process cache; None for an unknown or
     inactive store, or a marketplace that quotes no freight."""
     cls = get_connector_class(connector_key)
-    if cls is None or not cls.quotes_freight:
+    if cls is None or cls.freight_wire is None:
         return None
     found = db.session.execute(
         select(Tenant, ConnectorSettings).join(ConnectorSettings, ConnectorSettings.tenant_id == Tenant.id)

@@ -11,9 +11,10 @@ then per store, so one noisy client runs out of its own budget long before it ea
 """
 from flask import Blueprint, jsonify, request
 
-from saas.connectors.base import IntegrationError
+from saas.connectors import get_connector_class
+from saas.connectors.base import FreightRequestError, IntegrationError
 from saas.extensions import csrf
-from saas.freight import quote, wire
+from saas.freight import quote
 from saas.web.inputs import json_body
 from saas.web.ratelimit import within
 
@@ -23,9 +24,12 @@ csrf.exempt(bp)
 
 @bp.route("/api/<marketplace>integration/pub/<store>/freight", methods=["GET", "POST"])
 def freight(marketplace, store):
+    wire = getattr(get_connector_class(marketplace), "freight_wire", None)
+    if wire is None:
+        return jsonify(error="Unknown store."), 404  # the same answer as for a store: nothing to probe
     try:
         freight_request = wire.from_json(json_body()) if request.method == "POST" else wire.from_query(request.args)
-    except wire.WireError as exc:
+    except FreightRequestError as exc:
         return jsonify(error=str(exc)), 400
     shop = quote.store(store, marketplace)
     if shop is None:

@@ -118,7 +118,7 @@ def connector_settings(key):
         .order_by(SettingsAudit.id.desc()).limit(20).all()
     return render_template("portal/connector_settings.html", cls=cls, form=form, row=row, audit=audit,
                            carriers=_carrier_choices(), can_edit=g.membership.can_edit,
-                           freight_url=freight_url(g.tenant, key) if cls.quotes_freight else None)
+                           freight_url=freight_url(g.tenant, key) if cls.freight_wire else None)
 
 
 def _carrier_choices() -> list[str]:

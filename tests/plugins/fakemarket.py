@@ -4,6 +4,7 @@ import itertools
 
 from saas.connectors import base
 from saas.connectors.base import Connector
+from saas.connectors.carrefour import freight_wire
 
 MARKET = {"products": {}, "offers": {}, "orders": {}, "events": []}
 _import_ids = itertools.count(1)
@@ -19,7 +20,7 @@ class FakeMarketConnector(Connector):
     name = "Fake Market"
     description = "A marketplace in memory, for tests."
     shipping_types = (("sla_padrao", "Padrão"),)
-    quotes_freight = True
+    freight_wire = freight_wire  # it reads and answers freight quotes as Carrefour does, like any Mirakl operator
 
     def check_credentials(self) -> base.AccountInfo:
         return base.AccountInfo(shop_id="fm-1", shop_name="Loja na Fake Market")

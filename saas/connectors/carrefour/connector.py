@@ -15,7 +15,7 @@ from saas.connectors.base import (
     PermanentError,
     Published,
 )
-from saas.connectors.carrefour import mapping
+from saas.connectors.carrefour import freight_wire, mapping
 from saas.connectors.carrefour.client import MiraklClient
 from saas.connectors.carrefour.settings import FIELDS, SHIPPING_TYPES, CarrefourSettingsForm
 
@@ -31,7 +31,7 @@ class CarrefourConnector(Connector):
     settings_form = CarrefourSettingsForm
     settings_fields = FIELDS
     shipping_types = SHIPPING_TYPES
-    quotes_freight = True
+    freight_wire = freight_wire
     credentials_field = "shop_key"
     # Mirakl's published maxima: a product import every 15 minutes, an offer import every minute, per shop.
     min_product_import_interval = 15 * 60

@@ -1,36 +1,22 @@
-"""Carrefour's wire format for the freight quote, in one module, so that the exact format Carrefour's panel uses can be
-matched here without touching the quoting.
+"""Carrefour's wire format for the freight quote (``CarrefourConnector.freight_wire``), in one module, so that the
+exact format Carrefour's panel uses can be matched here without touching the quoting.
 
 Request, GET: ``?postalCode=01310-100&items=1001:2,1002:1``; POST: ``{"postalCode": "01310100", "items":
 [{"sku": "1001", "quantity": 2}]}``. Answer: ``{"postalCode": "01310100", "options": [{"shippingType": "Normal",
 "carrier": "…", "price": 12.9, "currency": "BRL", "deliveryDays": 5}]}``.
 """
 import re
-from dataclasses import dataclass
 
 from saas.catalog.changes import SKU_ID_MAX_DIGITS, is_sku_id
+from saas.connectors.base import FreightOption, FreightRequest, FreightRequestError
 
 MAX_ITEMS = 50
 MAX_QUANTITY = 999
 _CEP = re.compile(r"^\d{5}-?\d{3}$")
 
 
-class WireError(ValueError):
+class WireError(FreightRequestError):
     """The request cannot be read; the message says what to send instead."""
-
-
-@dataclass(frozen=True)
-class FreightRequest:
-    postal_code: str
-    items: tuple[tuple[str, int], ...]
-
-
-@dataclass(frozen=True)
-class FreightOption:
-    shipping_type: str
-    carrier: str
-    price_cents: int
-    delivery_days: int
 
 
 def from_query(args) -> FreightRequest:
