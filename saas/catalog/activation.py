@@ -1,5 +1,5 @@
-"""Turning a marketplace on and off for a tenant, as the seed describes for Carrefour: on registers the VTEX
-affiliate and loads the whole trade policy; off deletes the affiliate and erases the marketplace's key."""
+"""Turning a marketplace on and off for a tenant: on registers the VTEX affiliate and loads the whole trade policy;
+off deletes the affiliate and erases the marketplace's key (the seed's rules)."""
 import logging
 
 from sqlalchemy import func, select
@@ -78,17 +78,18 @@ def start_initial_load(tenant, connector_key: str) -> None:
 
 
 def deactivate(tenant, connector_key: str, settings: dict) -> None:
-    """Delete the affiliate at VTEX (a failure is reported, not fatal: the ShopKey is erased anyway)."""
+    """Delete the affiliate at VTEX (a failure is reported, not fatal: the marketplace's key is erased anyway)."""
     affiliate = settings.get("affiliate_id") or "CRF"
+    key_name = get_connector_class(connector_key).credentials_label
     try:
         VtexClient.for_tenant(tenant).delete_affiliate(affiliate)
-        message = f"Integration turned off: affiliate {affiliate} deleted at VTEX and the ShopKey erased."
+        message = f"Integration turned off: affiliate {affiliate} deleted at VTEX and the {key_name} erased."
         status = "success"
     except PermanentError as exc:
         message = f"Integration turned off; the affiliate {affiliate} was already gone at VTEX ({exc.message})."
         status = "success"
     except IntegrationError as exc:
-        message = (f"Integration turned off and the ShopKey erased, but VTEX could not delete the affiliate "
+        message = (f"Integration turned off and the {key_name} erased, but VTEX could not delete the affiliate "
                    f"{affiliate} ({exc.message}); delete it in VTEX's admin.")
         status = "warning"
     bridge.record(tenant.id, "integration", connector_key, status, message)

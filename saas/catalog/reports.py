@@ -15,7 +15,7 @@ from saas.tenants.settings import build_connector
 from saas.timeutil import utcnow
 
 log = logging.getLogger(__name__)
-RECHECK_SECONDS = 60  # Mirakl: import status at most once a minute
+RECHECK_SECONDS = 60  # marketplaces ask that an import's status be read at most once a minute
 MAX_CHECKS = 30
 DUE_TOLERANCE = timedelta(seconds=5)
 OFFER_STATES = {"success": "live", "pending": "pending", "error": "error"}
@@ -59,16 +59,16 @@ def _check(batch: ImportBatch) -> str:
         log.warning("tenant %s batch %s: report not readable: %s", tenant.id, batch.import_id, exc)
         report = None
     if report is None or not report.final:
-        return _check_again(tenant, batch, report.status if report else "unreadable")
+        return _check_again(tenant, batch, report.status if report else "unreadable", connector.name)
     _apply(tenant, batch, report, connector.name)
     return report.status
 
 
-def _check_again(tenant, batch, status) -> str:
+def _check_again(tenant, batch, status, connector_name: str) -> str:
     if batch.checks >= MAX_CHECKS:
         batch.status, batch.next_check_at = "failed", None
         bridge.record(tenant.id, "integration", f"import {batch.import_id}", "warning",
-                      f"Carrefour's report of the {batch.kind} import {batch.import_id} was not ready after "
+                      f"{connector_name}'s report of the {batch.kind} import {batch.import_id} was not ready after "
                       f"{batch.checks} checks (last status: {status}). Its SKUs are sent again with their next change.",
                       commit=False)
         db.session.commit()
@@ -100,7 +100,7 @@ def _apply(tenant, batch, report, connector_name: str) -> None:
             details = {"import_id": batch.import_id,
                        "price": binding.price_cents / 100 if binding and binding.price_cents else None,
                        "quantity": binding.quantity if binding else None}
-            message = "Offer withdrawn from Carrefour." if withdrawn else line.message
+            message = f"Offer withdrawn from {connector_name}." if withdrawn else line.message
             entries.append(dict(entity="price", entity_id=sku, status=line.status, message=message, details=details))
             entries.append(dict(entity="inventory", entity_id=sku, status=line.status, message=message,
                                 details=details))

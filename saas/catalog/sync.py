@@ -64,7 +64,8 @@ def sync_catalog(tenant, row) -> dict:
         offers_sent = connector.publish_offers(i for i in offers if i.sku_id not in not_sold)
     except AuthError as exc:
         bridge.record(tenant.id, "integration", connector.key, "error",
-                      f"{connector.name} refused the ShopKey ({exc.message}); nothing was sent. Save a new key.")
+                      f"{connector.name} refused the {connector.credentials_label} ({exc.message}); nothing was sent. "
+                      "Save a new key.")
         return {"changes": len(taken), "batches": []}
     except IntegrationError as exc:
         bridge.record(tenant.id, "integration", "sync", "warning",

@@ -180,6 +180,8 @@ class Connector:
     description: str = ""
     settings_form = None
     settings_fields: tuple[SettingsField, ...] = ()
+    credentials_field = ""            # the form's field of the secret the marketplace checks
+    credentials_label = "API key"     # what the merchant calls it (Carrefour: ShopKey)
     # The marketplace's shipping types, each mapped to a VTEX carrier in a setting: (setting name, label).
     shipping_types: tuple[tuple[str, str], ...] = ()
     # A marketplace that asks the store for freight quotes, at /api/<key>integration/pub/<store>/freight, names the

@@ -32,9 +32,9 @@ def mapped_carrier(order: OrderData, settings: dict, shipping_types) -> str:
     carrier = (settings.get(setting) or "").strip() if setting else ""
     if not carrier:
         raise CheckFailed("shipping_unmapped",
-                          f"The Carrefour shipping type “{order.shipping_type}” is not mapped to a VTEX carrier.",
+                          f"The marketplace's shipping type “{order.shipping_type}” is not mapped to a VTEX carrier.",
                           {"shipping_type": order.shipping_type},
-                          fix="Map it in Carrefour's settings (Mapeamento de SLA)")
+                          fix="Map it in the marketplace's settings (Mapeamento de SLA)")
     return carrier
 
 
@@ -73,27 +73,27 @@ def select_slas(order: OrderData, simulation: dict, carrier: str) -> list[dict]:
 
 
 def check_price(order: OrderData, simulation: dict, slas: list[dict], tolerance_pct: float) -> None:
-    """Carrefour's total against VTEX's (items and freight); beyond the tolerance the order is not placed."""
+    """The marketplace's total against VTEX's (items and freight); beyond the tolerance the order is not placed."""
     prices = {str(i.get("id")): i.get("sellingPrice") or i.get("price") or 0 for i in simulation.get("items") or []}
     vtex = sum(prices.get(line.sku_id, 0) * line.quantity for line in order.lines) + sum(s.get("price") or 0
                                                                                         for s in slas)
-    carrefour = order.total_cents
-    difference = abs(carrefour - vtex) / vtex * 100 if vtex else 100.0
+    marketplace = order.total_cents
+    difference = abs(marketplace - vtex) / vtex * 100 if vtex else 100.0
     if difference > tolerance_pct:
         raise CheckFailed("price_divergence",
-                          f"Carrefour's total R$ {carrefour / 100:.2f} differs from VTEX's R$ {vtex / 100:.2f} by "
-                          f"{difference:.2f}%, beyond the tolerance of {tolerance_pct:g}%.",
-                          {"carrefour_cents": carrefour, "vtex_cents": vtex, "difference_pct": round(difference, 2),
+                          f"The marketplace's total R$ {marketplace / 100:.2f} differs from VTEX's "
+                          f"R$ {vtex / 100:.2f} by {difference:.2f}%, beyond the tolerance of {tolerance_pct:g}%.",
+                          {"marketplace_cents": marketplace, "vtex_cents": vtex, "difference_pct": round(difference, 2),
                            "tolerance_pct": tolerance_pct}, fix="Fix the price or the Taxa de divergência")
 
 
 def vtex_order(order: OrderData, slas: list[dict], *, services_endpoint: str) -> dict:
-    """The order VTEX's fulfillment API places: Carrefour's item prices in cents, each item's freight as the
+    """The order VTEX's fulfillment API places: the marketplace's item prices in cents, each item's freight as the
     simulation priced its SLA, no payment data. A field VTEX's spec types as a string or an object is left out when
     there is nothing to say, never sent as null (only the corporate fields and ``paymentData`` are nullable)."""
     address = order.address
     document_type = "cnpj" if len(order.document) == 14 else "cpf"
-    email = order.email or f"pedido-{order.order_id.lower()}@marketplace.carrefour.invalid"
+    email = order.email or f"pedido-{order.order_id.lower()}@marketplace.invalid"
     return {
         "marketplaceOrderId": order.order_id,
         "marketplaceServicesEndpoint": services_endpoint,

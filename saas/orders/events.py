@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from saas import bridge
+from saas.connectors import get_connector_class
 from saas.connectors.base import IntegrationError, RetryableError
 from saas.extensions import db
 from saas.jobs import locks
@@ -275,8 +276,8 @@ def _forward(connector, settings, order, event) -> str:
         connector.mark_delivered(mkt_id, payload.get("deliveredDate") or "")
         return f"Delivery recorded at {connector.name}."
     connector.request_cancellation(mkt_id, payload.get("reason") or "")
-    return (f"Cancellation at the store told to {connector.name}. Carrefour does not cancel through its API: "
-            "the order is cancelled only when Carrefour confirms it; contact Carrefour if it does not.")
+    return (f"Cancellation at the store told to {connector.name}: the order is cancelled only when "
+            f"{connector.name} confirms it; contact {connector.name} if it does not.")
 
 
 def _wait(tenant, order, event) -> str:
@@ -284,7 +285,8 @@ def _wait(tenant, order, event) -> str:
     if event.attempts >= MAX_WAITS:
         event.status, event.next_attempt_at = "failed", None
         bridge.record(tenant.id, "tracking", order.marketplace_order_id, "error",
-                      "The tracking was sent but Carrefour never reached the state that lets the order be shipped.")
+                      f"The tracking was sent but {get_connector_class(order.connector_key).name} never reached the "
+                      "state that lets the order be shipped.")
         return "gave up waiting"
     event.status, event.next_attempt_at = "waiting", utcnow() + WAIT_FOR_STATE
     db.session.commit()

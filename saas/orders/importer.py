@@ -21,6 +21,7 @@ from datetime import timedelta
 from flask import current_app
 
 from saas import bridge
+from saas.connectors import get_connector_class
 from saas.connectors.base import IntegrationError, PermanentError
 from saas.extensions import db
 from saas.jobs import locks
@@ -204,9 +205,9 @@ def check_skus_exist(vtex, data, trade_policy, simulation) -> None:
             vtex.sku_context(line.sku_id, trade_policy)
         except PermanentError:
             raise checks.CheckFailed(
-                "sku_not_found", f"SKU {line.sku_id} does not exist at VTEX (Carrefour lets SKUs be registered by "
-                                 "hand, which is not recommended).", {"sku": line.sku_id},
-                fix="Fix the SKU at Carrefour or at VTEX") from None
+                "sku_not_found", f"SKU {line.sku_id} does not exist at VTEX (the marketplace's offer names a SKU the "
+                                 "store does not have, e.g. one registered there by hand).", {"sku": line.sku_id},
+                fix="Fix the SKU at the marketplace or at VTEX") from None
 
 
 def _place(vtex, body, vtex_order_id, *, trade_policy, affiliate) -> dict:
@@ -236,7 +237,8 @@ def _failed(tenant, row, order, attempt, failure: checks.CheckFailed) -> None:
     if email and failure.cause not in order.mailed_causes:
         order.mailed_causes = [*order.mailed_causes, failure.cause]
         db.session.commit()
-        send_mail(email, f"[{tenant.display_name}] Pedido Carrefour {order.marketplace_order_id} não integrado",
+        send_mail(email, f"[{tenant.display_name}] Pedido {_marketplace(order)} {order.marketplace_order_id} "
+                         "não integrado",
                   f"O pedido {order.marketplace_order_id} não pôde ser integrado à VTEX.\n\n{failure.message}\n\n"
                   "Depois de corrigir, reprocesse o pedido na aba Pedidos do Bridge.")
     db.session.commit()
@@ -255,22 +257,27 @@ def reprocess(order: MarketplaceOrder) -> bool:
 
 @with_app_context
 def cancel_at_vtex(order_pk: int) -> str:
-    """Carrefour cancelled an order already imported: cancel it at VTEX (OMS)."""
+    """The marketplace cancelled an order already imported: cancel it at VTEX (OMS)."""
     order = db.session.get(MarketplaceOrder, order_pk)
     if order is None or order.status == "cancelled" or not order.vtex_order_id:
         return "nothing to do"
     tenant = db.session.get(Tenant, order.tenant_id)
     try:
-        VtexClient.for_tenant(tenant).cancel_order(order.vtex_order_id, "Pedido cancelado no Carrefour")
+        VtexClient.for_tenant(tenant).cancel_order(order.vtex_order_id,
+                                                   f"Pedido cancelado no {_marketplace(order)}")
     except PermanentError as exc:
         bridge.record(tenant.id, "order", order.marketplace_order_id, "error",
-                      f"Carrefour cancelled this order but VTEX refused to cancel {order.vtex_order_id}: "
+                      f"{_marketplace(order)} cancelled this order but VTEX refused to cancel {order.vtex_order_id}: "
                       f"{exc.message}. An invoiced order needs a return invoice.")
         return "refused"
     order.status, order.vtex_status = "cancelled", "canceled"
     bridge.record(tenant.id, "order", order.marketplace_order_id, "warning",
-                  f"Cancelled at Carrefour after import: {order.vtex_order_id} was cancelled at VTEX.")
+                  f"Cancelled at {_marketplace(order)} after import: {order.vtex_order_id} was cancelled at VTEX.")
     return "cancelled"
+
+
+def _marketplace(order) -> str:
+    return get_connector_class(order.connector_key).name
 
 
 def enqueue_cancel(order: MarketplaceOrder) -> None:

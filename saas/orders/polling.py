@@ -24,7 +24,8 @@ def poll_orders(tenant, row) -> dict:
         page = connector.fetch_orders(_since(cursor))
     except AuthError as exc:
         bridge.record(tenant.id, "integration", connector.key, "error",
-                      f"{connector.name} refused the ShopKey while reading orders ({exc.message}). Save a new key.")
+                      f"{connector.name} refused the {connector.credentials_label} while reading orders "
+                      f"({exc.message}). Save a new key.")
         return {"orders": 0}
     except IntegrationError as exc:
         bridge.record(tenant.id, "integration", "orders", "warning",

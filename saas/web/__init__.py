@@ -57,7 +57,7 @@ def register_blueprints(app):
 
 
 def unavailable(error):
-    """Redis or the database is down: VTEX and Carrefour get a JSON 503 they retry on; a person gets a page that
+    """Redis or the database is down: VTEX and the marketplaces get a JSON 503 they retry on; a person gets a page that
     says so. Nothing was half-stored: a request's transaction commits whole or not at all."""
     log.warning("answered 503: %s unreachable (%s)", "Redis" if "redis" in type(error).__module__ else "database",
                 type(error).__name__)

@@ -39,7 +39,7 @@ def signup():
                                    vtex_base_url=form.vtex_base_url.data, vtex_app_key=form.vtex_app_key.data,
                                    vtex_app_token=form.vtex_app_token.data)
             login_user(user)
-            flash("Conta criada. Agora configure o Carrefour no Marketplace.", "success")
+            flash("Conta criada. Agora ative um marketplace na página Marketplace.", "success")
             return redirect(url_for("portal.marketplace", slug=tenant.slug))
     return render_template("auth/signup.html", form=form)
 

@@ -59,6 +59,6 @@ def resend():
     else:
         sku_changes.record(g.tenant.id, [sku_changes.Change.everything(s) for s in skus])
         run_soon("sync", g.tenant.id)
-        flash(f"{len(skus)} SKU(s) serão reenviados ao Carrefour no próximo ciclo.", "success")
+        flash(f"{len(skus)} SKU(s) serão reenviados aos marketplaces ativos no próximo ciclo.", "success")
     entity = request.form.get("entity")
     return redirect(url_for("bridge.entries", entity=entity if entity in CATALOG_ENTITIES else "product"))

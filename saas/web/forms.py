@@ -21,7 +21,7 @@ class StoreFields:
     name = StringField("Nome da loja", validators=[InputRequired(), Length(max=120)],
                        description="How the store appears in the portal.")
     slug = StringField("Identificador", validators=[InputRequired(), SLUG_RULE],
-                       description="Used in the portal's addresses and in the freight URL given to Carrefour.")
+                       description="Used in the portal's addresses and in the freight URL given to the marketplaces.")
     vtex_account = StringField("Conta VTEX (accountName)",
                                validators=[InputRequired(), Regexp(r"^[a-zA-Z0-9-]{2,63}$",
                                                                    message="The VTEX account name, e.g. minhaloja.")],

@@ -1,5 +1,5 @@
 """``GET``/``POST /api/<marketplace>integration/pub/<store>/freight``: a marketplace's freight quote for one store
-(Carrefour's is ``/api/carrefourintegration/pub/<store>/freight``, the URL VTEX's own connector gives it).
+(the address VTEX's own connectors give a marketplace, e.g. ``/api/<key>integration/pub/<store>/freight``).
 
 It is on the marketplace's checkout path, which gives up after about 0.8 s: a request that cannot be read → 400 with
 the reason, a marketplace that quotes no freight or an unknown or inactive store → 404, VTEX slow or failing → 503
@@ -7,7 +7,7 @@ inside the budget.
 
 The store's slug is public, so the rate limits count only what could cost the store a VTEX simulation: a request
 that fails validation or names no active store spends nothing. Valid requests are counted per client address first,
-then per store, so one noisy client runs out of its own budget long before it eats into Carrefour's.
+then per store, so one noisy client runs out of its own budget long before it eats into the marketplace's.
 """
 from flask import Blueprint, jsonify, request
 

@@ -103,5 +103,5 @@ def decide(order_id, decision):
     accepted = acceptance.answer(g.tenant, connector, order, connector.order_data(order.raw),
                                  accept=decision == "accept", by=current_user.email)
     flash("Pedido aceito." if accepted else "Pedido recusado." if decision == "refuse" else
-          "O Carrefour não registrou a decisão; veja o Bridge.", "success")
+          f"O {connector.name} não registrou a decisão; veja o Bridge.", "success")
     return redirect(url_for("orders.detail", order_id=order.id))

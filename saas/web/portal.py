@@ -26,7 +26,7 @@ from saas.web.tenant_context import attach_tenant
 
 bp = Blueprint("portal", __name__, url_prefix="/t/<slug>")
 _CARRIERS = TTLCache(maxsize=1024, ttl=300)
-SLUG_FIXED = ("O identificador não muda mais: ele está nas URLs que a VTEX e o Carrefour já usam (notificações, "
+SLUG_FIXED = ("O identificador não muda mais: ele está nas URLs que a VTEX e os marketplaces já usam (notificações, "
               "pedidos, frete). Para outro identificador, crie uma nova loja.")
 attach_tenant(bp)
 account_bp = Blueprint("account", __name__)

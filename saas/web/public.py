@@ -1,4 +1,4 @@
-"""Public routes called by VTEX and Carrefour. They authenticate by the tenant's secret in the path and answer the
+"""Public routes called by VTEX. They authenticate by the tenant's secret in the path and answer the
 same 404 for an unknown store and a wrong secret, so neither can be probed."""
 import hmac
 import json
@@ -118,7 +118,7 @@ def tracking_callback(slug, secret, scope, order_ref, invoice_number):
 def tracking_status_callback(slug, secret, scope, order_ref, invoice_number):
     def store(order, status):
         if not status["isDelivered"]:
-            return None  # courier events on the way change nothing at Carrefour
+            return None  # courier events on the way change nothing at the marketplace
         return events.record(order, "delivered", status["invoiceNumber"], status)
     return _event_callback(slug, secret, order_ref, _of_invoice(events.read_tracking_status, invoice_number), store)
 

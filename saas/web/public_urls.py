@@ -12,7 +12,7 @@ def notification_url(tenant) -> str:
 
 
 def freight_url(tenant, connector_key: str) -> str:
-    """The freight quote a marketplace is given (Carrefour's: ``/api/carrefourintegration/pub/<store>/freight``)."""
+    """The freight quote a marketplace is given, in the shape VTEX's own connectors use."""
     return f"{_base()}/api/{connector_key}integration/pub/{tenant.slug}/freight"
 
 

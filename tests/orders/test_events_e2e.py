@@ -95,7 +95,7 @@ def test_a_cancellation_at_the_store_asks_carrefour_and_a_repeated_callback_chan
     assert order["order_state"] == "SHIPPING"  # Carrefour has not cancelled: it must confirm
     entry = live.db.session.query(BridgeEntry).filter_by(entity="tracking", entity_id=mkt_id).one()
     assert entry.status == "warning"
-    assert "only when Carrefour confirms it" in entry.message
+    assert "only when Carrefour confirms it" in entry.message  # the connector's name, not a hard-coded one
 
 
 def test_callbacks_answer_under_pub_too_and_take_either_order_id(live, client):

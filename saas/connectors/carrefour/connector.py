@@ -33,6 +33,7 @@ class CarrefourConnector(Connector):
     shipping_types = SHIPPING_TYPES
     freight_wire = freight_wire
     credentials_field = "shop_key"
+    credentials_label = "ShopKey"
     # Mirakl's published maxima: a product import every 15 minutes, an offer import every minute, per shop.
     min_product_import_interval = 15 * 60
     min_offer_import_interval = 60
