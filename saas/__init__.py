@@ -26,7 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Entre para continuar. (Sign in to continue.)"
 
+    from saas import i18n
     from saas.web import headers, inputs, register_blueprints
+    i18n.install(app)
     inputs.install(app)
     headers.install(app)
     register_blueprints(app)

@@ -8,18 +8,21 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import func, or_
 
+from saas.i18n import plain_decimal
 from saas.orders import acceptance, importer
 from saas.orders.models import STATUSES, MarketplaceOrder
 from saas.tenants.scoping import get_scoped_or_404, scoped
 from saas.tenants.settings import build_connector, load_settings
+from saas.timeutil import local_time
 from saas.web.inputs import page_number
 from saas.web.tenant_context import attach_tenant
 
 bp = Blueprint("orders", __name__, url_prefix="/t/<slug>/orders")
 attach_tenant(bp)
 PAGE_SIZE = 50
-CSV_COLUMNS = ("marketplace_order_id", "vtex_order_id", "marketplace_state", "vtex_status", "status", "total",
-               "cause", "message", "created_at", "updated_at")
+# Headers and values as a spreadsheet in pt-BR opens them: ";" between columns, "," in decimals, a BOM for UTF-8.
+CSV_COLUMNS = ("Pedido no marketplace", "Pedido na VTEX", "Estado no marketplace", "Estado na VTEX", "Situação",
+               "Total (R$)", "Causa", "Mensagem", "Criado em", "Atualizado em")
 
 
 def _filtered():
@@ -57,17 +60,18 @@ def index():
 def export():
     def lines():
         out = io.StringIO()
-        writer = csv.writer(out)
+        out.write("\ufeff")
+        writer = csv.writer(out, delimiter=";")
         writer.writerow(CSV_COLUMNS)
         for order in _filtered().order_by(MarketplaceOrder.id).yield_per(500):
             writer.writerow([order.marketplace_order_id, order.vtex_order_id or "", order.marketplace_state,
-                             order.vtex_status or "", order.status, f"{order.total_cents / 100:.2f}",
-                             order.cause or "", order.message or "", order.created_at.isoformat(),
-                             order.updated_at.isoformat()])
+                             order.vtex_status or "", order.status, plain_decimal(order.total_cents),
+                             order.cause or "", order.message or "", local_time(order.created_at),
+                             local_time(order.updated_at)])
             yield out.getvalue()
             out.seek(0)
             out.truncate()
-    return Response(stream_with_context(lines()), mimetype="text/csv",
+    return Response(stream_with_context(lines()), mimetype="text/csv", content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=pedidos-{g.tenant.slug}.csv"})
 
 

@@ -1,6 +1,7 @@
 """Orders end to end: the Mirakl simulator's orders reach the VTEX simulator through our poll and import, on the
 real database and Redis."""
 import os
+import re
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ from rq.registry import ScheduledJobRegistry
 
 from saas.bridge.models import BridgeEntry
 from saas.config import ROOT
+from saas.i18n import money
 from saas.jobs import locks, recovery
 from saas.jobs.queues import queue, redis_connection
 from saas.mail import OutboxMessage
@@ -214,8 +216,15 @@ def test_orders_tab_filters_searches_exports_and_reprocesses_a_selection(shop, c
     assert bad in page and good not in page
     assert good in client.get(f"/t/loja-a/orders/?q=CRF-{good}").get_data(as_text=True)
     csv_text = client.get("/t/loja-a/orders/export.csv?status=imported").get_data(as_text=True)
-    assert csv_text.splitlines()[0].startswith("marketplace_order_id,vtex_order_id")
+    header, row = csv_text.splitlines()[:2]
+    assert header.startswith("\ufeffPedido no marketplace;Pedido na VTEX;")  # opens right in Excel pt-BR
+    total = shop.order(good).total_cents
+    assert row.split(";")[5] == f"{total // 100},{total % 100:02d}"
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", row.split(";")[8])
     assert good in csv_text and bad not in csv_text
+    with client.application.test_request_context():
+        shown = money(total)
+    assert shown in client.get("/t/loja-a/orders/").get_data(as_text=True)
     shop.settings(sla_agendada="Agendada")
     client.post("/t/loja-a/orders/reprocess", data={"order": [str(shop.order(bad).id)]})
     assert shop.order(bad).series == 1 and shop.import_pending() == {bad: "imported"}
