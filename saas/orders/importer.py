@@ -245,11 +245,12 @@ def _failed(tenant, row, order, attempt, failure: checks.CheckFailed) -> None:
 
 
 def reprocess(order: MarketplaceOrder) -> bool:
-    """A new series of up to 5 attempts, the checks run again; false when the order cannot be reprocessed."""
-    if order.status != "failed":
+    """A new series of up to 5 attempts, its first one now, the checks run again; false when the order cannot be
+    reprocessed. The retries of the series it replaces find a newer series and do nothing."""
+    if not order.can_reprocess:
         return False
     order.series += 1
-    order.series_started_at, order.status = None, "importing"
+    order.series_started_at, order.status, order.next_attempt_at = None, "importing", utcnow()
     db.session.commit()
     enqueue([order])
     return True

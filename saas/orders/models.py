@@ -35,6 +35,16 @@ class MarketplaceOrder(db.Model):
     attempts = db.relationship("OrderAttempt", back_populates="order", order_by="OrderAttempt.id",
                                cascade="all, delete-orphan")
 
+    @property
+    def retrying(self) -> bool:
+        """An attempt failed and the automatic retries are still running."""
+        return self.status == "importing" and self.cause is not None
+
+    @property
+    def can_reprocess(self) -> bool:
+        """The merchant may start a new series now: after the retries gave up, or instead of waiting for them."""
+        return self.status == "failed" or self.retrying
+
     __table_args__ = (
         db.UniqueConstraint("tenant_id", "marketplace_order_id", name="uq_marketplace_order_tenant_mkt_id"),
         db.Index("ix_marketplace_order_tenant_status", "tenant_id", "status", "created_at"),

@@ -89,8 +89,8 @@ def reprocess():
         abort(404)
     started = sum(importer.reprocess(order) for order in orders)
     skipped = len(orders) - started
-    flash(f"{started} pedido(s) reprocessado(s): até 5 tentativas em 15 minutos."
-          + (f" {skipped} ignorado(s): só pedidos com falha são reprocessados." if skipped else ""), "success")
+    flash(f"{started} pedido(s) reprocessado(s) agora: até 5 tentativas em 15 minutos."
+          + (f" {skipped} ignorado(s): só pedidos não integrados são reprocessados." if skipped else ""), "success")
     if len(orders) == 1 and request.form.get("back") == "detail":
         return redirect(url_for("orders.detail", order_id=orders[0].id))
     return redirect(url_for("orders.index"))

@@ -101,6 +101,30 @@ def test_retries_stop_at_five_within_fifteen_minutes_and_a_reprocess_after_the_f
     assert len(shop.vtex_orders()) == 1
 
 
+def test_an_order_still_retrying_can_be_reprocessed_at_once_after_the_fix(shop, client, owner):
+    """No waiting up to 15 minutes for the retries: a new series starts now, and the old one's retries do nothing."""
+    mkt_id = shop.carrefour_order(1001, shipping_type="AGENDADA", state="SHIPPING")
+    shop.poll()
+    shop.import_pending()
+    order = shop.order(mkt_id)
+    assert order.status == "importing" and order.cause == "shipping_unmapped" and order.can_reprocess
+    login(client, owner.email)
+    page = client.get(f"/t/loja-a/orders/{order.id}").get_data(as_text=True)
+    assert "Reprocessar agora" in page and "Tentando novamente: tentativa 2 de 5 às" in page
+    listing = client.get("/t/loja-a/orders/").get_data(as_text=True)
+    assert f'value="{order.id}" form="reprocess"' in listing and "Reprocessar selecionados" in listing
+
+    shop.settings(sla_agendada="Agendada")
+    client.post("/t/loja-a/orders/reprocess", data={"order": [str(order.id)], "back": "detail"})
+    order = shop.order(mkt_id)
+    assert order.series == 1 and order.status == "importing"
+    assert importer.import_order(order.id, 0) == "nothing to do"  # the replaced series' retry
+    assert importer.import_order(order.id, 1) == "imported"
+    assert [o["marketplaceOrderId"] for o in shop.vtex_orders()] == [mkt_id]
+    assert not shop.order(mkt_id).can_reprocess
+    assert "Reprocessar selecionados" not in client.get("/t/loja-a/orders/").get_data(as_text=True)
+
+
 def test_a_series_is_bounded_by_fifteen_minutes_too(shop):
     mkt_id = shop.carrefour_order(1001, shipping_type="AGENDADA", state="SHIPPING")
     shop.poll()
