@@ -38,12 +38,12 @@ def register_blueprints(app):
     def not_found(_error):
         if request.path.startswith("/api/"):
             return jsonify(error="not found"), 404
-        return render_template("error.html", code=404, message="Página não encontrada. (Not found.)"), 404
+        return render_template("error.html", code=404, message="Página não encontrada."), 404
 
     @app.errorhandler(403)
     def forbidden(_error):
         return render_template("error.html", code=403,
-                               message="Seu papel nesta loja só permite consultar. (Your role can only view.)"), 403
+                               message="Seu papel nesta loja só permite consultar."), 403
 
     for outage in STORE_OUTAGES:
         app.register_error_handler(outage, unavailable)
@@ -53,7 +53,17 @@ def register_blueprints(app):
         if request.path.startswith("/api/"):
             return jsonify(error="Too many requests; try again in a minute."), 429
         return render_template("error.html", code=429,
-                               message="Muitas tentativas; aguarde um minuto. (Too many attempts; wait a minute.)"), 429
+                               message="Muitas tentativas; aguarde um minuto."), 429
+
+    @app.errorhandler(500)
+    def internal_error(_error):
+        """What escaped every other handler: logged by Flask already; the caller gets an answer, not a stack."""
+        with contextlib.suppress(SQLAlchemyError):
+            db.session.rollback()
+        if request.path.startswith("/api/"):
+            return jsonify(error="Internal error; try again shortly."), 500
+        return render_template("error.html", code=500,
+                               message="Algo deu errado do nosso lado; tente de novo em instantes."), 500
 
 
 def unavailable(error):
