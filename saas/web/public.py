@@ -27,13 +27,12 @@ _decoys: dict[str, str] = {}
 def tenant_by_secret_or_404(slug: str, secret: str) -> Tenant:
     """An unknown store does the same work as a known one (a decryption and a comparison): the time taken does not
     tell which stores exist."""
-    found = db.session.execute(select(Tenant.id, Tenant.secrets).where(Tenant.slug == slug)).first()
-    tenant_id, secrets = found if found else (None, _decoy_secrets())
-    expected = (secrets or {}).get("webhook_secret") or ""
+    tenant = db.session.scalars(select(Tenant).where(Tenant.slug == slug)).first()
+    expected = ((tenant.secrets or {}) if tenant else _decoy_secrets()).get("webhook_secret") or ""
     matches = hmac.compare_digest(expected.encode(), secret.encode())
-    if not (tenant_id and expected and matches):
+    if not (tenant and expected and matches):
         abort(404)
-    return db.session.get(Tenant, tenant_id)
+    return tenant
 
 
 def _decoy_secrets() -> dict:
