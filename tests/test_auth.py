@@ -23,15 +23,15 @@ def test_signup_creates_the_user_and_a_first_tenant_owned_by_them(client, db):
 
 def test_signup_refuses_a_taken_email_or_slug(client, db, owner, tenant):
     page = client.post("/signup", data={**SIGNUP, "email": owner.email}).get_data(as_text=True)
-    assert "already has an account" in page
+    assert "já tem conta" in page
     page = client.post("/signup", data={**SIGNUP, "slug": "loja-a"}).get_data(as_text=True)
-    assert "identifier is taken" in page
+    assert "já está em uso" in page
     assert db.session.query(User).count() == 1
 
 
 def test_wrong_password_is_refused(client, owner):
     page = client.post("/login", data={"email": owner.email, "password": "wrong"}).get_data(as_text=True)
-    assert "E-mail or password is wrong." in page
+    assert "E-mail ou senha incorretos." in page
 
 
 def attempt(client, email, password, address):
@@ -41,7 +41,7 @@ def attempt(client, email, password, address):
 def test_an_account_waits_longer_after_each_run_of_wrong_passwords_and_its_owner_is_told(client, db, owner):
     """From many addresses (each under the per-address limit), as a botnet would try one account."""
     for n in range(5):
-        assert "password is wrong" in attempt(client, owner.email, "wrong", f"10.0.0.{n}").get_data(as_text=True)
+        assert "senha incorretos" in attempt(client, owner.email, "wrong", f"10.0.0.{n}").get_data(as_text=True)
     mail = db.session.query(OutboxMessage).filter_by(to=owner.email).one()
     assert "5 tentativas" in mail.subject + mail.body and "10.0.0.4" in mail.body
     page = attempt(client, owner.email, PASSWORD, "10.0.1.1").get_data(as_text=True)  # even the right password
@@ -50,7 +50,7 @@ def test_an_account_waits_longer_after_each_run_of_wrong_passwords_and_its_owner
     user = db.session.get(User, owner.id)
     user.locked_until = utcnow() - timedelta(seconds=1)  # the wait is over
     db.session.commit()
-    assert "password is wrong" in attempt(client, owner.email, "wrong", "10.0.1.2").get_data(as_text=True)
+    assert "senha incorretos" in attempt(client, owner.email, "wrong", "10.0.1.2").get_data(as_text=True)
     assert "tente de novo em 60 segundos" in attempt(client, owner.email, PASSWORD, "10.0.1.3").get_data(as_text=True)
     assert db.session.query(OutboxMessage).filter_by(to=owner.email).count() == 1  # told once per run
     user.locked_until = utcnow() - timedelta(seconds=1)
@@ -63,7 +63,7 @@ def test_an_account_waits_longer_after_each_run_of_wrong_passwords_and_its_owner
 def test_an_unknown_email_is_refused_like_a_wrong_password(client, owner):
     for n in range(7):
         page = attempt(client, "nobody@loja-a.example", "wrong", f"10.0.2.{n}").get_data(as_text=True)
-        assert "E-mail or password is wrong." in page
+        assert "E-mail ou senha incorretos." in page
 
 
 def test_login_attempts_are_rate_limited(app, client, owner):
@@ -132,7 +132,7 @@ def test_change_password(client, owner):
     login(client, owner.email)
     page = client.post("/account/password", data={"current": "nope", "password": "another password 1",
                                                    "confirm": "another password 1"}).get_data(as_text=True)
-    assert "current password is wrong" in page
+    assert "senha atual está incorreta" in page
     client.post("/account/password", data={"current": PASSWORD, "password": "another password 1",
                                            "confirm": "another password 1"})
     client.post("/logout")
@@ -148,7 +148,7 @@ def test_second_tenant_and_switcher(client, db, owner, tenant):
     store_b = db.session.query(Tenant).filter_by(slug="loja-a-b").one()
     assert store_b.vtex_app_token == "tb" and store_b.display_name == "Loja · Loja B"
     page = client.get("/t/loja-a/").get_data(as_text=True)
-    assert 'id="tenant-switch"' in page and "/t/loja-a-b/" in page and "Loja · Loja B" in page
+    assert "switcher" in page and "/t/loja-a-b/" in page and "Loja · Loja B" in page
 
 
 def test_invite_a_new_user_by_email_with_a_role(client, db, owner, tenant, caplog):

@@ -77,7 +77,7 @@ def test_a_rejected_key_writes_a_bridge_warning_and_mails_the_merchant(db, tenan
     requests_mock.get("https://mirakl.test/api/account", status_code=401, json={"message": "Invalid API key"})
     assert schedule.run_periodic("credentials", tenants[0].id, "carrefour") == "rejected"
     entry = db.session.query(BridgeEntry).one()
-    assert entry.status == "warning" and entry.tenant_id == tenants[0].id and "Invalid API key" in entry.message
+    assert entry.status == "warning" and entry.tenant_id == tenants[0].id and "Invalid API key" in entry.text
     mail = db.session.query(OutboxMessage).one()
     assert mail.to == "ops@loja.example" and "recusou" in mail.body
 

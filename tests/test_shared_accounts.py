@@ -61,11 +61,11 @@ def test_two_stores_of_one_vtex_account_never_cross(app, db, client, multistore)
     # … refuses A's, and refuses A's Carrefour shop, without naming store A.
     refused = settings_page(client, "loja-b", shop_key="shop-key-loja-b", api_url=shop_b.config["URL"],
                             trade_policy="2", affiliate_id="CRF").get_data(as_text=True)
-    assert "already uses the affiliate CRF" in refused and "Use CRB" in refused
+    assert "já usa o afiliado CRF" in refused and "Use CRB" in refused
     refused = settings_page(client, "loja-b", shop_key="sandbox-shop-key-demo", api_url=shop_a.config["URL"],
                             trade_policy="2", affiliate_id="CRB").get_data(as_text=True)
     (error,) = re.findall(r'<p class="error" role="alert">(.*?)</p>', refused)
-    assert "already connected to another store" in error and "loja-a" not in error and "Loja A" not in error
+    assert "já está ligada a outra loja" in error and "loja-a" not in error and "Loja A" not in error
     assert settings_page(client, "loja-b", shop_key="shop-key-loja-b", api_url=shop_b.config["URL"],
                          trade_policy="2", affiliate_id="CRB").status_code == 302
 

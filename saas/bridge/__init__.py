@@ -3,21 +3,24 @@ import logging
 
 from saas.bridge.models import ENTITIES, STATUSES, BridgeEntry
 from saas.extensions import db
+from saas.i18n import Text, stored
 from saas.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 
-def record(tenant_id: int, entity: str, entity_id, status: str, message: str = "", *,
+def record(tenant_id: int, entity: str, entity_id, status: str, message: Text | str = "", *,
            details: dict | None = None, attempt: int | None = None, commit: bool = True) -> BridgeEntry:
+    """``message``: ours as a :class:`~saas.i18n.Text`, read in the reader's language; a marketplace's as it came."""
     if entity not in ENTITIES or status not in STATUSES:
         raise ValueError(f"unknown Bridge entity/status: {entity}/{status}")
+    key, params = stored(message)
     entry = BridgeEntry(tenant_id=tenant_id, entity=entity, entity_id=str(entity_id), status=status,
-                        message=message, details=details or {}, attempt=attempt)
+                        message=key, message_params=params, details=details or {}, attempt=attempt)
     db.session.add(entry)
     if commit:
         db.session.commit()
-    log.info("bridge tenant=%s %s %s %s: %s", tenant_id, entity, entity_id, status, message)
+    log.info("bridge tenant=%s %s %s %s: %s", tenant_id, entity, entity_id, status, key)
     return entry
 
 
@@ -31,8 +34,9 @@ def record_many(tenant_id: int, entries: list[dict], *, commit: bool = True) -> 
     for entry in entries:
         if entry["entity"] not in ENTITIES or entry["status"] not in STATUSES:
             raise ValueError(f"unknown Bridge entity/status: {entry['entity']}/{entry['status']}")
+        key, params = stored(entry.get("message") or "")
         rows.append({"tenant_id": tenant_id, "entity": entry["entity"], "entity_id": str(entry["entity_id"]),
-                     "status": entry["status"], "message": entry.get("message", ""),
+                     "status": entry["status"], "message": key, "message_params": params,
                      "details": entry.get("details") or {}, "attempt": entry.get("attempt"), "created_at": now})
     db.session.execute(BridgeEntry.__table__.insert(), rows)
     if commit:

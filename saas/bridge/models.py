@@ -1,8 +1,11 @@
 from saas.extensions import db
+from saas.i18n import N_, Words, render
 from saas.timeutil import utcnow
 
-ENTITIES = ("product", "price", "inventory", "order", "tracking", "integration")
-STATUSES = ("success", "warning", "error", "pending")
+ENTITY_LABELS = Words(product=N_("Products"), price=N_("Prices"), inventory=N_("Stock"), order=N_("Orders"),
+                      tracking=N_("Tracking"), integration=N_("Integration"))
+STATUS_LABELS = Words(success=N_("success"), warning=N_("warning"), error=N_("error"), pending=N_("pending"))
+ENTITIES, STATUSES = tuple(ENTITY_LABELS), tuple(STATUS_LABELS)
 
 
 class BridgeEntry(db.Model):
@@ -13,10 +16,16 @@ class BridgeEntry(db.Model):
     entity = db.Column(db.String(20), nullable=False)
     entity_id = db.Column(db.String(80), nullable=False)
     status = db.Column(db.String(10), nullable=False)
-    message = db.Column(db.Text, nullable=False, default="")
+    message = db.Column(db.Text, nullable=False, default="")  # English source of the message (see saas.i18n)
+    message_params = db.Column(db.JSON)
     details = db.Column(db.JSON, nullable=False, default=dict)
     attempt = db.Column(db.Integer)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    @property
+    def text(self) -> str:
+        """The message in the reader's language."""
+        return render(self.message, self.message_params)
 
     __table_args__ = (
         db.Index("ix_bridge_entry_tenant_entity_time", "tenant_id", "entity", "created_at"),

@@ -9,6 +9,7 @@ from saas.catalog import changes as sku_changes
 from saas.connectors import get_connector_class
 from saas.connectors.base import IntegrationError, PermanentError
 from saas.extensions import db
+from saas.i18n import msg
 from saas.jobs.context import with_app_context
 from saas.jobs.queues import enqueue
 from saas.jobs.schedule import run_soon
@@ -68,8 +69,8 @@ def register_affiliate(tenant, connector_key: str, settings: dict) -> None:
         client.configure_order_hook(hook_url(tenant), statuses=HOOK_STATUSES, secret=tenant.webhook_secret)
     except IntegrationError as exc:
         bridge.record(tenant.id, "integration", "hook", "warning",
-                      f"VTEX's order hook could not be registered ({exc.message}); invoices and tracking still "
-                      "arrive through the order callbacks.")
+                      msg("VTEX's order hook could not be registered (%(detail)s); invoices and tracking still "
+                          "arrive through the order callbacks.", detail=exc.message))
 
 
 def start_initial_load(tenant, connector_key: str) -> None:
@@ -83,14 +84,17 @@ def deactivate(tenant, connector_key: str, settings: dict) -> None:
     key_name = get_connector_class(connector_key).credentials_label
     try:
         VtexClient.for_tenant(tenant).delete_affiliate(affiliate)
-        message = f"Integration turned off: affiliate {affiliate} deleted at VTEX and the {key_name} erased."
+        message = msg("Integration turned off: affiliate %(affiliate)s deleted at VTEX and the %(key_name)s erased.",
+                      affiliate=affiliate, key_name=key_name)
         status = "success"
     except PermanentError as exc:
-        message = f"Integration turned off; the affiliate {affiliate} was already gone at VTEX ({exc.message})."
+        message = msg("Integration turned off; the affiliate %(affiliate)s was already gone at VTEX (%(detail)s).",
+                      affiliate=affiliate, detail=exc.message)
         status = "success"
     except IntegrationError as exc:
-        message = (f"Integration turned off and the {key_name} erased, but VTEX could not delete the affiliate "
-                   f"{affiliate} ({exc.message}); delete it in VTEX's admin.")
+        message = msg("Integration turned off and the %(key_name)s erased, but VTEX could not delete the affiliate "
+                      "%(affiliate)s (%(detail)s); delete it in VTEX's admin.",
+                      key_name=key_name, affiliate=affiliate, detail=exc.message)
         status = "warning"
     bridge.record(tenant.id, "integration", connector_key, status, message)
 
@@ -125,7 +129,7 @@ def initial_load(tenant_id: int, connector_key: str) -> int:
             break
         page += 1
     bridge.record(tenant.id, "integration", connector_key, "success",
-                  f"Initial load: {total} SKUs of trade policy {trade_policy} queued for "
-                  f"{get_connector_class(connector_key).name}.")
+                  msg("Initial load: %(count)d SKUs of trade policy %(trade_policy)s queued for %(marketplace)s.",
+                      count=total, trade_policy=trade_policy, marketplace=get_connector_class(connector_key).name))
     run_soon("sync", tenant.id, row.connector_key)
     return total

@@ -1,5 +1,14 @@
 from saas.extensions import db
+from saas.i18n import N_, Words
 from saas.timeutil import utcnow
+
+# What the marketplace holds of a SKU, in the merchant's words.
+PRODUCT_STATES = Words(none=N_("not sent"), sent=N_("sent, awaiting the report"),
+                       pending=N_("awaiting approval"), listed=N_("listed"), error=N_("error"))
+OFFER_STATES = Words(none=N_("no offer"), sent=N_("sent, awaiting the report"), live=N_("active"),
+                     withdrawing=N_("being withdrawn"), withdrawn=N_("withdrawn"), error=N_("error"))
+STATE_COLOURS = {"listed": "success", "live": "success", "error": "error", "pending": "warning", "sent": "pending",
+                 "withdrawing": "pending", "withdrawn": "muted", "none": "muted"}
 
 
 class SkuChange(db.Model):
@@ -42,6 +51,7 @@ class SkuBinding(db.Model):
     price_cents = db.Column(db.Integer)
     quantity = db.Column(db.Integer)
     last_error = db.Column(db.Text)
+    last_error_params = db.Column(db.JSON)
     product_sent_at = db.Column(db.DateTime)
     offer_sent_at = db.Column(db.DateTime)
     listed_at = db.Column(db.DateTime)

@@ -6,6 +6,7 @@ from saas import bridge
 from saas.catalog.models import ImportBatch, SkuBinding
 from saas.connectors.base import Batch, IntegrationError, LineResult
 from saas.extensions import db
+from saas.i18n import msg, stored
 from saas.jobs import locks
 from saas.jobs.context import with_app_context
 from saas.jobs.queues import enqueue
@@ -68,8 +69,9 @@ def _check_again(tenant, batch, status, connector_name: str) -> str:
     if batch.checks >= MAX_CHECKS:
         batch.status, batch.next_check_at = "failed", None
         bridge.record(tenant.id, "integration", f"import {batch.import_id}", "warning",
-                      f"{connector_name}'s report of the {batch.kind} import {batch.import_id} was not ready after "
-                      f"{batch.checks} checks (last status: {status}). Its SKUs are sent again with their next change.",
+                      msg("%(marketplace)s's report of the import %(import_id)s was not ready after %(checks)d checks "
+                          "(last status: %(status)s). Its SKUs are sent again with their next change.",
+                          marketplace=connector_name, import_id=batch.import_id, checks=batch.checks, status=status),
                       commit=False)
         db.session.commit()
         return "gave up"
@@ -92,20 +94,22 @@ def _apply(tenant, batch, report, connector_name: str) -> None:
             if line.status == "error" and binding and binding.product_state in AWAITING_APPROVAL:
                 # The marketplace discards an offer whose product it has not approved yet; the offer goes again
                 # once the product is listed (sync._promote_approved), so this is a wait, not an error.
-                line = LineResult("pending", f"Awaiting the approval of the product by {connector_name}; the offer "
-                                             f"goes again as soon as it is approved. ({line.message})")
+                line = LineResult("pending", msg("Awaiting the approval of the product by %(marketplace)s; the offer "
+                                                 "goes again as soon as it is approved. (%(detail)s)",
+                                                 marketplace=connector_name, detail=line.message))
             withdrawn = binding is not None and binding.offer_state == "withdrawing" and line.status == "success"
             if binding:
                 binding.offer_state = "withdrawn" if withdrawn else OFFER_STATES[line.status]
             details = {"import_id": batch.import_id,
                        "price": binding.price_cents / 100 if binding and binding.price_cents else None,
                        "quantity": binding.quantity if binding else None}
-            message = f"Offer withdrawn from {connector_name}." if withdrawn else line.message
+            message = msg("Offer withdrawn from %(marketplace)s.", marketplace=connector_name) if withdrawn \
+                else line.message
             entries.append(dict(entity="price", entity_id=sku, status=line.status, message=message, details=details))
             entries.append(dict(entity="inventory", entity_id=sku, status=line.status, message=message,
                                 details=details))
         if binding:
-            binding.last_error = line.message if line.status == "error" else None
+            binding.last_error, binding.last_error_params = stored(line.message if line.status == "error" else None)
     bridge.record_many(tenant.id, entries, commit=False)
     batch.status = "complete" if report.ok else "failed"
     batch.next_check_at = None

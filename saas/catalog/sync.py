@@ -21,6 +21,7 @@ from saas.catalog.models import ImportBatch, SkuBinding
 from saas.catalog.vtex_reads import VtexReader
 from saas.connectors.base import AuthError, CatalogItem, IntegrationError, NotSupported, Published
 from saas.extensions import db
+from saas.i18n import msg, stored
 from saas.tenants.scoping import scoped
 from saas.tenants.settings import build_connector
 from saas.timeutil import utcnow
@@ -64,22 +65,24 @@ def sync_catalog(tenant, row) -> dict:
         offers_sent = connector.publish_offers(i for i in offers if i.sku_id not in not_sold)
     except AuthError as exc:
         bridge.record(tenant.id, "integration", connector.key, "error",
-                      f"{connector.name} refused the {connector.credentials_label} ({exc.message}); nothing was sent. "
-                      "Save a new key.")
+                      msg("%(marketplace)s refused the %(key_name)s (%(detail)s); nothing was sent. Save a new key.",
+                          marketplace=connector.name, key_name=connector.credentials_label, detail=exc.message))
         return {"changes": len(taken), "batches": []}
     except IntegrationError as exc:
         bridge.record(tenant.id, "integration", "sync", "warning",
-                      f"{connector.name} could not take the files ({exc.message}); they go in the next cycle.")
+                      msg("%(marketplace)s could not take the files (%(detail)s); they go in the next cycle.",
+                          marketplace=connector.name, detail=exc.message))
         return {"changes": len(taken), "batches": []}
     unreadable = {**reads.unread, **unpriced}
     if unreadable:
         plan.deferred.update(unreadable)
         bridge.record(tenant.id, "integration", "sync", "warning",
-                      f"VTEX could not be read for {len(unreadable)} SKU(s); they wait for the next cycle.",
+                      msg("VTEX could not be read for %(count)d SKU(s); they wait for the next cycle.",
+                          count=len(unreadable)),
                       details={"errors": dict(list(unreadable.items())[:20])})
-    rejected = {"product": {**{s: f"VTEX has no such SKU ({msg})" for s, msg in reads.missing.items()},
-                            **products.rejected},
-                "price": {**{s: "VTEX does not sell this SKU in the trade policy (the simulation gives no price)."
+    rejected = {"product": {**{s: msg("VTEX has no such SKU (%(detail)s)", detail=why)
+                               for s, why in reads.missing.items()}, **products.rejected},
+                "price": {**{s: msg("VTEX does not sell this SKU in the trade policy (the simulation gives no price).")
                              for s in not_sold}, **offers_sent.rejected}}
     batches = [b for b in (products.batch, offers_sent.batch) if b]
     _record(tenant, connector.key, batches, rejected, bindings, reads, {i.sku_id: i for i in offers})
@@ -187,6 +190,7 @@ def _record(tenant, connector_key, batches, rejected: dict[str, dict[str, str]],
                                     "product_state": "none",
                                     "offer_state": "none", "updated_at": now, "ean": None, "title": None,
                                     "price_cents": None, "quantity": None, "last_error": None,
+                                    "last_error_params": None,
                                     "product_sent_at": None, "offer_sent_at": None, "listed_at": None})
 
     def update(sku, **values):
@@ -216,7 +220,7 @@ def _record(tenant, connector_key, batches, rejected: dict[str, dict[str, str]],
     for entity, messages in rejected.items():
         for sku, message in messages.items():
             state = {"product_state": "error"} if entity == "product" else {"offer_state": "error"}
-            update(sku, last_error=message, **state)
+            update(sku, last_error=stored(message)[0], last_error_params=stored(message)[1], **state)
             entries.append(dict(entity=entity, entity_id=sku, status="error", message=message))
     rows = list(new.values())
     for start in range(0, len(rows), 1000):
@@ -241,7 +245,8 @@ def _promote_approved(tenant, connector) -> None:
     for binding in approved:
         binding.product_state, binding.listed_at = "listed", now
     bridge.record_many(tenant.id, [dict(entity="product", entity_id=b.sku_id, status="success",
-                                        message=f"Approved and listed by {connector.name}.")
+                                        message=msg("Approved and listed by %(marketplace)s.",
+                                                    marketplace=connector.name))
                                    for b in approved], commit=False)
     sku_changes.record(tenant.id, [sku_changes.Change(b.sku_id, price_modified=True, stock_modified=True)
                                    for b in approved if b.offer_state != "live"], connectors=[connector.key],

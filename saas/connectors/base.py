@@ -5,6 +5,13 @@ Arguments and results are plain data classes, never ORM rows, so a connector can
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from saas.i18n import N_, Words
+
+# A marketplace order's state in the platform's words, whatever the marketplace calls it.
+ORDER_STATES = Words(new=N_("new"), waiting_acceptance=N_("awaiting acceptance"),
+                     waiting_payment=N_("awaiting payment"), paid=N_("paid"), shipped=N_("shipped"),
+                     cancelled=N_("cancelled"), other=N_("other"))
+
 
 class IntegrationError(Exception):
     """A call to a marketplace or to VTEX failed; ``message`` is the service's own words where it gave any."""
@@ -140,7 +147,7 @@ class OrderData:
     """A marketplace order as the platform needs it, whatever the marketplace."""
 
     order_id: str
-    state: str                  # new | waiting_acceptance | waiting_payment | paid | shipped | cancelled | other
+    state: str                  # one of ORDER_STATES
     marketplace_state: str      # the marketplace's own word
     updated_at: str
     lines: tuple[OrderLine, ...]

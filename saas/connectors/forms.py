@@ -16,6 +16,7 @@ class Section:
     fields: tuple[str, ...]
     help: str = ""
     carriers: bool = False
+    advanced: bool = False  # folded away until opened, or until one of its fields has an error
 
 
 def declared_fields(form_class) -> tuple[SettingsField, ...]:

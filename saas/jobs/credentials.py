@@ -1,7 +1,10 @@
 """The daily check of each active (tenant, marketplace)'s key: an expired key would otherwise stop the sync in
 silence."""
+from flask_babel import gettext as _
+
 from saas import bridge
 from saas.connectors.base import AuthError, RetryableError
+from saas.i18n import msg
 from saas.mail import send_mail
 from saas.tenants.settings import build_connector
 
@@ -12,22 +15,26 @@ def check_credentials(tenant, row) -> str:
         account = connector.check_credentials()
     except AuthError as exc:
         bridge.record(tenant.id, "integration", connector.key, "warning",
-                      f"{connector.name} rejected the {connector.credentials_label}: {exc.message}. "
-                      f"Generate a new key in {connector.name}'s portal and save it in the settings.")
+                      msg("%(marketplace)s rejected the %(key_name)s: %(detail)s. Generate a new key in "
+                          "%(marketplace)s's portal and save it in the settings.", marketplace=connector.name,
+                          key_name=connector.credentials_label, detail=exc.message))
         email = row.settings.get("notification_email")
         if email:
-            send_mail(email, f"[{tenant.display_name}] {connector.name}: a chave de API foi recusada",
-                      f"{connector.name} recusou a {connector.credentials_label} da loja {tenant.display_name} "
-                      f"({exc.message}).\n"
-                      "Until a new key is saved, products, prices, stock and orders are not synchronised.\n"
-                      f"Gere uma nova chave no portal do {connector.name} e salve-a nas configurações da "
-                      "integração.")
+            names = {"store": tenant.display_name, "marketplace": connector.name,
+                     "key_name": connector.credentials_label}
+            send_mail(email, _("[%(store)s] %(marketplace)s: the API key was refused", **names),
+                      _("%(marketplace)s refused the %(key_name)s of the store %(store)s (%(detail)s).\n"
+                        "Until a new key is saved, products, prices, stock and orders are not synchronised.\n"
+                        "Generate a new key in %(marketplace)s's portal and save it in the integration's settings.",
+                        detail=exc.message, **names))
         return "rejected"
     except RetryableError as exc:
         bridge.record(tenant.id, "integration", connector.key, "warning",
-                      f"The daily credentials check could not reach {connector.name}: {exc.message}")
+                      msg("The daily credentials check could not reach %(marketplace)s: %(detail)s",
+                          marketplace=connector.name, detail=exc.message))
         return "unreachable"
     bridge.record(tenant.id, "integration", connector.key, "success",
-                  f"{connector.credentials_label} accepted by {connector.name} (shop {account.shop_name}, "
-                  f"id {account.shop_id}).")
+                  msg("%(key_name)s accepted by %(marketplace)s (shop %(shop)s, id %(shop_id)s).",
+                      key_name=connector.credentials_label, marketplace=connector.name, shop=account.shop_name,
+                      shop_id=account.shop_id))
     return "ok"

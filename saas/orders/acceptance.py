@@ -3,6 +3,7 @@ has stock for it; refused otherwise, with the reason in the Bridge."""
 from saas import bridge
 from saas.connectors.base import IntegrationError
 from saas.extensions import db
+from saas.i18n import Text, msg
 from saas.orders import checks
 from saas.orders.importer import check_skus_exist
 from saas.vtex.client import VtexClient
@@ -14,33 +15,41 @@ def decide(tenant, row, connector, order, data) -> bool:
         reason = _refusal_reason(tenant, row, data)
     except IntegrationError as exc:
         bridge.record(tenant.id, "order", order.marketplace_order_id, "warning",
-                      f"VTEX could not be read to decide on this order ({exc.message}); the next poll tries again.",
+                      msg("VTEX could not be read to decide on this order (%(detail)s); the next poll tries again.",
+                          detail=exc.message),
                       commit=False)
         return False
     return answer(tenant, connector, order, data, accept=reason is None, reason=reason)
 
 
-def answer(tenant, connector, order, data, *, accept: bool, reason: str | None = None, by: str = "") -> bool:
+def answer(tenant, connector, order, data, *, accept: bool, reason: Text | None = None, by: str = "") -> bool:
     try:
         connector.accept_order(data, accept)
     except IntegrationError as exc:
         bridge.record(tenant.id, "order", order.marketplace_order_id, "error",
-                      f"{connector.name} did not take the {'acceptance' if accept else 'refusal'}: {exc.message}",
+                      (msg("%(marketplace)s did not take the acceptance: %(detail)s", marketplace=connector.name,
+                           detail=exc.message) if accept else
+                       msg("%(marketplace)s did not take the refusal: %(detail)s", marketplace=connector.name,
+                           detail=exc.message)),
                       commit=False)
         db.session.commit()
         return False
     order.status = "accepted" if accept else "refused"
-    who = f" by {by}" if by else ""
-    message = (f"Accepted at {connector.name}{who}: every SKU exists at VTEX with stock." if accept else
-               f"The store refused this order at {connector.name}{who}: {reason or 'the merchant decided so.'} "
-               f"A refused order cannot be reprocessed: {connector.name} cancels it.")
+    names = {"marketplace": connector.name, "who": by}
+    if accept:
+        message = msg("Accepted at %(marketplace)s by %(who)s.", **names) if by else \
+            msg("Accepted at %(marketplace)s: every SKU exists at VTEX with stock.", **names)
+    else:
+        message = msg("The store refused this order at %(marketplace)s: %(reason)s A refused order cannot be "
+                      "reprocessed: %(marketplace)s cancels it.",
+                      reason=reason or msg("%(who)s decided so.", **names), **names)
     bridge.record(tenant.id, "order", order.marketplace_order_id, "success" if accept else "warning", message,
                   commit=False)
     db.session.commit()
     return accept
 
 
-def _refusal_reason(tenant, row, data) -> str | None:
+def _refusal_reason(tenant, row, data) -> Text | None:
     vtex = VtexClient.for_tenant(tenant)
     trade_policy = str(row.settings.get("trade_policy") or "1")
     simulation = vtex.simulate([(line.sku_id, line.quantity) for line in data.lines], trade_policy=trade_policy,

@@ -5,6 +5,7 @@ Pure functions over the order and VTEX's answers, so each cause is tested with p
 from dataclasses import dataclass, field
 
 from saas.connectors.base import OrderData
+from saas.i18n import Text, msg
 from saas.text import plain
 from saas.vtex import slas as vtex_slas
 
@@ -12,17 +13,17 @@ from saas.vtex import slas as vtex_slas
 @dataclass
 class CheckFailed(Exception):
     cause: str     # sku_not_found | out_of_stock | shipping_unmapped | sla_unavailable | price_divergence | …
-    problem: str   # what is wrong with the order
+    problem: Text  # what is wrong with the order
     details: dict = field(default_factory=dict)
     retryable: bool = False  # a fault of a service, not of the order
-    fix: str = ""  # what the merchant does about it, before reprocessing
+    fix: Text | None = None  # what the merchant does about it, before reprocessing
 
     @property
-    def message(self) -> str:
-        return f"{self.problem} {self.fix}, then reprocess." if self.fix else self.problem
+    def message(self) -> Text:
+        return self.problem + msg("%(fix)s, then reprocess.", fix=self.fix) if self.fix else self.problem
 
     def __str__(self):
-        return self.message
+        return str(self.message)
 
 
 def mapped_carrier(order: OrderData, settings: dict, shipping_types) -> str:
@@ -32,9 +33,10 @@ def mapped_carrier(order: OrderData, settings: dict, shipping_types) -> str:
     carrier = (settings.get(setting) or "").strip() if setting else ""
     if not carrier:
         raise CheckFailed("shipping_unmapped",
-                          f"The marketplace's shipping type “{order.shipping_type}” is not mapped to a VTEX carrier.",
+                          msg("The marketplace's shipping type “%(shipping_type)s” is not mapped to a VTEX carrier.",
+                              shipping_type=order.shipping_type),
                           {"shipping_type": order.shipping_type},
-                          fix="Map it in the marketplace's settings (Mapeamento de SLA)")
+                          fix=msg("Map it in the marketplace's settings (SLA mapping)"))
     return carrier
 
 
@@ -49,9 +51,10 @@ def check_stock(order: OrderData, simulation: dict) -> None:
         if item is None or (item.get("price") or 0) <= 0 or (stock is not None and stock < line.quantity):
             short.append({"sku": line.sku_id, "quantity": line.quantity, "stock": stock or 0})
     if short:
-        listing = ", ".join(f"SKU {s['sku']} (asked {s['quantity']}, has {s['stock']})" for s in short)
-        raise CheckFailed("out_of_stock", f"Not sellable with stock in the trade policy: {listing}.",
-                          {"lines": short}, fix="Check the stock, the SKU's active flag and its trade policy")
+        listing = [msg("SKU %(sku)s (asked %(quantity)d, has %(stock)d)", **s) for s in short]
+        raise CheckFailed("out_of_stock", msg("Not sellable with stock in the trade policy: %(listing)s.",
+                                              listing=_joined(listing)),
+                          {"lines": short}, fix=msg("Check the stock, the SKU's active flag and its trade policy"))
 
 
 def select_slas(order: OrderData, simulation: dict, carrier: str) -> list[dict]:
@@ -66,9 +69,10 @@ def select_slas(order: OrderData, simulation: dict, carrier: str) -> list[dict]:
     if missing:
         cep = order.address.postal_code if order.address else "?"
         raise CheckFailed("sla_unavailable",
-                          f"The carrier “{carrier}” does not deliver SKU(s) {', '.join(missing)} to CEP {cep}.",
+                          msg("The carrier “%(carrier)s” does not deliver SKU(s) %(skus)s to CEP %(cep)s.",
+                              carrier=carrier, skus=", ".join(missing), cep=cep),
                           {"carrier": carrier, "postal_code": cep, "skus": missing},
-                          fix="Check the shipping policy, its docks and the trade policy")
+                          fix=msg("Check the shipping policy, its docks and the trade policy"))
     return chosen
 
 
@@ -81,10 +85,18 @@ def check_price(order: OrderData, simulation: dict, slas: list[dict], tolerance_
     difference = abs(marketplace - vtex) / vtex * 100 if vtex else 100.0
     if difference > tolerance_pct:
         raise CheckFailed("price_divergence",
-                          f"The marketplace's total R$ {marketplace / 100:.2f} differs from VTEX's "
-                          f"R$ {vtex / 100:.2f} by {difference:.2f}%, beyond the tolerance of {tolerance_pct:g}%.",
+                          msg("The marketplace's total %(marketplace_cents)s differs from VTEX's %(vtex_cents)s by "
+                              "%(difference_pct)s%%, beyond the tolerance of %(tolerance_pct)s%%.",
+                              marketplace_cents=marketplace, vtex_cents=vtex,
+                              difference_pct=round(difference, 2), tolerance_pct=tolerance_pct),
                           {"marketplace_cents": marketplace, "vtex_cents": vtex, "difference_pct": round(difference, 2),
-                           "tolerance_pct": tolerance_pct}, fix="Fix the price or the Taxa de divergência")
+                           "tolerance_pct": tolerance_pct}, fix=msg("Fix the price or the divergence rate"))
+
+
+def _joined(parts: list[Text]) -> Text:
+    """A list of messages read as one, each translated."""
+    names = {f"p{i}": part for i, part in enumerate(parts)}
+    return Text(", ".join(f"%({name})s" for name in names), names)
 
 
 def vtex_order(order: OrderData, slas: list[dict], *, services_endpoint: str) -> dict:

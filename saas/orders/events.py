@@ -11,12 +11,13 @@ from sqlalchemy.exc import IntegrityError
 
 from saas import bridge
 from saas.connectors import get_connector_class
-from saas.connectors.base import IntegrationError, RetryableError
+from saas.connectors.base import ORDER_STATES, IntegrationError, RetryableError
 from saas.extensions import db
+from saas.i18n import Text, msg
 from saas.jobs import locks
 from saas.jobs.context import with_app_context
 from saas.jobs.queues import POLICIES, enqueue
-from saas.orders.models import MarketplaceOrder, OrderEvent
+from saas.orders.models import EVENT_NAMES, MarketplaceOrder, OrderEvent
 from saas.tenants.models import Tenant
 from saas.tenants.scoping import scoped
 from saas.tenants.settings import build_connector, load_settings
@@ -176,7 +177,8 @@ def events_from_oms(order, oms: dict, source="hook") -> list[OrderEvent]:
                 recorded += record_invoice(order, read_invoice(package), source)
             except EventError as exc:
                 bridge.record(order.tenant_id, "tracking", order.marketplace_order_id, "error",
-                              f"VTEX's invoice {str(package['invoiceNumber'])[:60]} cannot be sent: {exc}")
+                              msg("VTEX's invoice %(invoice)s cannot be sent: %(detail)s",
+                                  invoice=str(package["invoiceNumber"])[:60], detail=str(exc)))
                 continue
         courier = package.get("courierStatus") or {}
         if courier.get("finished"):
@@ -246,7 +248,8 @@ def _forward_held(event: OrderEvent) -> str:
     except IntegrationError as exc:
         event.status, event.last_error, event.next_attempt_at = "failed", exc.message, None
         bridge.record(tenant.id, "tracking", order.marketplace_order_id, "error",
-                      f"{connector.name} refused the {event.kind}: {exc.message}", details={"event": event.kind})
+                      msg("%(marketplace)s refused the %(event)s: %(detail)s", marketplace=connector.name,
+                          event=EVENT_NAMES.text(event.kind), detail=exc.message), details={"event": event.kind})
         return "failed"
     if outcome == "wait":
         return _wait(tenant, order, event)
@@ -257,27 +260,30 @@ def _forward_held(event: OrderEvent) -> str:
     return "sent"
 
 
-def _forward(connector, settings, order, event) -> str:
-    mkt_id, payload = order.marketplace_order_id, event.payload
+def _forward(connector, settings, order, event) -> Text | str:
+    """What was done, for the Bridge; "wait" when the marketplace's order is not ready for it yet."""
+    mkt_id, payload, names = order.marketplace_order_id, event.payload, {"marketplace": connector.name}
     if event.kind == "invoice":
         connector.send_invoice(mkt_id, payload)
-        return f"Invoice {payload['invoiceNumber']} sent to {connector.name}."
+        return msg("Invoice %(invoice)s sent to %(marketplace)s.", invoice=payload["invoiceNumber"], **names)
     if event.kind == "tracking":
         if event.status != "waiting":  # a waiting event's tracking is at the marketplace already: only look again
             connector.send_tracking(mkt_id, payload)
         state = connector.order_state(mkt_id)
         if state == "paid":
             connector.mark_shipped(mkt_id)
-            return f"Tracking {payload['trackingNumber']} sent and the order marked shipped at {connector.name}."
+            return msg("Tracking %(tracking)s sent and the order marked shipped at %(marketplace)s.",
+                       tracking=payload["trackingNumber"], **names)
         if state in WAITING_STATES:
             return "wait"
-        return f"Tracking {payload['trackingNumber']} sent to {connector.name} (order {state.replace('_', ' ')})."
+        return msg("Tracking %(tracking)s sent to %(marketplace)s (order %(state)s).",
+                   tracking=payload["trackingNumber"], state=ORDER_STATES.text(state), **names)
     if event.kind == "delivered":
         connector.mark_delivered(mkt_id, payload.get("deliveredDate") or "")
-        return f"Delivery recorded at {connector.name}."
+        return msg("Delivery recorded at %(marketplace)s.", **names)
     connector.request_cancellation(mkt_id, payload.get("reason") or "")
-    return (f"Cancellation at the store told to {connector.name}: the order is cancelled only when "
-            f"{connector.name} confirms it; contact {connector.name} if it does not.")
+    return msg("Cancellation at the store told to %(marketplace)s: the order is cancelled only when %(marketplace)s "
+               "confirms it; contact %(marketplace)s if it does not.", **names)
 
 
 def _wait(tenant, order, event) -> str:
@@ -285,8 +291,8 @@ def _wait(tenant, order, event) -> str:
     if event.attempts >= MAX_WAITS:
         event.status, event.next_attempt_at = "failed", None
         bridge.record(tenant.id, "tracking", order.marketplace_order_id, "error",
-                      f"The tracking was sent but {get_connector_class(order.connector_key).name} never reached the "
-                      "state that lets the order be shipped.")
+                      msg("The tracking was sent but %(marketplace)s never reached the state that lets the order be "
+                          "shipped.", marketplace=get_connector_class(order.connector_key).name))
         return "gave up waiting"
     event.status, event.next_attempt_at = "waiting", utcnow() + WAIT_FOR_STATE
     db.session.commit()

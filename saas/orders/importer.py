@@ -19,11 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from saas import bridge
 from saas.connectors import get_connector_class
 from saas.connectors.base import IntegrationError, PermanentError
 from saas.extensions import db
+from saas.i18n import msg, stored
 from saas.jobs import locks
 from saas.jobs.context import with_app_context
 from saas.jobs.queues import enqueue as enqueue_job
@@ -135,10 +137,11 @@ def _attempt(tenant, row, order) -> str:
             _schedule_next(order, attempt.number)
         return failure.cause
     attempt.outcome, attempt.finished_at = "imported", utcnow()
-    order.status, order.vtex_order_id, order.cause, order.message = "imported", vtex_order_id, None, None
+    order.status, order.vtex_order_id, order.cause = "imported", vtex_order_id, None
+    order.message = order.message_params = None
     order.next_attempt_at = None
     bridge.record(tenant.id, "order", order.marketplace_order_id, "success",
-                  f"Imported into VTEX as {vtex_order_id} and authorized for dispatch.",
+                  msg("Imported into VTEX as %(vtex_order)s and authorized for dispatch.", vtex_order=vtex_order_id),
                   details={"vtex_order_id": vtex_order_id}, attempt=attempt.number, commit=False)
     db.session.commit()
     return "imported"
@@ -183,8 +186,8 @@ class _service_faults:
 
     def __exit__(self, kind, exc, tb):
         if isinstance(exc, IntegrationError):
-            raise checks.CheckFailed("vtex_unavailable", f"VTEX could not complete the import: {exc.message}",
-                                     retryable=True) from exc
+            raise checks.CheckFailed("vtex_unavailable", msg("VTEX could not complete the import: %(detail)s",
+                                                             detail=exc.message), retryable=True) from exc
         return False
 
 
@@ -205,9 +208,9 @@ def check_skus_exist(vtex, data, trade_policy, simulation) -> None:
             vtex.sku_context(line.sku_id, trade_policy)
         except PermanentError:
             raise checks.CheckFailed(
-                "sku_not_found", f"SKU {line.sku_id} does not exist at VTEX (the marketplace's offer names a SKU the "
-                                 "store does not have, e.g. one registered there by hand).", {"sku": line.sku_id},
-                fix="Fix the SKU at the marketplace or at VTEX") from None
+                "sku_not_found", msg("SKU %(sku)s does not exist at VTEX (the marketplace's offer names a SKU the "
+                                     "store does not have, e.g. one registered there by hand).", sku=line.sku_id),
+                {"sku": line.sku_id}, fix=msg("Fix the SKU at the marketplace or at VTEX")) from None
 
 
 def _place(vtex, body, vtex_order_id, *, trade_policy, affiliate) -> dict:
@@ -224,23 +227,24 @@ def _place(vtex, body, vtex_order_id, *, trade_policy, affiliate) -> dict:
 
 def _failed(tenant, row, order, attempt, failure: checks.CheckFailed) -> None:
     attempt.outcome, attempt.finished_at = "failed", utcnow()
-    attempt.cause, attempt.message = failure.cause, failure.message
+    attempt.cause, (attempt.message, attempt.message_params) = failure.cause, stored(failure.message)
     last = attempt.number >= MAX_ATTEMPTS
     order.status = "failed" if last else "importing"
     order.next_attempt_at = None if last else order.next_attempt_at
-    order.cause, order.message = failure.cause, failure.message
-    tail = " No more automatic attempts: reprocess it from the Orders tab after the fix." if last else \
-        " It is tried again automatically."
+    order.cause, (order.message, order.message_params) = failure.cause, stored(failure.message)
+    tail = msg("No more automatic attempts: reprocess it from the Orders tab after the fix.") if last else \
+        msg("It is tried again automatically.")
     bridge.record(tenant.id, "order", order.marketplace_order_id, "error", failure.message + tail,
                   details={"cause": failure.cause, **failure.details}, attempt=attempt.number, commit=False)
     email = row.settings.get("notification_email")
     if email and failure.cause not in order.mailed_causes:
         order.mailed_causes = [*order.mailed_causes, failure.cause]
         db.session.commit()
-        send_mail(email, f"[{tenant.display_name}] Pedido {_marketplace(order)} {order.marketplace_order_id} "
-                         "não integrado",
-                  f"O pedido {order.marketplace_order_id} não pôde ser integrado à VTEX.\n\n{failure.message}\n\n"
-                  "Depois de corrigir, reprocesse o pedido na aba Pedidos do Bridge.")
+        names = {"store": tenant.display_name, "marketplace": _marketplace(order),
+                 "order": order.marketplace_order_id}
+        send_mail(email, _("[%(store)s] %(marketplace)s order %(order)s not integrated", **names),
+                  _("The order %(order)s could not be integrated into VTEX.\n\n%(problem)s\n\n"
+                    "After the fix, reprocess the order in the Orders tab.", problem=failure, **names))
     db.session.commit()
 
 
@@ -265,15 +269,18 @@ def cancel_at_vtex(order_pk: int) -> str:
     tenant = db.session.get(Tenant, order.tenant_id)
     try:
         VtexClient.for_tenant(tenant).cancel_order(order.vtex_order_id,
-                                                   f"Pedido cancelado no {_marketplace(order)}")
+                                                   _("Order cancelled at %(marketplace)s",
+                                                     marketplace=_marketplace(order)))
     except PermanentError as exc:
         bridge.record(tenant.id, "order", order.marketplace_order_id, "error",
-                      f"{_marketplace(order)} cancelled this order but VTEX refused to cancel {order.vtex_order_id}: "
-                      f"{exc.message}. An invoiced order needs a return invoice.")
+                      msg("%(marketplace)s cancelled this order but VTEX refused to cancel %(vtex_order)s: "
+                          "%(detail)s. An invoiced order needs a return invoice.", marketplace=_marketplace(order),
+                          vtex_order=order.vtex_order_id, detail=exc.message))
         return "refused"
     order.status, order.vtex_status = "cancelled", "canceled"
     bridge.record(tenant.id, "order", order.marketplace_order_id, "warning",
-                  f"Cancelled at {_marketplace(order)} after import: {order.vtex_order_id} was cancelled at VTEX.")
+                  msg("Cancelled at %(marketplace)s after import: %(vtex_order)s was cancelled at VTEX.",
+                      marketplace=_marketplace(order), vtex_order=order.vtex_order_id))
     return "cancelled"
 
 

@@ -1,9 +1,15 @@
 from saas.extensions import db
+from saas.i18n import N_, Words
 from saas.timeutil import utcnow
 
-# Our status of a marketplace order, from first sight to VTEX.
-STATUSES = ("new", "awaiting_decision", "accepted", "refused", "waiting_payment", "importing", "imported",
-            "failed", "cancelled")
+# Our status of a marketplace order, from first sight to VTEX, in the merchant's words.
+STATUS_LABELS = Words(new=N_("new"), awaiting_decision=N_("awaiting your decision"), accepted=N_("accepted"),
+                      refused=N_("refused"), waiting_payment=N_("awaiting payment"), importing=N_("importing"),
+                      imported=N_("integrated"), failed=N_("failed"), cancelled=N_("cancelled"))
+STATUSES = tuple(STATUS_LABELS)
+ATTEMPT_OUTCOMES = Words(running=N_("running"), imported=N_("integrated"), failed=N_("failed"))
+EVENT_NAMES = Words(invoice=N_("invoice"), tracking=N_("tracking"), delivered=N_("delivery"),
+                    cancel=N_("cancellation"))
 
 
 class MarketplaceOrder(db.Model):
@@ -20,7 +26,8 @@ class MarketplaceOrder(db.Model):
     vtex_status = db.Column(db.String(40))
     total_cents = db.Column(db.Integer, nullable=False, default=0)
     cause = db.Column(db.String(30))       # the code of the last failure: sku_not_found, out_of_stock, …
-    message = db.Column(db.Text)            # its explanation for the merchant
+    message = db.Column(db.Text)            # its explanation for the merchant (see saas.i18n)
+    message_params = db.Column(db.JSON)
     raw = db.Column(db.JSON, nullable=False, default=dict)
     history = db.Column(db.JSON, nullable=False, default=list)
     mailed_causes = db.Column(db.JSON, nullable=False, default=list)
@@ -63,6 +70,7 @@ class OrderAttempt(db.Model):
     outcome = db.Column(db.String(20), nullable=False, default="running")  # running | imported | failed
     cause = db.Column(db.String(30))
     message = db.Column(db.Text)
+    message_params = db.Column(db.JSON)
     started_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     finished_at = db.Column(db.DateTime)
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from saas import bridge
 from saas.connectors.base import AuthError, IntegrationError, OrderData
 from saas.extensions import db
+from saas.i18n import msg
 from saas.orders import acceptance, importer
 from saas.orders.models import MarketplaceOrder, OrderCursor
 from saas.tenants.scoping import scoped
@@ -24,12 +25,14 @@ def poll_orders(tenant, row) -> dict:
         page = connector.fetch_orders(_since(cursor))
     except AuthError as exc:
         bridge.record(tenant.id, "integration", connector.key, "error",
-                      f"{connector.name} refused the {connector.credentials_label} while reading orders "
-                      f"({exc.message}). Save a new key.")
+                      msg("%(marketplace)s refused the %(key_name)s while reading orders (%(detail)s). "
+                          "Save a new key.", marketplace=connector.name, key_name=connector.credentials_label,
+                          detail=exc.message))
         return {"orders": 0}
     except IntegrationError as exc:
         bridge.record(tenant.id, "integration", "orders", "warning",
-                      f"{connector.name}'s orders could not be read ({exc.message}); the next poll tries again.")
+                      msg("%(marketplace)s's orders could not be read (%(detail)s); the next poll tries again.",
+                          marketplace=connector.name, detail=exc.message))
         return {"orders": 0}
     changed = [store(tenant, connector.key, order) for order in page.orders]
     changed = [order for order in changed if order is not None]
@@ -81,7 +84,8 @@ def act(tenant, row, connector, order: MarketplaceOrder) -> bool:
         elif order.status != "awaiting_decision":
             order.status = "awaiting_decision"
             bridge.record(tenant.id, "order", order.marketplace_order_id, "pending",
-                          "Waiting for you to accept or refuse it in the Orders tab (automatic acceptance is off).",
+                          msg("Waiting for you to accept or refuse it in the Orders tab (automatic acceptance is "
+                              "off)."),
                           commit=False)
     elif data.state == "waiting_payment" and order.status in ("new", "accepted", "awaiting_decision"):
         order.status = "waiting_payment"
@@ -95,7 +99,7 @@ def act(tenant, row, connector, order: MarketplaceOrder) -> bool:
         else:
             order.status = "cancelled"
             bridge.record(tenant.id, "order", order.marketplace_order_id, "warning",
-                          f"{connector.name} {data.marketplace_state.lower()} this order before it was imported; "
-                          "it is not placed at VTEX.", commit=False)
+                          msg("%(marketplace)s cancelled this order before it was imported; it is not placed at "
+                              "VTEX.", marketplace=connector.name), commit=False)
     db.session.commit()
     return False

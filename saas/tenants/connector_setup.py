@@ -1,6 +1,8 @@
 """Saving a store's settings for one marketplace, as the settings page submits them: an active integration is saved
 only once the marketplace took the key, the key's shop belongs to no other store, and VTEX registered the affiliate;
 turning it off deletes the affiliate and erases the stored key (the seed). Errors land on the form's fields."""
+from flask_babel import gettext as _
+
 from saas.catalog import activation
 from saas.connectors.base import AccountInfo, AuthError, IntegrationError
 from saas.connectors.forms import secret_values
@@ -18,7 +20,8 @@ def save(tenant, cls, form, row, user) -> list[str] | None:
     if form.is_active and account is None:
         return None
     if form.is_active:
-        notices.append(f"Chave verificada: loja “{account.shop_name}” (id {account.shop_id}).")
+        notices.append(_("Key verified: shop “%(shop)s” (id %(shop_id)s).", shop=account.shop_name,
+                         shop_id=account.shop_id))
     if was_active and not form.is_active:
         activation.deactivate(tenant, cls.key, row.settings)
         secrets = {}
@@ -29,8 +32,9 @@ def save(tenant, cls, form, row, user) -> list[str] | None:
     trade_policy_changed = row is not None and row.settings.get("trade_policy") != settings["trade_policy"]
     if action == "activate" or (form.is_active and trade_policy_changed):
         activation.start_initial_load(tenant, cls.key)
-        notices.append(f"Carga inicial iniciada: todos os SKUs da política comercial serão enviados ao {cls.name}.")
-    return notices + ["Configuração salva."]
+        notices.append(_("Initial load started: every SKU of the trade policy is sent to %(marketplace)s.",
+                         marketplace=cls.name))
+    return notices + [_("Settings saved.")]
 
 
 def _activation_checks(tenant, cls, form, settings, secrets) -> AccountInfo | None:
@@ -38,35 +42,37 @@ def _activation_checks(tenant, cls, form, settings, secrets) -> AccountInfo | No
     (with the reason on its field) otherwise."""
     key_field = getattr(form, cls.credentials_field)
     if not secrets.get(cls.credentials_field):
-        key_field.errors.append(f"An active integration needs the {key_field.label.text}.")
+        key_field.errors.append(_("An active integration needs the %(key_name)s.", key_name=key_field.label.text))
         return None
     connector = build_connector(tenant, cls.key, ConnectorSettings(settings=settings, secrets=secrets))
     try:
         account = connector.check_credentials()
     except AuthError as exc:
-        key_field.errors.append(f"{cls.name} rejected this key ({exc.message}). Copy the key again from "
-                                f"{cls.name}'s portal.")
+        key_field.errors.append(_("%(marketplace)s rejected this key (%(detail)s). Copy the key again from "
+                                  "%(marketplace)s's portal.", marketplace=cls.name, detail=exc.message))
         return None
     except IntegrationError as exc:
-        key_field.errors.append(f"{cls.name} could not be reached to check the key ({exc.message}). "
-                                "Check the API URL or try again.")
+        key_field.errors.append(_("%(marketplace)s could not be reached to check the key (%(detail)s). "
+                                  "Check the API URL or try again.", marketplace=cls.name, detail=exc.message))
         return None
     if account_connected_elsewhere(tenant, cls.key, account.shop_id):
         key_field.errors.append(
-            f"This key opens the {cls.name} shop {account.shop_id}, which is already connected to another store of "
-            f"this portal. Each {cls.name} shop serves one VTEX store: use the key of this store's own shop.")
+            _("This key opens the %(marketplace)s shop %(shop_id)s, which is already connected to another store "
+              "of this portal. Each %(marketplace)s shop serves one VTEX store: use the key of this store's own "
+              "shop.", marketplace=cls.name, shop_id=account.shop_id))
         return None
     affiliate = settings["affiliate_id"]
     if affiliate in activation.affiliate_ids_of_other_stores(tenant):
         form.affiliate_id.errors.append(
-            f"Another store on the VTEX account {tenant.vtex_account} already uses the affiliate {affiliate}; "
-            f"VTEX keeps one affiliate per id. Use {activation.free_affiliate_id(tenant, affiliate)}.")
+            _("Another store on the VTEX account %(account)s already uses the affiliate %(affiliate)s; VTEX keeps "
+              "one affiliate per id. Use %(free)s.", account=tenant.vtex_account, affiliate=affiliate,
+              free=activation.free_affiliate_id(tenant, affiliate)))
         return None
     try:
         activation.register_affiliate(tenant, cls.key, settings)
     except IntegrationError as exc:
         form.affiliate_id.errors.append(
-            f"VTEX did not register the affiliate ({exc.message}). Check the store's VTEX app key and token on "
-            "the Loja page, and that the key may save affiliates.")
+            _("VTEX did not register the affiliate (%(detail)s). Check the store's VTEX app key and token on the "
+              "Store page, and that the key may save affiliates.", detail=exc.message))
         return None
     return account

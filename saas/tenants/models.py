@@ -5,9 +5,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from saas.crypto import EncryptedJSON
 from saas.extensions import db
+from saas.i18n import N_, Words
 from saas.timeutil import utcnow
 
 ROLES = ("owner", "admin", "viewer")
+AUDIT_ACTIONS = Words(activate=N_("activated"), deactivate=N_("deactivated"), update=N_("changed"))
 EDITOR_ROLES = ("owner", "admin")
 
 
@@ -20,6 +22,7 @@ class User(UserMixin, db.Model):
     # Wrong passwords in a row, and until when sign-in is refused (saas.web.auth's back-off).
     failed_logins = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     locked_until = db.Column(db.DateTime)
+    locale = db.Column(db.String(10))  # the portal's language this user chose; None: the browser's
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     memberships = db.relationship("Membership", back_populates="user", cascade="all, delete-orphan")
@@ -70,6 +73,17 @@ class Tenant(db.Model):
     @property
     def vtex_url(self) -> str:
         return (self.vtex_base_url or f"https://{self.vtex_account}.vtexcommercestable.com.br").rstrip("/")
+
+    @property
+    def vtex_admin_url(self) -> str:
+        """The store's VTEX admin (the sandbox serves its own pages at the same paths)."""
+        return (self.vtex_base_url or f"https://{self.vtex_account}.myvtex.com").rstrip("/") + "/admin"
+
+    def vtex_sku_admin_url(self, sku_id) -> str:
+        return f"{self.vtex_admin_url}/Site/SkuForm.aspx?IdSku={sku_id}"
+
+    def vtex_order_admin_url(self, order_id) -> str:
+        return f"{self.vtex_admin_url}/orders/{order_id}"
 
     @property
     def display_name(self) -> str:

@@ -41,7 +41,6 @@ def save_settings(tenant: Tenant, key: str, *, active: bool, settings: dict, sec
 
 
 def _changes(key, old_plain, new_plain, old_secrets, new_secrets) -> dict:
-    fields = {f.name: f for f in get_connector_class(key).settings_fields}
     changes = {}
     for name in sorted(set(old_plain) | set(new_plain)):
         if old_plain.get(name) != new_plain.get(name):
@@ -49,9 +48,6 @@ def _changes(key, old_plain, new_plain, old_secrets, new_secrets) -> dict:
     for name in sorted(set(old_secrets) | set(new_secrets)):
         if old_secrets.get(name) != new_secrets.get(name):
             changes[name] = {"from": mask(old_secrets.get(name)), "to": mask(new_secrets.get(name))}
-    for name, change in changes.items():
-        if name in fields:
-            change["label"] = fields[name].label
     return changes
 
 

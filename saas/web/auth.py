@@ -4,6 +4,8 @@ from datetime import timedelta
 from functools import cache
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -27,9 +29,9 @@ def signup():
     form = SignupForm()
     if form.validate_on_submit():
         if find_user(form.email.data):
-            form.email.errors.append("This e-mail already has an account: sign in instead.")
+            form.email.errors.append(_("This e-mail already has an account: sign in instead."))
         elif slug_taken(form.slug.data):
-            form.slug.errors.append("This identifier is taken; choose another.")
+            form.slug.errors.append(_("This identifier is taken; choose another."))
         else:
             user = User(email=normalize_email(form.email.data))
             user.set_password(form.password.data)
@@ -39,7 +41,7 @@ def signup():
                                    vtex_base_url=form.vtex_base_url.data, vtex_app_key=form.vtex_app_key.data,
                                    vtex_app_token=form.vtex_app_token.data)
             login_user(user)
-            flash("Conta criada. Agora ative um marketplace na página Marketplace.", "success")
+            flash(_("Account created. Now activate a marketplace on the Marketplace page."), "success")
             return redirect(url_for("portal.marketplace", slug=tenant.slug))
     return render_template("auth/signup.html", form=form)
 
@@ -52,7 +54,8 @@ def login():
         user = find_user(form.email.data)
         wait = _still_locked(user)
         if wait:
-            form.password.errors.append(f"Muitas senhas erradas para esta conta: tente de novo em {wait}.")
+            form.password.errors.append(_("Too many wrong passwords for this account: try again in %(wait)s.",
+                                          wait=wait))
         elif _password_matches(user, form.password.data):
             user.failed_logins, user.locked_until = 0, None
             db.session.commit()
@@ -60,7 +63,7 @@ def login():
             return redirect(safe_next(request.args.get("next")) or url_for("account.home"))
         else:
             _count_failure(user)
-            form.password.errors.append("E-mail or password is wrong.")
+            form.password.errors.append(_("E-mail or password is wrong."))
     return render_template("auth/login.html", form=form)
 
 
@@ -82,7 +85,9 @@ def _still_locked(user) -> str:
     if user is None or user.locked_until is None or user.locked_until <= utcnow():
         return ""
     seconds = int((user.locked_until - utcnow()).total_seconds()) + 1
-    return f"{seconds} segundos" if seconds < 120 else f"{-(-seconds // 60)} minutos"
+    if seconds < 120:
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
+    return ngettext("%(num)d minute", "%(num)d minutes", -(-seconds // 60))
 
 
 def _count_failure(user) -> None:
@@ -99,10 +104,11 @@ def _count_failure(user) -> None:
         user.locked_until = utcnow() + min(FIRST_WAIT * 2 ** over, LONGEST_WAIT)
     db.session.commit()
     if over == 0:
-        send_mail(user.email, "Tentativas de acesso à sua conta",
-                  f"Houve {FREE_ATTEMPTS} tentativas seguidas de entrar na sua conta com a senha errada, a última "
-                  f"do endereço {request.remote_addr}. Por segurança, novas tentativas esperam alguns minutos.\n\n"
-                  "Se não foi você, troque a senha assim que entrar.")
+        send_mail(user.email, _("Attempts to sign in to your account"),
+                  _("There were %(count)d wrong passwords in a row for your account, the last one from the address "
+                    "%(address)s. For safety, further attempts wait a few minutes.\n\n"
+                    "If it was not you, change the password as soon as you sign in.",
+                    count=FREE_ATTEMPTS, address=request.remote_addr))
 
 
 @bp.post("/logout")
@@ -118,11 +124,11 @@ def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         if not current_user.check_password(form.current.data):
-            form.current.errors.append("The current password is wrong.")
+            form.current.errors.append(_("The current password is wrong."))
         else:
             current_user.set_password(form.password.data)
             db.session.commit()
-            flash("Senha alterada.", "success")
+            flash(_("Password changed."), "success")
             return redirect(url_for("account.home"))
     return render_template("auth/password.html", form=form)
 
@@ -132,11 +138,11 @@ def accept_invite(token):
     invitation = db.session.scalars(select(Invitation).where(Invitation.token == token,
                                                              Invitation.accepted_at.is_(None))).first()
     if invitation is None:
-        return render_template("error.html", code=404, message="This invitation is unknown or already used."), 404
+        return render_template("error.html", code=404, message=_("This invitation is unknown or already used.")), 404
     user = find_user(invitation.email)
     if user is not None and current_user != user:
         # The token proves the invitee reads that mailbox, not that they own the existing account.
-        flash(f"Entre como {invitation.email} para aceitar o convite.", "info")
+        flash(_("Sign in as %(email)s to accept the invitation.", email=invitation.email), "info")
         return redirect(url_for("auth.login", next=request.path))
     form = AcceptInviteForm()
     if user is None and form.validate_on_submit():

@@ -1,8 +1,10 @@
 """The Bridge screens: a tab per entity, a status filter, search by SKU or order id, paging, an entry's detail."""
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func
 
-from saas.bridge.models import ENTITIES, STATUSES, BridgeEntry
+from saas.bridge.models import ENTITIES, ENTITY_LABELS, STATUS_LABELS, STATUSES, BridgeEntry
 from saas.catalog import changes as sku_changes
 from saas.jobs.schedule import run_soon
 from saas.tenants.scoping import get_scoped_or_404, scoped
@@ -13,8 +15,6 @@ bp = Blueprint("bridge", __name__, url_prefix="/t/<slug>/bridge")
 attach_tenant(bp)
 PAGE_SIZE = 50
 CATALOG_ENTITIES = ("product", "price", "inventory")
-TAB_LABELS = {"product": "Produtos", "price": "Preços", "inventory": "Estoque", "order": "Pedidos",
-              "tracking": "Rastreamento", "integration": "Integração"}
 
 
 @bp.get("/")
@@ -37,7 +37,8 @@ def entries(entity):
     total = query.with_entities(func.count()).scalar()
     rows = query.order_by(BridgeEntry.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
     return render_template("bridge/entries.html", entity=entity, rows=rows, status=status, search=search, page=page,
-                           pages=max(1, -(-total // PAGE_SIZE)), total=total, tabs=TAB_LABELS, statuses=STATUSES,
+                           pages=max(1, -(-total // PAGE_SIZE)), total=total, tabs=ENTITY_LABELS,
+                           statuses=STATUS_LABELS,
                            resendable=entity in CATALOG_ENTITIES and g.membership.can_edit)
 
 
@@ -46,7 +47,7 @@ def entry(entry_id):
     row = get_scoped_or_404(BridgeEntry, entry_id)
     history = scoped(BridgeEntry).filter(BridgeEntry.entity == row.entity, BridgeEntry.entity_id == row.entity_id) \
         .order_by(BridgeEntry.id.desc()).limit(50).all()
-    return render_template("bridge/entry.html", row=row, history=history, tabs=TAB_LABELS)
+    return render_template("bridge/entry.html", row=row, history=history, tabs=ENTITY_LABELS)
 
 
 @bp.post("/resend")
@@ -55,10 +56,11 @@ def resend():
     skus = sorted({s.strip() for s in request.form.getlist("sku") + request.form.get("skus", "").split(",")
                    if sku_changes.is_sku_id(s.strip())})
     if not skus:
-        flash("Escolha ao menos um SKU. (Select at least one SKU.)", "error")
+        flash(_("Select at least one SKU."), "error")
     else:
         sku_changes.record(g.tenant.id, [sku_changes.Change.everything(s) for s in skus])
         run_soon("sync", g.tenant.id)
-        flash(f"{len(skus)} SKU(s) serão reenviados aos marketplaces ativos no próximo ciclo.", "success")
+        flash(ngettext("%(num)d SKU goes again to the active marketplaces in the next cycle.",
+                       "%(num)d SKUs go again to the active marketplaces in the next cycle.", len(skus)), "success")
     entity = request.form.get("entity")
     return redirect(url_for("bridge.entries", entity=entity if entity in CATALOG_ENTITIES else "product"))

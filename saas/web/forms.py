@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import URL, Email, EqualTo, InputRequired, Length, Optional, Regexp
@@ -5,42 +6,46 @@ from wtforms.validators import URL, Email, EqualTo, InputRequired, Length, Optio
 from saas.tenants.models import ROLES
 
 SLUG_RULE = Regexp(r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$",
-                   message="Use 3 to 63 lower-case letters, digits and hyphens, e.g. loja-centro.")
-EMAIL = [InputRequired(), Email(message="Enter a valid e-mail address."), Length(max=254)]
-NEW_PASSWORD = [InputRequired(), Length(min=10, max=200, message="Use at least 10 characters.")]
+                   message=_l("Use 3 to 63 lower-case letters, digits and hyphens, e.g. loja-centro."))
+EMAIL = [InputRequired(), Email(message=_l("Enter a valid e-mail address.")), Length(max=254)]
+NEW_PASSWORD = [InputRequired(), Length(min=10, max=200, message=_l("Use at least 10 characters."))]
+SAME_PASSWORD = EqualTo("password", message=_l("The passwords differ."))
+ROLE_NAMES = {"owner": _l("owner"), "admin": _l("admin"), "viewer": _l("viewer")}
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=EMAIL)
-    password = PasswordField("Senha", validators=[InputRequired()])
+    email = EmailField(_l("E-mail"), validators=EMAIL)
+    password = PasswordField(_l("Password"), validators=[InputRequired()])
 
 
 class StoreFields:
     """The fields of a VTEX store (a tenant), shared by sign-up and “new store”."""
 
-    name = StringField("Nome da loja", validators=[InputRequired(), Length(max=120)],
-                       description="How the store appears in the portal.")
-    slug = StringField("Identificador", validators=[InputRequired(), SLUG_RULE],
-                       description="Used in the portal's addresses and in the freight URL given to the marketplaces.")
-    vtex_account = StringField("Conta VTEX (accountName)",
-                               validators=[InputRequired(), Regexp(r"^[a-zA-Z0-9-]{2,63}$",
-                                                                   message="The VTEX account name, e.g. minhaloja.")],
-                               description="The account name in https://{account}.vtexcommercestable.com.br.")
-    store_label = StringField("Loja do multiloja", validators=[Optional(), Length(max=120)],
-                              description="For a multistore: which store this is (e.g. Loja B).")
-    vtex_app_key = StringField("VTEX App Key", validators=[Optional(), Length(max=200)],
-                               description="An app key with the Catalog, Checkout, OMS and Logistics roles.")
-    vtex_app_token = PasswordField("VTEX App Token", validators=[Optional(), Length(max=400)],
-                                   description="Stored encrypted. Leave empty to keep the stored token.")
-    vtex_base_url = StringField("URL da VTEX (opcional)",
-                                validators=[Optional(), URL(require_tld=False, message="Enter a full URL.")],
-                                description="Leave empty for VTEX's production host; set only for the sandbox.")
+    name = StringField(_l("Store name"), validators=[InputRequired(), Length(max=120)],
+                       description=_l("How the store appears in the portal."))
+    slug = StringField(_l("Identifier"), validators=[InputRequired(), SLUG_RULE],
+                       description=_l("Used in the portal's addresses and in the freight URL given to the "
+                                      "marketplaces."))
+    vtex_account = StringField(_l("VTEX account (accountName)"),
+                               validators=[InputRequired(),
+                                           Regexp(r"^[a-zA-Z0-9-]{2,63}$",
+                                                  message=_l("The VTEX account name, e.g. minhaloja."))],
+                               description=_l("The account name in https://{account}.vtexcommercestable.com.br."))
+    store_label = StringField(_l("Store of the multistore"), validators=[Optional(), Length(max=120)],
+                              description=_l("For a multistore: which store this is (e.g. Loja B)."))
+    vtex_app_key = StringField(_l("VTEX App Key"), validators=[Optional(), Length(max=200)],
+                               description=_l("An app key with the Catalog, Checkout, OMS and Logistics roles."))
+    vtex_app_token = PasswordField(_l("VTEX App Token"), validators=[Optional(), Length(max=400)],
+                                   description=_l("Stored encrypted. Leave empty to keep the stored token."))
+    vtex_base_url = StringField(_l("VTEX URL (optional)"),
+                                validators=[Optional(), URL(require_tld=False, message=_l("Enter a full URL."))],
+                                description=_l("Leave empty for VTEX's production host; set only for the sandbox."))
 
 
 class SignupForm(FlaskForm, StoreFields):
-    email = EmailField("E-mail", validators=EMAIL)
-    password = PasswordField("Senha", validators=NEW_PASSWORD)
-    confirm = PasswordField("Confirme a senha", validators=[EqualTo("password", message="The passwords differ.")])
+    email = EmailField(_l("E-mail"), validators=EMAIL)
+    password = PasswordField(_l("Password"), validators=NEW_PASSWORD)
+    confirm = PasswordField(_l("Confirm the password"), validators=[SAME_PASSWORD])
 
 
 class TenantForm(FlaskForm, StoreFields):
@@ -48,19 +53,18 @@ class TenantForm(FlaskForm, StoreFields):
 
 
 class PasswordChangeForm(FlaskForm):
-    current = PasswordField("Senha atual", validators=[InputRequired()])
-    password = PasswordField("Nova senha", validators=NEW_PASSWORD)
-    confirm = PasswordField("Confirme a nova senha",
-                            validators=[EqualTo("password", message="The passwords differ.")])
+    current = PasswordField(_l("Current password"), validators=[InputRequired()])
+    password = PasswordField(_l("New password"), validators=NEW_PASSWORD)
+    confirm = PasswordField(_l("Confirm the new password"), validators=[SAME_PASSWORD])
 
 
 class InviteForm(FlaskForm):
-    email = EmailField("E-mail", validators=EMAIL)
-    role = SelectField("Papel", choices=[(r, r) for r in ROLES if r != "owner"] + [("owner", "owner")],
-                       default="viewer",
-                       description="owner and admin change settings; viewer only looks.")
+    email = EmailField(_l("E-mail"), validators=EMAIL)
+    role = SelectField(_l("Role"), choices=[(r, ROLE_NAMES[r]) for r in ROLES if r != "owner"]
+                       + [("owner", ROLE_NAMES["owner"])], default="viewer",
+                       description=_l("owner and admin change settings; viewer only looks."))
 
 
 class AcceptInviteForm(FlaskForm):
-    password = PasswordField("Senha", validators=NEW_PASSWORD)
-    confirm = PasswordField("Confirme a senha", validators=[EqualTo("password", message="The passwords differ.")])
+    password = PasswordField(_l("Password"), validators=NEW_PASSWORD)
+    confirm = PasswordField(_l("Confirm the password"), validators=[SAME_PASSWORD])

@@ -9,6 +9,8 @@ import re
 
 from flask import Request, current_app, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
@@ -82,14 +84,14 @@ def _refuse_control_characters():
 
 
 def _error(code: int):
-    messages = {400: "Pedido inválido.", 413: "O envio é grande demais."}
+    messages = {400: _l("Invalid request."), 413: _l("What was sent is too large.")}
 
     def handler(error):
         if request.path.startswith("/api/"):
             reason = error.description if code == 400 else (
                 f"The body is larger than {current_app.config['MAX_CONTENT_LENGTH'] // 1024} kB.")
             return jsonify(error=reason), code
-        message = "O formulário expirou; recarregue a página e envie de novo." if isinstance(error, CSRFError) \
+        message = _("The form expired; reload the page and send it again.") if isinstance(error, CSRFError) \
             else messages[code]
         return render_template("error.html", code=code, message=message), code
     return handler

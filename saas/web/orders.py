@@ -1,16 +1,25 @@
 """The Orders tab: every marketplace order with its state at both ends, its cause, its attempts; filters, search,
 CSV export; reprocess one order or a selection; accept or refuse when automatic acceptance is off."""
+import contextlib
 import csv
 import io
 from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, or_
 
-from saas.i18n import plain_decimal
+from saas.bridge.models import BridgeEntry
+from saas.catalog.models import SkuBinding
+from saas.connectors import get_connector_class
+from saas.connectors.base import ConnectorContext
+from saas.i18n import plain_decimal, render
 from saas.orders import acceptance, importer
-from saas.orders.models import STATUSES, MarketplaceOrder
+from saas.orders.checks import CheckFailed, mapped_carrier
+from saas.orders.models import STATUS_LABELS, STATUSES, MarketplaceOrder
 from saas.tenants.scoping import get_scoped_or_404, scoped
 from saas.tenants.settings import build_connector, load_settings
 from saas.timeutil import local_time
@@ -21,8 +30,8 @@ bp = Blueprint("orders", __name__, url_prefix="/t/<slug>/orders")
 attach_tenant(bp)
 PAGE_SIZE = 50
 # Headers and values as a spreadsheet in pt-BR opens them: ";" between columns, "," in decimals, a BOM for UTF-8.
-CSV_COLUMNS = ("Pedido no marketplace", "Pedido na VTEX", "Estado no marketplace", "Estado na VTEX", "Situação",
-               "Total (R$)", "Causa", "Mensagem", "Criado em", "Atualizado em")
+CSV_COLUMNS = (_l("Marketplace order"), _l("VTEX order"), _l("State at the marketplace"), _l("State at VTEX"),
+               _l("Status"), _l("Total (R$)"), _l("Cause"), _l("Message"), _l("Created at"), _l("Updated at"))
 
 
 def _filtered():
@@ -39,7 +48,7 @@ def _filtered():
             try:
                 day = datetime.strptime(value, "%Y-%m-%d") + (timedelta(days=1) if name == "to" else timedelta())
             except ValueError:
-                flash(f"Data inválida: {value} (use AAAA-MM-DD).", "error")
+                flash(_("Invalid date: %(value)s (use YYYY-MM-DD).", value=value), "error")
                 continue
             query = query.filter(getattr(MarketplaceOrder.created_at, compare)(day))
     return query
@@ -51,8 +60,8 @@ def index():
     page = page_number()
     total = query.with_entities(func.count()).scalar()
     rows = query.order_by(MarketplaceOrder.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
-    return render_template("orders/index.html", rows=rows, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_SIZE)), statuses=STATUSES,
+    return render_template("orders/index.html", rows=rows, total=total, page=page, readings=_readings(rows),
+                           pages=max(1, -(-total // PAGE_SIZE)), statuses=STATUS_LABELS,
                            args={k: v for k, v in request.args.items() if k != "page"})
 
 
@@ -62,11 +71,12 @@ def export():
         out = io.StringIO()
         out.write("\ufeff")
         writer = csv.writer(out, delimiter=";")
-        writer.writerow(CSV_COLUMNS)
+        writer.writerow([str(column) for column in CSV_COLUMNS])
         for order in _filtered().order_by(MarketplaceOrder.id).yield_per(500):
             writer.writerow([order.marketplace_order_id, order.vtex_order_id or "", order.marketplace_state,
-                             order.vtex_status or "", order.status, plain_decimal(order.total_cents),
-                             order.cause or "", order.message or "", local_time(order.created_at),
+                             order.vtex_status or "", STATUS_LABELS[order.status], plain_decimal(order.total_cents),
+                             order.cause or "", render(order.message, order.message_params),
+                             local_time(order.created_at),
                              local_time(order.updated_at)])
             yield out.getvalue()
             out.seek(0)
@@ -78,7 +88,37 @@ def export():
 @bp.get("/<int:order_id>")
 def detail(order_id):
     order = get_scoped_or_404(MarketplaceOrder, order_id)
-    return render_template("orders/detail.html", order=order)
+    cls = get_connector_class(order.connector_key)
+    data = _readings([order]).get(order.id)
+    row = load_settings(g.tenant, order.connector_key)
+    carrier = None
+    if data and row and cls:
+        with contextlib.suppress(CheckFailed):
+            carrier = mapped_carrier(data, row.settings, cls.shipping_types)
+    timeline = scoped(BridgeEntry).filter(BridgeEntry.entity.in_(("order", "tracking")),
+                                          BridgeEntry.entity_id == order.marketplace_order_id) \
+        .order_by(BridgeEntry.id).limit(200).all()
+    divergence = next((e.details for e in reversed(timeline)
+                       if order.cause == "price_divergence" and e.details.get("cause") == "price_divergence"), None)
+    titles = dict(scoped(SkuBinding).filter(SkuBinding.sku_id.in_([line.sku_id for line in data.lines]))
+                  .with_entities(SkuBinding.sku_id, SkuBinding.title).all()) if data else {}
+    return render_template("orders/detail.html", order=order, data=data, carrier=carrier, timeline=timeline,
+                           divergence=divergence, titles=titles, marketplace_name=cls.name if cls else "")
+
+
+def _readings(orders) -> dict:
+    """Each order's stored payload read again by its connector, for its items, customer and state in our words;
+    an order its connector cannot read shows without them."""
+    readings, connectors = {}, {}
+    for order in orders:
+        key = order.connector_key
+        if key not in connectors:
+            cls = get_connector_class(key)
+            connectors[key] = cls(ConnectorContext(tenant_id=g.tenant.id, settings={}, secrets={}, timeout=1)) \
+                if cls else None
+        with contextlib.suppress(Exception):  # a payload from an older format or another plugin version
+            readings[order.id] = connectors[key].order_data(order.raw)
+    return readings
 
 
 @bp.post("/reprocess")
@@ -89,8 +129,11 @@ def reprocess():
         abort(404)
     started = sum(importer.reprocess(order) for order in orders)
     skipped = len(orders) - started
-    flash(f"{started} pedido(s) reprocessado(s) agora: até 5 tentativas em 15 minutos."
-          + (f" {skipped} ignorado(s): só pedidos não integrados são reprocessados." if skipped else ""), "success")
+    flash(ngettext("%(num)d order reprocessed now: up to 5 attempts in 15 minutes.",
+                   "%(num)d orders reprocessed now: up to 5 attempts in 15 minutes.", started)
+          + (" " + ngettext("%(num)d skipped: only orders not integrated are reprocessed.",
+                            "%(num)d skipped: only orders not integrated are reprocessed.", skipped)
+             if skipped else ""), "success")
     if len(orders) == 1 and request.form.get("back") == "detail":
         return redirect(url_for("orders.detail", order_id=orders[0].id))
     return redirect(url_for("orders.index"))
@@ -100,12 +143,12 @@ def reprocess():
 def decide(order_id, decision):
     order = get_scoped_or_404(MarketplaceOrder, order_id)
     if order.status != "awaiting_decision":
-        flash("Este pedido não aguarda decisão.", "error")
+        flash(_("This order is not awaiting a decision."), "error")
         return redirect(url_for("orders.detail", order_id=order.id))
     row = load_settings(g.tenant, order.connector_key)
     connector = build_connector(g.tenant, order.connector_key, row)
     accepted = acceptance.answer(g.tenant, connector, order, connector.order_data(order.raw),
                                  accept=decision == "accept", by=current_user.email)
-    flash("Pedido aceito." if accepted else "Pedido recusado." if decision == "refuse" else
-          f"O {connector.name} não registrou a decisão; veja o Bridge.", "success")
+    flash(_("Order accepted.") if accepted else _("Order refused.") if decision == "refuse" else
+          _("%(marketplace)s did not record the decision; see the Bridge.", marketplace=connector.name), "success")
     return redirect(url_for("orders.detail", order_id=order.id))

@@ -2,32 +2,39 @@
 import threading
 
 from cachetools import TTLCache, cached
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from saas.bridge.models import STATUSES, BridgeEntry
+from saas.bridge.models import BridgeEntry
 from saas.catalog import activation
-from saas.catalog.models import ImportBatch, SkuChange
+from saas.catalog.models import PRODUCT_STATES, STATE_COLOURS, ImportBatch, SkuBinding, SkuChange
 from saas.connectors import get_connector_class, registry
 from saas.connectors.base import IntegrationError
 from saas.crypto import mask
 from saas.extensions import db
+from saas.i18n import LANGUAGES
 from saas.mail import OutboxMessage, send_mail
+from saas.orders.models import MarketplaceOrder
 from saas.tenants import connector_setup
-from saas.tenants.models import ConnectorSettings, Invitation, Membership, SettingsAudit
+from saas.tenants.models import AUDIT_ACTIONS, ConnectorSettings, Invitation, Membership, SettingsAudit
 from saas.tenants.scoping import scoped
 from saas.tenants.service import create_tenant, slug_in_public_urls, slug_taken, user_tenants
 from saas.tenants.settings import load_settings
+from saas.timeutil import local_time, start_of_local_day, utcnow
 from saas.vtex.client import VtexClient
-from saas.web.forms import InviteForm, TenantForm
+from saas.web.forms import ROLE_NAMES, InviteForm, TenantForm
 from saas.web.public_urls import freight_url
+from saas.web.redirects import safe_next
 from saas.web.tenant_context import attach_tenant
 
 bp = Blueprint("portal", __name__, url_prefix="/t/<slug>")
 _CARRIERS = TTLCache(maxsize=1024, ttl=300)
-SLUG_FIXED = ("O identificador não muda mais: ele está nas URLs que a VTEX e os marketplaces já usam (notificações, "
-              "pedidos, frete). Para outro identificador, crie uma nova loja.")
+SLUG_FIXED = _l("The identifier no longer changes: it is in the URLs VTEX and the marketplaces already use "
+                "(notifications, orders, freight). For another identifier, create a new store.")
+SLUG_TAKEN = _l("This identifier is taken; choose another.")
 attach_tenant(bp)
 account_bp = Blueprint("account", __name__)
 
@@ -35,7 +42,7 @@ account_bp = Blueprint("account", __name__)
 @bp.app_context_processor
 def portal_context():
     tenants = user_tenants(current_user) if current_user.is_authenticated else []
-    return {"my_tenants": tenants}
+    return {"my_tenants": tenants, "role_names": ROLE_NAMES}
 
 
 # -- pages outside a tenant ------------------------------------------------------------------------------------------
@@ -54,15 +61,28 @@ def new_tenant():
     form = TenantForm()
     if form.validate_on_submit():
         if slug_taken(form.slug.data):
-            form.slug.errors.append("This identifier is taken; choose another.")
+            form.slug.errors.append(SLUG_TAKEN)
         else:
             tenant = create_tenant(current_user, name=form.name.data, slug=form.slug.data,
                                    vtex_account=form.vtex_account.data, store_label=form.store_label.data,
                                    vtex_base_url=form.vtex_base_url.data, vtex_app_key=form.vtex_app_key.data,
                                    vtex_app_token=form.vtex_app_token.data)
-            flash(f"Loja {tenant.display_name} criada.", "success")
+            flash(_("Store %(name)s created.", name=tenant.display_name), "success")
             return redirect(url_for("portal.marketplace", slug=tenant.slug))
-    return render_template("portal/tenant_form.html", form=form, title="Nova loja")
+    return render_template("portal/tenant_form.html", form=form, title=_("New store"))
+
+
+@account_bp.post("/language")
+def language():
+    """The portal's language: kept for the session, and for the user's next sessions when signed in."""
+    choice = request.form.get("locale")
+    if choice not in LANGUAGES:
+        abort(400)
+    session["locale"] = choice
+    if current_user.is_authenticated:
+        current_user.locale = choice
+        db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("account.home"))
 
 
 @account_bp.get("/outbox")
@@ -79,15 +99,21 @@ def outbox():
 # -- tenant pages ----------------------------------------------------------------------------------------------------
 @bp.get("/")
 def dashboard():
-    counts = dict(scoped(BridgeEntry).with_entities(BridgeEntry.status, func.count())
-                  .group_by(BridgeEntry.status).all())
-    connectors = _connector_cards()
+    """The store now: its SKUs and orders by their current state, today's orders, the last batch accepted."""
+    skus = dict(scoped(SkuBinding).with_entities(SkuBinding.product_state, func.count())
+                .group_by(SkuBinding.product_state).all())
+    orders = dict(scoped(MarketplaceOrder).with_entities(MarketplaceOrder.status, func.count())
+                  .group_by(MarketplaceOrder.status).all())
+    today = scoped(MarketplaceOrder).filter(MarketplaceOrder.created_at >= start_of_local_day()) \
+        .with_entities(func.count()).scalar()
     recent = scoped(BridgeEntry).order_by(BridgeEntry.id.desc()).limit(10).all()
     last_batch = scoped(ImportBatch).filter(ImportBatch.status == "complete") \
         .with_entities(func.max(ImportBatch.created_at)).scalar()
     pending = scoped(SkuChange).with_entities(func.count()).scalar()
-    return render_template("portal/dashboard.html", counts=counts, statuses=STATUSES, connectors=connectors,
-                           recent=recent, last_batch=last_batch, pending=pending)
+    return render_template("portal/dashboard.html", skus=skus, orders=orders, today=today,
+                           connectors=_connector_cards(), recent=recent, last_batch=last_batch, pending=pending,
+                           product_states=PRODUCT_STATES, colours=STATE_COLOURS,
+                           today_iso=local_time(utcnow(), "%Y-%m-%d"))
 
 
 @bp.get("/marketplace")
@@ -117,6 +143,7 @@ def connector_settings(key):
     audit = scoped(SettingsAudit).filter(SettingsAudit.connector_key == key) \
         .order_by(SettingsAudit.id.desc()).limit(20).all()
     return render_template("portal/connector_settings.html", cls=cls, form=form, row=row, audit=audit,
+                           actions=AUDIT_ACTIONS, field_labels={f.name: f.label for f in cls.settings_fields},
                            carriers=_carrier_choices(), can_edit=g.membership.can_edit,
                            freight_url=freight_url(g.tenant, key) if cls.freight_wire else None)
 
@@ -152,7 +179,7 @@ def store():
         if form.slug.data != tenant.slug and slug_fixed:
             form.slug.errors.append(SLUG_FIXED)
         elif form.slug.data != tenant.slug and slug_taken(form.slug.data):
-            form.slug.errors.append("This identifier is taken; choose another.")
+            form.slug.errors.append(SLUG_TAKEN)
         else:
             tenant.name, tenant.slug = form.name.data.strip(), form.slug.data
             tenant.vtex_account = form.vtex_account.data.strip()
@@ -160,9 +187,9 @@ def store():
             tenant.vtex_base_url = form.vtex_base_url.data or None
             tenant.set_vtex_credentials(form.vtex_app_key.data or "", form.vtex_app_token.data or tenant.vtex_app_token)
             db.session.commit()
-            flash("Loja atualizada.", "success")
+            flash(_("Store updated."), "success")
             return redirect(url_for("portal.store", slug=tenant.slug))
-    return render_template("portal/tenant_form.html", form=form, title="Dados da loja", editing=True)
+    return render_template("portal/tenant_form.html", form=form, title=_("Store details"), editing=True)
 
 
 @bp.route("/members", methods=["GET", "POST"])
@@ -174,10 +201,11 @@ def members():
         db.session.add(invitation)
         db.session.commit()
         link = current_app.config["PUBLIC_BASE_URL"] + url_for("auth.accept_invite", token=invitation.token)
-        send_mail(invitation.email, f"Convite para a loja {g.tenant.display_name}",
-                  f"{current_user.email} convidou você para a loja {g.tenant.display_name} como {invitation.role}.\n"
-                  f"Accept the invitation here: {link}")
-        flash(f"Convite enviado para {invitation.email}.", "success")
+        store = g.tenant.display_name
+        send_mail(invitation.email, _("Invitation to the store %(store)s", store=store),
+                  _("%(who)s invited you to the store %(store)s as %(role)s.\nAccept the invitation here: %(link)s",
+                    who=current_user.email, store=store, role=ROLE_NAMES[invitation.role], link=link))
+        flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
         return redirect(url_for("portal.members"))
     memberships = scoped(Membership).order_by(Membership.id).all()
     pending = scoped(Invitation).filter(Invitation.accepted_at.is_(None)).order_by(Invitation.id.desc()).all()

@@ -27,7 +27,7 @@ def page():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM,
                                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield browser.new_page()
+        yield browser.new_page(locale="pt-BR")
         browser.close()
 
 
@@ -45,7 +45,7 @@ def test_sign_in_and_submit_carrefour_settings_without_sla(live_server, page, db
     page.fill("input[name=notification_email]", "ops@loja.example")
     page.click("text=Salvar Configuração")
     error = page.locator(".field.has-error .error").first
-    assert "Map at least one shipping type" in error.inner_text()
+    assert "Associe pelo menos um tipo de entrega" in error.inner_text()
     assert page.locator("input[name=sla_normal]").is_visible()
     from saas.tenants.models import ConnectorSettings
     assert db.session.query(ConnectorSettings).count() == 0

@@ -122,8 +122,8 @@ def test_a_new_product_goes_pending_then_approved_then_its_offer_is_live(world):
     binding = world.db.session.query(SkuBinding).filter_by(sku_id=sku).one()
     assert binding.product_state == "pending" and binding.offer_state == "pending"
     assert world.entries(entity="product", entity_id=sku)[-1].status == "pending"
-    assert world.entries(entity="price", entity_id=sku)[-1].message.startswith(
-        "Awaiting the approval of the product by Carrefour")
+    assert world.entries(entity="price", entity_id=sku)[-1].text.startswith(
+        "Aguardando a aprovação do produto pelo Carrefour")
     assert world.offers() == {}
 
     requests.post(world.mirakl.config["URL"] + "/_admin/products/approve", json={})  # Carrefour approves by hand
@@ -216,7 +216,7 @@ def test_an_inactive_sku_is_withdrawn_from_carrefour(world):
     assert str(sku) not in world.offers()
     world.db.session.expire_all()
     assert world.db.session.query(SkuBinding).filter_by(sku_id=str(sku)).one().offer_state == "withdrawn"
-    assert world.entries(entity="inventory", entity_id=str(sku))[-1].message == "Offer withdrawn from Carrefour."
+    assert world.entries(entity="inventory", entity_id=str(sku))[-1].text == "Oferta retirada do Carrefour."
 
 
 def test_the_merchant_resends_skus_from_the_bridge(world, client, owner):
@@ -228,4 +228,4 @@ def test_the_merchant_resends_skus_from_the_bridge(world, client, owner):
     assert sorted(c.sku_id for c in changes) == ["1001", "1002"] and all(c.catalog_modified for c in changes)
     assert schedule.tick("sync")  # due at once
     page = client.get("/t/loja-a/").get_data(as_text=True)
-    assert "Último lote aceito pelo Carrefour" in page and "nenhum ainda" not in page
+    assert "Último lote aceito pelo marketplace" in page and "nenhum ainda" not in page

@@ -50,7 +50,7 @@ def test_a_report_still_running_is_not_final_and_a_failed_import_fails_every_lin
     report = carrefour.check_batch(Batch("offer", "2", ("A", "B")))
     assert report.final and not report.ok
     assert {r.status for r in report.results.values()} == {"error"}
-    assert "Invalid file" in report.results["A"].message
+    assert "Invalid file" in str(report.results["A"].message)
 
 
 def test_orders_are_read_page_by_page_up_to_the_documented_total(carrefour, requests_mock):

@@ -61,7 +61,7 @@ def test_invoice_with_tracking_reaches_carrefour_and_ships_the_order(live):
     assert documents[0]["file_name"].endswith(".xml") and documents[0]["type_code"] == "CUSTOMER_INVOICE"
     entries = live.db.session.query(BridgeEntry).filter_by(entity="tracking", entity_id=mkt_id).all()
     assert {e.status for e in entries} == {"success"} and len(entries) == 2
-    assert any("marked shipped" in e.message for e in entries)
+    assert any("marcado como enviado" in e.text for e in entries)
 
 
 def test_delivery_is_recorded_at_carrefour(live):
@@ -95,7 +95,7 @@ def test_a_cancellation_at_the_store_asks_carrefour_and_a_repeated_callback_chan
     assert order["order_state"] == "SHIPPING"  # Carrefour has not cancelled: it must confirm
     entry = live.db.session.query(BridgeEntry).filter_by(entity="tracking", entity_id=mkt_id).one()
     assert entry.status == "warning"
-    assert "only when Carrefour confirms it" in entry.message  # the connector's name, not a hard-coded one
+    assert "só é cancelado quando o Carrefour confirma" in entry.text  # the connector's name, not a hard-coded one
 
 
 def test_callbacks_answer_under_pub_too_and_take_either_order_id(live, client):

@@ -89,8 +89,8 @@ def test_retries_stop_at_five_within_fifteen_minutes_and_a_reprocess_after_the_f
             shop.import_pending()
     order = shop.order(mkt_id)
     assert order.status == "failed" and len(order.attempts) == 5 and order.cause == "shipping_unmapped"
-    assert "No more automatic attempts" in shop.db.session.query(BridgeEntry).order_by(
-        BridgeEntry.id.desc()).first().message
+    assert "Sem novas tentativas automáticas" in shop.db.session.query(BridgeEntry).order_by(
+        BridgeEntry.id.desc()).first().text
     assert importer.import_order(order.id, order.series) == "series exhausted"
 
     shop.settings(sla_agendada="Agendada")  # the merchant fixes the mapping …
@@ -110,7 +110,7 @@ def test_an_order_still_retrying_can_be_reprocessed_at_once_after_the_fix(shop, 
     assert order.status == "importing" and order.cause == "shipping_unmapped" and order.can_reprocess
     login(client, owner.email)
     page = client.get(f"/t/loja-a/orders/{order.id}").get_data(as_text=True)
-    assert "Reprocessar agora" in page and "Tentando novamente: tentativa 2 de 5 às" in page
+    assert "Reprocessar agora" in page and "tentando novamente 2/5" in page and "próxima às" in page
     listing = client.get("/t/loja-a/orders/").get_data(as_text=True)
     assert f'value="{order.id}" form="reprocess"' in listing and "Reprocessar selecionados" in listing
 
@@ -222,9 +222,9 @@ def test_an_order_the_store_refuses_is_told_as_the_stores_refusal_and_not_offere
     shop.poll()
     order = shop.order(mkt_id)
     assert order.status == "refused" and shop.mirakl_order(mkt_id)["order_state"] == "REFUSED"
-    message = shop.db.session.query(BridgeEntry).filter_by(entity_id=mkt_id).one().message
-    assert message.startswith("The store refused this order at Carrefour: Not sellable with stock")
-    assert "A refused order cannot be reprocessed" in message and "then reprocess" not in message
+    message = shop.db.session.query(BridgeEntry).filter_by(entity_id=mkt_id).one().text
+    assert message.startswith("A loja recusou este pedido no Carrefour: Sem venda com estoque")
+    assert "Um pedido recusado não pode ser reprocessado" in message and "reprocesse" not in message
     assert importer.reprocess(order) is False
 
 

@@ -18,6 +18,7 @@ from saas.connectors.base import (
 from saas.connectors.carrefour import freight_wire, mapping
 from saas.connectors.carrefour.client import MiraklClient
 from saas.connectors.carrefour.settings import FIELDS, SHIPPING_TYPES, CarrefourSettingsForm
+from saas.i18n import msg
 
 _CARRIERS = TTLCache(maxsize=1024, ttl=86400)
 FINAL_PRODUCT_STATES = {"COMPLETE", "FAILED", "CANCELLED", "TRANSFORMATION_FAILED"}
@@ -71,7 +72,7 @@ class CarrefourConnector(Connector):
                 try:
                     row = build(item)
                 except mapping.RowError as exc:
-                    published.rejected[item.sku_id] = str(exc)
+                    published.rejected[item.sku_id] = exc.message
                     continue
                 sent.append(item.sku_id)
                 yield row
@@ -92,14 +93,14 @@ class CarrefourConnector(Connector):
         if state not in FINAL_PRODUCT_STATES:
             return BatchReport(final=False, status=state)
         if state != "COMPLETE":
-            reason = status.get("reason_status") or f"the import ended {state}"
+            reason = status.get("reason_status") or state
             return BatchReport(final=True, status=state, results={
-                sku: LineResult("error", f"Carrefour did not process the product file: {reason}")
+                sku: LineResult("error", msg("Carrefour did not process the product file: %(reason)s", reason=reason))
                 for sku in batch.sku_ids})
         errors = mapping.parse_error_report(self.client.product_error_report(batch.import_id)) \
             if status.get("has_error_report") else {}
         results = {sku: LineResult("error", errors[sku]) if sku in errors else
-                   LineResult("pending", "Product accepted by Carrefour; awaiting Carrefour's approval.")
+                   LineResult("pending", msg("Product accepted by Carrefour; awaiting Carrefour's approval."))
                    for sku in batch.sku_ids}
         return BatchReport(final=True, status=state, results=results, summary=_counts(status, "transform_lines_"),
                            ok=True)
@@ -110,14 +111,14 @@ class CarrefourConnector(Connector):
         if state not in FINAL_OFFER_STATES:
             return BatchReport(final=False, status=state)
         if state != "COMPLETE":
-            reason = status.get("reason_status") or "the import failed"
+            reason = status.get("reason_status") or state
             return BatchReport(final=True, status=state, results={
-                sku: LineResult("error", f"Carrefour did not process the offer file: {reason}")
+                sku: LineResult("error", msg("Carrefour did not process the offer file: %(reason)s", reason=reason))
                 for sku in batch.sku_ids})
         errors = mapping.parse_error_report(self.client.offer_error_report(batch.import_id)) \
             if status.get("has_error_report") else {}
         results = {sku: LineResult("error", errors[sku]) if sku in errors else
-                   LineResult("success", "Offer updated at Carrefour.") for sku in batch.sku_ids}
+                   LineResult("success", msg("Offer updated at Carrefour.")) for sku in batch.sku_ids}
         return BatchReport(final=True, status=state, results=results, summary=_counts(status, "lines_"), ok=True)
 
     # -- orders ------------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import tempfile
 from decimal import Decimal
 
 from saas.connectors.base import Address, CatalogItem, OrderData, OrderLine
+from saas.i18n import Text, msg
 from saas.text import plain
 
 VARIANT_AXES = ("Cor", "Tamanho", "Voltagem")
@@ -29,6 +30,10 @@ _TAGS = re.compile(r"<[^>]+>")
 
 class RowError(ValueError):
     """This SKU cannot go to Carrefour as it is; the message says what the merchant must fix at VTEX."""
+
+    def __init__(self, message: Text):
+        super().__init__(message.key)
+        self.message = message
 
 
 def ean_of(context: dict) -> str:
@@ -48,14 +53,14 @@ def product_row(item: CatalogItem, certificate_specs: dict[str, str] | None = No
     context = item.context or {}
     ean = ean_of(context)
     if not (ean.isdigit() and len(ean) in (8, 12, 13, 14)):
-        raise RowError("The SKU has no valid EAN at VTEX (Carrefour identifies products by EAN).")
+        raise RowError(msg("The SKU has no valid EAN at VTEX (Carrefour identifies products by EAN)."))
     title = (context.get("NameComplete") or context.get("ProductName") or "").strip()
     if not title:
-        raise RowError("The SKU has no name at VTEX.")
+        raise RowError(msg("The SKU has no name at VTEX."))
     images = [i.get("ImageUrl") for i in context.get("Images") or [] if i.get("ImageUrl")] or \
         ([context["ImageUrl"]] if context.get("ImageUrl") else [])
     if not images:
-        raise RowError("The SKU has no image at VTEX (Carrefour requires at least one).")
+        raise RowError(msg("The SKU has no image at VTEX (Carrefour requires at least one)."))
     category_path = (context.get("ProductCategoryIds") or "").strip("/")
     category_id = category_path.split("/")[-1] if category_path else ""
     dimension = context.get("Dimension") or {}
@@ -73,11 +78,11 @@ def product_row(item: CatalogItem, certificate_specs: dict[str, str] | None = No
 def offer_row(item: CatalogItem, min_stock: int = 0) -> list[str]:
     """One offer line: price and stock, quantity 0 at or below the minimum stock; a withdrawal deletes the offer."""
     if not item.ean:
-        raise RowError("The SKU has no EAN at VTEX, so its offer cannot be matched to a Carrefour product.")
+        raise RowError(msg("The SKU has no EAN at VTEX, so its offer cannot be matched to a Carrefour product."))
     if item.withdraw:
         return [item.sku_id, item.ean, "EAN", "", "", OFFER_STATE_NEW, "delete"]
     if not item.price_cents or item.price_cents <= 0:
-        raise RowError("The SKU has no price in the trade policy (the VTEX simulation returned none).")
+        raise RowError(msg("The SKU has no price in the trade policy (the VTEX simulation returned none)."))
     return [item.sku_id, item.ean, "EAN", reais(item.price_cents), str(offered_quantity(item.quantity, min_stock)),
             OFFER_STATE_NEW, "update"]
 
@@ -134,7 +139,7 @@ def parse_error_report(content: bytes) -> dict[str, str]:
     errors = {}
     for row in rows[1:] if named else rows:
         if len(row) > max(sku_at, message_at) and row[sku_at].strip():
-            errors[row[sku_at].strip()] = row[message_at].strip() or "Carrefour refused this line."
+            errors[row[sku_at].strip()] = row[message_at].strip() or msg("Carrefour refused this line.")
     return errors
 
 

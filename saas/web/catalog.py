@@ -1,0 +1,94 @@
+"""Catálogo: the state of every SKU at each marketplace, one row per SKU (the Bridge keeps the history behind it):
+filters by state and by cause, search by SKU, EAN or name, counts per state, and sending a selection again."""
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import func, or_
+
+from saas.catalog import changes as sku_changes
+from saas.catalog.models import OFFER_STATES, PRODUCT_STATES, STATE_COLOURS, SkuBinding, SkuChange
+from saas.connectors import get_connector_class
+from saas.i18n import cause_words
+from saas.jobs.schedule import run_soon
+from saas.tenants.models import ConnectorSettings
+from saas.tenants.scoping import scoped
+from saas.web.inputs import page_number
+from saas.web.redirects import safe_next
+from saas.web.tenant_context import attach_tenant
+
+bp = Blueprint("catalog", __name__, url_prefix="/t/<slug>/catalog")
+attach_tenant(bp)
+PAGE_SIZE = 50
+CAUSES_SHOWN = 20
+
+
+@bp.get("/")
+def index():
+    keys = _connector_keys()
+    key = request.args.get("connector") if request.args.get("connector") in keys else (keys[0] if keys else None)
+    if key is None:
+        return render_template("catalog/index.html", connector=None, connectors=[])
+    product, offer = request.args.get("product", ""), request.args.get("offer", "")
+    cause, search = request.args.get("cause", ""), request.args.get("q", "").strip()
+    query = _filtered(scoped(SkuBinding, connector_key=key), product, offer, cause, search)
+    page = page_number()
+    total = query.with_entities(func.count()).scalar()
+    rows = query.order_by(SkuBinding.updated_at.desc(), SkuBinding.id.desc()) \
+        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
+    return render_template(
+        "catalog/index.html", rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+        connector=get_connector_class(key), connectors=[get_connector_class(k) for k in keys],
+        product_counts=_counts(key, SkuBinding.product_state), offer_counts=_counts(key, SkuBinding.offer_state),
+        causes=_causes(key), waiting=scoped(SkuChange, connector_key=key).with_entities(func.count()).scalar(),
+        product_states=PRODUCT_STATES, offer_states=OFFER_STATES, colours=STATE_COLOURS,
+        args={"connector": key, "product": product, "offer": offer, "cause": cause, "q": search})
+
+
+def _connector_keys() -> list[str]:
+    """The store's connectors that have settings, active ones first."""
+    rows = scoped(ConnectorSettings).with_entities(ConnectorSettings.connector_key, ConnectorSettings.active).all()
+    return [key for key, _active in sorted(rows, key=lambda r: (not r[1], r[0])) if get_connector_class(key)]
+
+
+def _filtered(query, product, offer, cause, search):
+    if product in PRODUCT_STATES:
+        query = query.filter(SkuBinding.product_state == product)
+    if offer in OFFER_STATES:
+        query = query.filter(SkuBinding.offer_state == offer)
+    if cause:
+        query = query.filter(SkuBinding.last_error == cause)
+    if search:
+        query = query.filter(or_(SkuBinding.sku_id == search, SkuBinding.ean == search,
+                                 SkuBinding.title.ilike(f"%{_like(search)}%", escape="\\")))
+    return query
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _counts(key, column) -> dict:
+    return dict(scoped(SkuBinding, connector_key=key).with_entities(column, func.count()).group_by(column).all())
+
+
+def _causes(key) -> list[tuple[str, str, int]]:
+    """The errors SKUs are in now, by cause (a message of ours, or the marketplace's own words), most frequent
+    first: (what to filter on, the cause in the reader's language, how many SKUs)."""
+    rows = scoped(SkuBinding, connector_key=key).filter(SkuBinding.last_error.isnot(None)) \
+        .with_entities(SkuBinding.last_error, func.count()).group_by(SkuBinding.last_error) \
+        .order_by(func.count().desc()).limit(CAUSES_SHOWN).all()
+    return [(cause, cause_words(cause), count) for cause, count in rows]
+
+
+@bp.post("/resend")
+def resend():
+    """Send the selected SKUs again in full (product where not listed, price and stock) at the next tick."""
+    skus = sorted({s.strip() for s in request.form.getlist("sku") if sku_changes.is_sku_id(s.strip())})
+    if not skus:
+        flash(_("Select at least one SKU."), "error")
+    else:
+        sku_changes.record(g.tenant.id, [sku_changes.Change.everything(s) for s in skus])
+        run_soon("sync", g.tenant.id)
+        flash(ngettext("%(num)d SKU goes again to the active marketplaces in the next cycle.",
+                       "%(num)d SKUs go again to the active marketplaces in the next cycle.", len(skus)), "success")
+    return redirect(safe_next(request.form.get("back")) or url_for("catalog.index"))
