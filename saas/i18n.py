@@ -24,14 +24,13 @@ LOCALE = "pt_BR"
 CATALOGS = Path(__file__).parent / "translations"
 _VALUE = re.compile(r"%\((\w+)\)[sdf]")
 LANGUAGES = {"pt_BR": "Português (Brasil)", "en": "English"}
-babel = Babel()
 
 
 def install(app) -> None:
     compile_catalogs(CATALOGS)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", LOCALE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", MERCHANT_ZONE.key)
-    babel.init_app(app, locale_selector=reader_locale)
+    Babel(app, locale_selector=reader_locale)  # one per app: its catalogs are cached with it
     app.add_template_filter(money, "money")
     app.add_template_filter(format_decimal, "number")
     app.add_template_filter(said, "said")

@@ -202,3 +202,10 @@ def test_viewer_member_of_two_tenants_only_sees_theirs(client, owner, tenant):
     add_member(viewer, tenant, "viewer")
     login(client, viewer.email)
     assert client.get("/").headers["Location"].endswith("/t/loja-a/")
+
+
+def test_in_development_sign_up_gives_the_sandbox_credentials(client, monkeypatch):
+    assert "vtexappkey-lojademo" not in client.get("/signup").get_data(as_text=True)
+    monkeypatch.setenv("SANDBOX_VTEX_URL", "http://127.0.0.1:5101")  # as make run sets it
+    page = client.get("/signup").get_data(as_text=True)
+    assert "Testando o sandbox?" in page and "vtexappkey-lojademo" in page and "sandbox-shop-key-demo" in page

@@ -226,6 +226,11 @@ class Connector:
         """Every order created or changed since ``cursor`` (overlap included: callers dedupe)."""
         raise NotSupported(f"{self.name} cannot fetch orders")
 
+    @classmethod
+    def order_state_of(cls, marketplace_state: str) -> str:
+        """One of ORDER_STATES for the marketplace's own word for an order's state."""
+        return "other"
+
     def order_data(self, raw: dict) -> OrderData:
         """The stored raw payload of one of this marketplace's orders, read again."""
         raise NotSupported(f"{self.name} has no orders")

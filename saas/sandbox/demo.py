@@ -20,6 +20,14 @@ def sandbox_urls() -> tuple[str, str]:
             os.environ.get("SANDBOX_MIRAKL_URL", "http://127.0.0.1:5102"))
 
 
+def signup_hints() -> dict | None:
+    """What a newcomer types at sign-up to reach the sandbox (``make run`` sets SANDBOX_VTEX_URL); None elsewhere."""
+    if not os.environ.get("SANDBOX_VTEX_URL"):
+        return None
+    return {"account": "lojademo", "app_key": "vtexappkey-lojademo", "app_token": "sandbox-app-token",
+            "vtex_url": sandbox_urls()[0], "shop_key": DEMO_SHOP_KEY}
+
+
 def seed(email: str, password: str, slug: str) -> Tenant:
     vtex_url, mirakl_url = sandbox_urls()
     user = find_user(email)

@@ -3,7 +3,7 @@ import secrets
 from datetime import timedelta
 from functools import cache
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from saas.extensions import db
 from saas.mail import send_mail
+from saas.sandbox.demo import signup_hints
 from saas.tenants.models import Invitation, User
 from saas.tenants.service import create_tenant, find_user, grant, normalize_email, slug_taken
 from saas.timeutil import utcnow
@@ -43,7 +44,8 @@ def signup():
             login_user(user)
             flash(_("Account created. Now activate a marketplace on the Marketplace page."), "success")
             return redirect(url_for("portal.marketplace", slug=tenant.slug))
-    return render_template("auth/signup.html", form=form)
+    hints = signup_hints() if current_app.config["APP_ENV"] != "production" else None
+    return render_template("auth/signup.html", form=form, sandbox=hints)
 
 
 @bp.route("/login", methods=["GET", "POST"])

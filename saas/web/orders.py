@@ -103,7 +103,8 @@ def detail(order_id):
     titles = dict(scoped(SkuBinding).filter(SkuBinding.sku_id.in_([line.sku_id for line in data.lines]))
                   .with_entities(SkuBinding.sku_id, SkuBinding.title).all()) if data else {}
     return render_template("orders/detail.html", order=order, data=data, carrier=carrier, timeline=timeline,
-                           divergence=divergence, titles=titles, marketplace_name=cls.name if cls else "")
+                           divergence=divergence, titles=titles, marketplace_name=cls.name if cls else "",
+                           state_of=cls.order_state_of if cls else (lambda _word: "other"))
 
 
 def _readings(orders) -> dict:

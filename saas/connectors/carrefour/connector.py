@@ -3,6 +3,7 @@ import io
 import threading
 
 from cachetools import TTLCache, cached
+from flask_babel import lazy_gettext as _l
 
 from saas.connectors.base import (
     AccountInfo,
@@ -28,7 +29,7 @@ FINAL_OFFER_STATES = {"COMPLETE", "FAILED"}
 class CarrefourConnector(Connector):
     key = "carrefour"
     name = "Carrefour"
-    description = "Carrefour Brasil marketplace (Mirakl): catálogo, preço, estoque, pedidos e frete."
+    description = _l("Carrefour Brasil marketplace (Mirakl): catalog, prices, stock, orders and freight.")
     settings_form = CarrefourSettingsForm
     settings_fields = FIELDS
     shipping_types = SHIPPING_TYPES
@@ -134,6 +135,10 @@ class CarrefourConnector(Connector):
             offset += len(batch)
             if not batch or offset >= int(page.get("total_count") or 0):
                 return OrderPage(orders=orders, cursor=newest)
+
+    @classmethod
+    def order_state_of(cls, marketplace_state: str) -> str:
+        return mapping.ORDER_STATES.get(marketplace_state, "other")
 
     def order_data(self, raw: dict) -> OrderData:
         return mapping.order_from_mirakl(raw)

@@ -49,7 +49,7 @@ class CarrefourSettingsForm(FlaskForm):
         _l("Notification e-mail"), validators=[Optional(), Email(message=_l("Enter a valid e-mail address."))],
         description=_l("Who follows the integration: order integration errors are mailed here."))
     shop_key = PasswordField(
-        "ShopKey", validators=[Optional(), Length(min=8, max=200)], widget=PasswordInput(hide_value=False),
+        _l("ShopKey"), validators=[Optional(), Length(min=8, max=200)], widget=PasswordInput(hide_value=False),
         description=_l("The Mirakl API key (“Chave da Api” in Carrefour's seller portal, Master user). "
                        "Leave empty to keep the stored key."))
     divergence = DecimalField(
@@ -81,7 +81,7 @@ class CarrefourSettingsForm(FlaskForm):
         filters=[lambda value: value.upper() if value else value],
         description=_l("The affiliate VTEX registers for this integration: three consonants, CRF by default."))
     shop_id = StringField(
-        "Shop ID", validators=[Optional(), Regexp(r"^\d+$", message=_l("The Shop ID is a number."))],
+        _l("Shop ID"), validators=[Optional(), Regexp(r"^\d+$", message=_l("The Shop ID is a number."))],
         description=_l("Only needed when the key serves several Carrefour shops."))
     api_url = StringField(
         _l("Mirakl API URL"), validators=[InputRequired(), URL(require_tld=False, message=_l("Enter a full URL."))],
