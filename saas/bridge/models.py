@@ -30,4 +30,6 @@ class BridgeEntry(db.Model):
     __table_args__ = (
         db.Index("ix_bridge_entry_tenant_entity_time", "tenant_id", "entity", "created_at"),
         db.Index("ix_bridge_entry_tenant_entity_id", "tenant_id", "entity_id"),
+        db.Index("ix_bridge_entry_tenant_entity_newest", "tenant_id", "entity", "id"),
+        db.Index("ix_bridge_entry_created_at", "created_at"),  # the retention's pruning
     )

@@ -60,7 +60,10 @@ class SkuBinding(db.Model):
     __table_args__ = (db.UniqueConstraint("tenant_id", "connector_key", "sku_id",
                                           name="uq_sku_binding_tenant_connector_sku"),
                       db.Index("ix_sku_binding_tenant_connector_product_state", "tenant_id", "connector_key",
-                               "product_state"))
+                               "product_state"),
+                      db.Index("ix_sku_binding_tenant_connector_offer_state", "tenant_id", "connector_key",
+                               "offer_state"),
+                      db.Index("ix_sku_binding_tenant_connector_updated", "tenant_id", "connector_key", "updated_at"))
 
 
 class ImportBatch(db.Model):

@@ -18,12 +18,14 @@ from saas.timeutil import utcnow
 log = logging.getLogger(__name__)
 HEARTBEAT_KEY = "saas:heartbeat:scheduler"
 RECOVER = "saas.jobs.recovery.recover"
+PRUNE = "saas.bridge.retention.prune"
 
 
 def ticks() -> dict[str, tuple[str, list, str]]:
     """Job id → (function, arguments, queue) of everything the scheduler fires every tick."""
     fired = {f"tick-{kind}": ("saas.jobs.schedule.tick", [kind], "default") for kind in PERIODIC}
     fired["tick-recover"] = (RECOVER, [], POLICIES[RECOVER].queue)
+    fired["tick-prune"] = (PRUNE, [], "default")
     return fired
 
 
