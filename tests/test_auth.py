@@ -9,10 +9,13 @@ from tests.conftest import PASSWORD, add_member, login, make_tenant, make_user
 
 SIGNUP = {"email": "Nova@Loja.example", "password": PASSWORD, "confirm": PASSWORD, "name": "Loja Nova",
           "slug": "loja-nova", "vtex_account": "lojanova", "vtex_app_key": "k", "vtex_app_token": "t"}
+AFFILIATES = "https://{}.vtexcommercestable.com.br/api/fulfillment/pvt/affiliates"
 
 
-def test_signup_creates_the_user_and_a_first_tenant_owned_by_them(client, db):
+def test_signup_creates_the_user_and_a_first_tenant_owned_by_them(client, db, requests_mock):
+    requests_mock.get(AFFILIATES.format("lojanova"), json=[])
     response = client.post("/signup", data=SIGNUP)
+    assert requests_mock.last_request.headers["X-VTEX-API-AppKey"] == "k"  # the credentials were tried live
     assert response.status_code == 302 and response.headers["Location"].endswith("/t/loja-nova/marketplace")
     user = db.session.query(User).one()
     assert user.email == "nova@loja.example" and user.password_hash != PASSWORD and user.check_password(PASSWORD)
@@ -139,7 +142,8 @@ def test_change_password(client, owner):
     login(client, owner.email, "another password 1")
 
 
-def test_second_tenant_and_switcher(client, db, owner, tenant):
+def test_second_tenant_and_switcher(client, db, owner, tenant, requests_mock):
+    requests_mock.get(AFFILIATES.format("lojaab"), json=[])
     login(client, owner.email)
     response = client.post("/tenants/new", data={"name": "Loja", "store_label": "Loja B", "slug": "loja-a-b",
                                                  "vtex_account": "lojaab", "vtex_app_key": "kb",
@@ -209,3 +213,16 @@ def test_in_development_sign_up_gives_the_sandbox_credentials(client, monkeypatc
     monkeypatch.setenv("SANDBOX_VTEX_URL", "http://127.0.0.1:5101")  # as make run sets it
     page = client.get("/signup").get_data(as_text=True)
     assert "Testando o sandbox?" in page and "vtexappkey-lojademo" in page and "sandbox-shop-key-demo" in page
+
+
+def test_sign_up_checks_the_vtex_credentials_live_and_says_which_field_to_fix(client, db, requests_mock):
+    requests_mock.get(AFFILIATES.format("lojanova"), status_code=401, json={"error": "Unauthorized"})
+    page = client.post("/signup", data=SIGNUP).get_data(as_text=True)
+    assert "A VTEX recusou esta App Key e este App Token" in page and "Nada foi salvo" in page
+    assert 'href="#vtex_app_key"' in page  # the list at the top leads to the field
+    page = client.post("/signup", data={**SIGNUP, "vtex_app_key": ""}).get_data(as_text=True)
+    assert "Chaves de acesso" in page or "chaves de acesso" in page.lower()
+    requests_mock.get(AFFILIATES.format("lojanova"), status_code=503)
+    page = client.post("/signup", data=SIGNUP).get_data(as_text=True)
+    assert "Não foi possível falar com a VTEX" in page and 'href="#vtex_account"' in page
+    assert db.session.query(User).count() == 0 and db.session.query(Tenant).count() == 0

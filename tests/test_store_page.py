@@ -35,3 +35,17 @@ def test_a_viewer_sees_the_app_key_masked(client, db, tenant):
     login(client, viewer.email)
     page = client.get("/t/loja-a/store").get_data(as_text=True)
     assert "key-loja-a" not in page and "•" * 8 + "ja-a" in page
+
+
+def test_new_vtex_credentials_are_checked_live_before_they_are_saved(client, db, owner, tenant, requests_mock):
+    login(client, owner.email)
+    requests_mock.get("https://vtex.test/api/fulfillment/pvt/affiliates", status_code=401, json={})
+    page = client.post("/t/loja-a/store", data={**FORM, "slug": "loja-a", "vtex_app_token": "new-token"}) \
+        .get_data(as_text=True)
+    assert "A VTEX recusou esta App Key e este App Token" in page
+    db.session.expire_all()
+    assert db.session.query(Tenant).one().vtex_app_token == "token-loja-a-secret"
+    requests_mock.get("https://vtex.test/api/fulfillment/pvt/affiliates", json=[])
+    client.post("/t/loja-a/store", data={**FORM, "slug": "loja-a", "vtex_app_token": "new-token"})
+    db.session.expire_all()
+    assert db.session.query(Tenant).one().vtex_app_token == "new-token"

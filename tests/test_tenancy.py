@@ -1,6 +1,9 @@
 """Tenants never see each other: every tenant route, walked from the app's URL map, answers 404 to a member of
 another tenant, whether it is given the other tenant's slug or the other tenant's ids."""
+import io
+
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import text
 from werkzeug.routing import IntegerConverter
 
@@ -82,6 +85,8 @@ def test_bridge_and_orders_list_only_the_tenants_own_rows(client, owner, two_ten
     assert "O-loja-a" in page and "O-loja-b" not in page
     csv_text = client.get("/t/loja-a/orders/export.csv").get_data(as_text=True)
     assert "O-loja-a" in csv_text and "O-loja-b" not in csv_text
+    sheet = load_workbook(io.BytesIO(client.get("/t/loja-a/orders/export.xlsx").data)).active
+    assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["O-loja-a"]
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client, two_tenants):

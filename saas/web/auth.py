@@ -16,7 +16,7 @@ from saas.sandbox.demo import signup_hints
 from saas.tenants.models import Invitation, User
 from saas.tenants.service import create_tenant, find_user, grant, normalize_email, slug_taken
 from saas.timeutil import utcnow
-from saas.web.forms import AcceptInviteForm, LoginForm, PasswordChangeForm, SignupForm
+from saas.web.forms import AcceptInviteForm, LoginForm, PasswordChangeForm, SignupForm, vtex_answers
 from saas.web.ratelimit import limit_posts
 from saas.web.redirects import safe_next
 
@@ -33,7 +33,7 @@ def signup():
             form.email.errors.append(_("This e-mail already has an account: sign in instead."))
         elif slug_taken(form.slug.data):
             form.slug.errors.append(_("This identifier is taken; choose another."))
-        else:
+        elif vtex_answers(form):
             user = User(email=normalize_email(form.email.data))
             user.set_password(form.password.data)
             db.session.add(user)

@@ -6,6 +6,7 @@ from sqlalchemy import func
 
 from saas.bridge.models import ENTITIES, ENTITY_LABELS, STATUS_LABELS, STATUSES, BridgeEntry
 from saas.catalog import changes as sku_changes
+from saas.catalog.models import SkuBinding
 from saas.jobs.schedule import run_soon
 from saas.tenants.scoping import get_scoped_or_404, scoped
 from saas.web.inputs import page_number
@@ -36,10 +37,18 @@ def entries(entity):
         query = query.filter(BridgeEntry.entity_id == search)
     total = query.with_entities(func.count()).scalar()
     rows = query.order_by(BridgeEntry.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
+    titles = _titles({r.entity_id for r in rows}) if entity in CATALOG_ENTITIES else {}
     return render_template("bridge/entries.html", entity=entity, rows=rows, status=status, search=search, page=page,
+                           titles=titles,
                            pages=max(1, -(-total // PAGE_SIZE)), total=total, tabs=ENTITY_LABELS,
                            statuses=STATUS_LABELS,
                            resendable=entity in CATALOG_ENTITIES and g.membership.can_edit)
+
+
+def _titles(sku_ids) -> dict:
+    """Each SKU's product name, as the marketplace was sent it."""
+    return dict(scoped(SkuBinding).filter(SkuBinding.sku_id.in_(sku_ids), SkuBinding.title.isnot(None))
+                .with_entities(SkuBinding.sku_id, SkuBinding.title).all()) if sku_ids else {}
 
 
 @bp.get("/entry/<int:entry_id>")
@@ -47,7 +56,8 @@ def entry(entry_id):
     row = get_scoped_or_404(BridgeEntry, entry_id)
     history = scoped(BridgeEntry).filter(BridgeEntry.entity == row.entity, BridgeEntry.entity_id == row.entity_id) \
         .order_by(BridgeEntry.id.desc()).limit(50).all()
-    return render_template("bridge/entry.html", row=row, history=history, tabs=ENTITY_LABELS)
+    titles = _titles({row.entity_id}) if row.entity in CATALOG_ENTITIES else {}
+    return render_template("bridge/entry.html", row=row, history=history, tabs=ENTITY_LABELS, titles=titles)
 
 
 @bp.post("/resend")

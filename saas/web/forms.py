@@ -1,9 +1,12 @@
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import URL, Email, EqualTo, InputRequired, Length, Optional, Regexp
 
+from saas.connectors.base import AuthError, IntegrationError
 from saas.tenants.models import ROLES
+from saas.vtex.client import VtexClient
 
 SLUG_RULE = Regexp(r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$",
                    message=_l("Use 3 to 63 lower-case letters, digits and hyphens, e.g. loja-centro."))
@@ -40,6 +43,30 @@ class StoreFields:
     vtex_base_url = StringField(_l("VTEX URL (optional)"),
                                 validators=[Optional(), URL(require_tld=False, message=_l("Enter a full URL."))],
                                 description=_l("Leave empty for VTEX's production host; set only for the sandbox."))
+
+
+def vtex_answers(form, token: str | None = None) -> bool:
+    """Whether VTEX accepts the store's account, app key and token, asked live as saving asks the marketplace; when
+    not, the reason is on the field to fix. ``token``: the stored one, when the form leaves it empty."""
+    key, token = (form.vtex_app_key.data or "").strip(), form.vtex_app_token.data or token
+    if not key or not token:
+        field = form.vtex_app_key if not key else form.vtex_app_token
+        field.errors.append(_("The App Key and the App Token let us read the catalog and place orders at VTEX: "
+                              "create them in VTEX's admin (Account settings › Account › Security › Access keys)."))
+        return False
+    base_url = form.vtex_base_url.data or f"https://{form.vtex_account.data}.vtexcommercestable.com.br"
+    try:
+        VtexClient(base_url, key, token, timeout=5).affiliates()
+    except AuthError as exc:
+        form.vtex_app_key.errors.append(_("VTEX refused this App Key and App Token (%(detail)s). Check that both "
+                                          "are the same pair and that the key has the OMS role.", detail=exc.message))
+        return False
+    except IntegrationError as exc:
+        form.vtex_account.errors.append(_("VTEX could not be reached at %(url)s (%(detail)s). Check the account "
+                                          "name (and the VTEX URL, if you set one).", url=base_url,
+                                          detail=exc.message))
+        return False
+    return True
 
 
 class SignupForm(FlaskForm, StoreFields):

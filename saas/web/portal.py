@@ -25,7 +25,7 @@ from saas.tenants.service import create_tenant, slug_in_public_urls, slug_taken,
 from saas.tenants.settings import load_settings
 from saas.timeutil import local_time, start_of_local_day, utcnow
 from saas.vtex.client import VtexClient
-from saas.web.forms import ROLE_NAMES, InviteForm, TenantForm
+from saas.web.forms import ROLE_NAMES, InviteForm, TenantForm, vtex_answers
 from saas.web.public_urls import freight_url
 from saas.web.redirects import safe_next
 from saas.web.tenant_context import attach_tenant
@@ -62,7 +62,7 @@ def new_tenant():
     if form.validate_on_submit():
         if slug_taken(form.slug.data):
             form.slug.errors.append(SLUG_TAKEN)
-        else:
+        elif vtex_answers(form):
             tenant = create_tenant(current_user, name=form.name.data, slug=form.slug.data,
                                    vtex_account=form.vtex_account.data, store_label=form.store_label.data,
                                    vtex_base_url=form.vtex_base_url.data, vtex_app_key=form.vtex_app_key.data,
@@ -180,7 +180,7 @@ def store():
             form.slug.errors.append(SLUG_FIXED)
         elif form.slug.data != tenant.slug and slug_taken(form.slug.data):
             form.slug.errors.append(SLUG_TAKEN)
-        else:
+        elif not _vtex_access_changed(tenant, form) or vtex_answers(form, tenant.vtex_app_token):
             tenant.name, tenant.slug = form.name.data.strip(), form.slug.data
             tenant.vtex_account = form.vtex_account.data.strip()
             tenant.store_label = (form.store_label.data or "").strip() or None
@@ -190,6 +190,13 @@ def store():
             flash(_("Store updated."), "success")
             return redirect(url_for("portal.store", slug=tenant.slug))
     return render_template("portal/tenant_form.html", form=form, title=_("Store details"), editing=True)
+
+
+def _vtex_access_changed(tenant, form) -> bool:
+    """Whether the form reaches VTEX differently than the store does now."""
+    token = form.vtex_app_token.data or tenant.vtex_app_token
+    return (form.vtex_account.data.strip(), form.vtex_base_url.data or None, form.vtex_app_key.data or "", token) \
+        != (tenant.vtex_account, tenant.vtex_base_url, tenant.vtex_app_key, tenant.vtex_app_token)
 
 
 @bp.route("/members", methods=["GET", "POST"])

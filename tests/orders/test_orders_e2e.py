@@ -1,5 +1,6 @@
 """Orders end to end: the Mirakl simulator's orders reach the VTEX simulator through our poll and import, on the
 real database and Redis."""
+import io
 import os
 import re
 import subprocess
@@ -10,6 +11,7 @@ from datetime import timedelta
 import pytest
 import requests
 from freezegun import freeze_time
+from openpyxl import load_workbook
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
@@ -246,6 +248,12 @@ def test_orders_tab_filters_searches_exports_and_reprocesses_a_selection(shop, c
     assert row.split(";")[5] == f"{total // 100},{total % 100:02d}"
     assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", row.split(";")[8])
     assert good in csv_text and bad not in csv_text
+    sheet = load_workbook(io.BytesIO(client.get("/t/loja-a/orders/export.xlsx?status=imported").data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("Pedido no marketplace", "Pedido na VTEX") and len(rows) == 2
+    assert rows[1][0] == good and rows[1][4] == "integrado" and rows[1][5] == total / 100  # a number, not text
+    assert sheet.cell(row=2, column=6).number_format == '"R$" #,##0.00'
+    assert rows[1][8].strftime("%d/%m/%Y %H:%M") == row.split(";")[8]  # a date, in Brasília time
     with client.application.test_request_context():
         shown = money(total)
     assert shown in client.get("/t/loja-a/orders/").get_data(as_text=True)
