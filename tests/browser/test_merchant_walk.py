@@ -1,0 +1,138 @@
+"""The merchant's walk in a real browser (Debian's Chromium through Playwright), in pt-BR at 1366 px, against both
+simulators: sign up, configure and activate Carrefour, watch a price reach Carrefour in the Catálogo, find an order
+that failed on an unmapped shipping type, fix the mapping, *Reprocessar agora*, see it integrated. axe-core checks
+every page on the way, and the main pages again at 390 px, where nothing may be wider than the screen.
+
+The jobs a worker would run are run by the test, between clicks, so each step is deterministic."""
+import pytest
+
+from saas import create_app
+from saas.catalog import activation
+from saas.catalog.models import SkuChange
+from saas.tenants.models import Tenant
+from tests.browser.test_portal_browser import CHROMIUM, pytestmark  # noqa: F401 (skipped without Chromium)
+from tests.catalog.test_sync_e2e import World
+from tests.conftest import PASSWORD, public
+from tests.orders.conftest import Shop
+
+SERIOUS = ("serious", "critical")
+PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1366, "height": 900}
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM,
+                                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live(app):
+    live = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "REDIS_URL", "RATELIMIT_STORAGE_URI",
+                                                      "MIRAKL_DEFAULT_URL")},
+                       "WTF_CSRF_ENABLED": True, "REPORT_DELAY": 0})
+    with public(live) as url:
+        yield url
+
+
+def accessible(page) -> None:
+    """axe-core on the page as it is now: no serious or critical violation."""
+    from axe_playwright_python.sync_playwright import Axe
+    results = Axe().run(page)
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+               for v in results.response["violations"] if v["impact"] in SERIOUS]
+    assert serious == [], page.url
+
+
+def fits(page) -> None:
+    """Nothing wider than the screen: wide tables scroll inside their own box."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"{page.url} is {width} px wide"
+
+
+def test_the_merchants_walk(live, browser, db, vtex_sim, mirakl_sim):
+    page = browser.new_page(locale="pt-BR", viewport=DESKTOP)
+    page.goto(f"{live}/signup")
+    accessible(page)
+    for name, value in {"email": "dona@loja.example", "password": PASSWORD, "confirm": PASSWORD,
+                        "name": "Loja Walk", "slug": "loja-walk", "vtex_account": "lojademo",
+                        "vtex_app_key": vtex_sim.config["APP_KEY"], "vtex_app_token": vtex_sim.config["APP_TOKEN"],
+                        "vtex_base_url": vtex_sim.config["URL"]}.items():
+        page.fill(f"input[name={name}]", value)
+    page.click("text=Criar conta")
+    page.wait_for_url("**/t/loja-walk/marketplace")
+    accessible(page)
+
+    # Configure and activate Carrefour; "Normal" mapped, "Agendada" forgotten.
+    page.click("[data-connector=carrefour] >> text=Integrar")
+    page.check("input[name=active][value=yes]")
+    page.fill("input[name=notification_email]", "dona@loja.example")
+    page.fill("input[name=shop_key]", mirakl_sim.config["SHOP_KEY"])
+    page.fill("input[name=divergence]", "5")
+    page.fill("input[name=sla_normal]", "Normal")
+    page.click("summary >> text=Avançado")
+    page.fill("input[name=api_url]", mirakl_sim.config["URL"])
+    page.click("text=Salvar Configuração")
+    assert "Chave verificada" in page.inner_text("main")
+    accessible(page)
+
+    tenant = db.session.query(Tenant).filter_by(slug="loja-walk").one()
+    world = World(None, db, tenant, vtex_sim, mirakl_sim)
+    activation.initial_load(tenant.id, "carrefour")
+    world.cycle()
+    world.cycle()  # the products approved, their offers go
+    page.click("nav.tabs >> text=Catálogo")
+    accessible(page)
+    assert "listado" in page.inner_text("table.catalog")
+
+    # A price changed at VTEX reaches Carrefour, and the Catálogo says so.
+    sku = next(s for s in vtex_sim.extensions["store"].all("sku") if s["AlternateIds"]["Ean"] and s["price"] > 0)
+    world.vtex_admin(sku["Id"], price=158752)
+    world.wait_for_change(str(sku["Id"]))
+    world.cycle()
+    assert world.offers()[str(sku["Id"])]["price"] == 1587.52
+    page.fill("input[name=q]", str(sku["Id"]))
+    page.click("text=Filtrar")
+    assert "R$ 1.587,52" in page.inner_text("table.catalog").replace("\xa0", " ")
+    assert db.session.query(SkuChange).count() == 0
+
+    # An order on the unmapped "Agendada" fails and says why; the merchant maps it and reprocesses at once.
+    shop = Shop(None, db, tenant, vtex_sim, mirakl_sim)
+    shop.stock(sku["Id"], 10)
+    mkt_id = shop.carrefour_order(sku["Id"], shipping_type="AGENDADA", state="SHIPPING")
+    shop.poll()
+    shop.import_pending()
+    page.click("nav.tabs >> text=Pedidos")
+    accessible(page)
+    assert "tentando novamente 2/5" in page.inner_text("main")
+    page.click(f"text={mkt_id}")
+    assert "não está associado a uma transportadora" in page.inner_text("main")
+    accessible(page)
+    page.click("nav.tabs >> text=Marketplace")
+    page.click("[data-connector=carrefour] >> text=Configurar")
+    page.fill("input[name=sla_agendada]", "Agendada")
+    page.click("text=Salvar Configuração")
+    assert "Configuração salva" in page.inner_text("main")
+    page.click("nav.tabs >> text=Pedidos")
+    page.click(f"text={mkt_id}")
+    page.click("text=Reprocessar agora")
+    assert shop.import_pending() == {mkt_id: "imported"}
+    page.reload()
+    assert "integrado" in page.inner_text("main")
+    assert len(shop.vtex_orders()) == 1
+
+    # The main pages on a phone.
+    phone = browser.new_page(locale="pt-BR", viewport=PHONE)
+    phone.goto(f"{live}/login")
+    phone.fill("input[name=email]", "dona@loja.example")
+    phone.fill("input[name=password]", PASSWORD)
+    phone.click("button.primary")
+    base = f"{live}/t/loja-walk"
+    for path in ("/", "/catalog/", "/orders/", f"/orders/{shop.order(mkt_id).id}", "/bridge/product",
+                 "/marketplace", "/marketplace/carrefour", "/store", "/members"):
+        phone.goto(base + path)
+        fits(phone)
+        accessible(phone)
