@@ -6,7 +6,7 @@ test client, so no network is measured). Baseline in the same run: the same page
 indexes of migration 0010, as the schema was before.
 
 PostgreSQL when ``BENCH_DATABASE_URL`` is set (the production case); SQLite otherwise. ``BENCH_PORTAL_SCALE``
-divides every row count (e.g. 10 for a quick look).
+divides every row count (e.g. 10 for a quick look); ``BENCH_PORTAL_KEEP=1`` keeps the rows for the next run.
 """
 import os
 import statistics
@@ -14,7 +14,7 @@ import tempfile
 import time
 from datetime import timedelta
 
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from saas import create_app
 from saas.bridge.models import BridgeEntry
@@ -27,12 +27,16 @@ from saas.tenants.settings import save_settings
 from saas.timeutil import utcnow
 
 SCALE = int(os.environ.get("BENCH_PORTAL_SCALE", "1"))
+KEEP = bool(os.environ.get("BENCH_PORTAL_KEEP"))  # keep the rows for the next run (seeding takes minutes)
 SKUS, ENTRIES, ORDERS = 100_000 // SCALE, 1_000_000 // SCALE, 50_000 // SCALE
 OTHERS, OTHER_SKUS, OTHER_ENTRIES, OTHER_ORDERS = 100, 1000 // SCALE, 5000 // SCALE, 500 // SCALE
 RUNS = 5
 PASSWORD = "bench password 123"
 TARGET_MS = 300
-NEW_INDEXES = ("ix_bridge_entry_created_at", "ix_bridge_entry_tenant_entity_newest",
+NEW_INDEXES = ("ix_bridge_entry_created_at", "ix_bridge_entry_tenant_entity_newest", "ix_bridge_entry_tenant_newest",
+               "ix_bridge_entry_tenant_entity_status_newest", "ix_sku_binding_tenant_connector_ean",
+               "ix_sku_binding_title_trgm",
+               "ix_marketplace_order_tenant_created",
                "ix_sku_binding_tenant_connector_offer_state", "ix_sku_binding_tenant_connector_updated",
                "ix_marketplace_order_tenant_newest")
 CAUSES = ("The SKU has no image at VTEX (Carrefour requires at least one).", "The SKU has no name at VTEX.",
@@ -46,12 +50,17 @@ def run():
     database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp(prefix='bench-portal-')}/p.db"
     app = create_app({"SQLALCHEMY_DATABASE_URI": database, "WTF_CSRF_ENABLED": False, "TESTING": True})
     with app.app_context():
-        db.drop_all()
-        db.create_all()
-        started = time.perf_counter()
-        slug = _seed()
-        print(f"{SKUS:,} SKUs, {ENTRIES:,} Bridge entries, {ORDERS:,} orders for one tenant and {OTHERS} other "
-              f"tenants ({database.split(':')[0]}), seeded in {time.perf_counter() - started:.0f} s")
+        if KEEP and inspect(db.engine).has_table("tenant") and \
+                db.session.execute(text("SELECT 1 FROM tenant WHERE slug = 'loja-bench'")).first():
+            _recreate_indexes()
+            slug = "loja-bench"
+        else:
+            db.drop_all()
+            db.create_all()
+            started = time.perf_counter()
+            slug = _seed()
+            print(f"{SKUS:,} SKUs, {ENTRIES:,} Bridge entries, {ORDERS:,} orders for one tenant and {OTHERS} other "
+                  f"tenants ({database.split(':')[0]}), seeded in {time.perf_counter() - started:.0f} s")
         with_indexes = _measure(app, slug)
         for name in NEW_INDEXES:
             db.session.execute(text(f"DROP INDEX {name}"))
@@ -60,7 +69,17 @@ def run():
         _report(with_indexes, without)
         db.session.remove()
         db.engine.dispose()  # the requests' connections, so that nothing holds a table the drop needs
-        db.drop_all()
+        if KEEP:
+            _recreate_indexes()
+        else:
+            db.drop_all()
+
+
+def _recreate_indexes() -> None:
+    for table in db.metadata.tables.values():
+        for index in table.indexes:
+            if index.name in NEW_INDEXES:
+                index.create(db.engine, checkfirst=True)
 
 
 def _report(with_indexes, without) -> None:

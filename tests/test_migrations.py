@@ -32,9 +32,19 @@ def test_upgrade_builds_the_schema_and_autogenerate_finds_nothing(empty_database
         assert {"tenant", "user", "membership", "connector_settings", "settings_audit", "bridge_entry",
                 "job_schedule", "outbox_message", "invitation", "alembic_version"} <= tables
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                             "include_object": _built_on(conn.dialect.name)})
+            diff = compare_metadata(context, db.metadata)
         assert diff == [], diff
         db.engine.dispose()
+
+
+def _built_on(dialect: str):
+    """What the models build on this database: not an index declared for another one (``ddl_if``)."""
+    def include(obj, _name, _type, _reflected, _compare_to):
+        condition = getattr(obj, "_ddl_if", None)
+        return condition is None or condition.dialect in (None, dialect)
+    return include
 
 
 def test_upgrading_a_database_with_data_gives_its_state_to_carrefour(tmp_path):

@@ -31,5 +31,9 @@ class BridgeEntry(db.Model):
         db.Index("ix_bridge_entry_tenant_entity_time", "tenant_id", "entity", "created_at"),
         db.Index("ix_bridge_entry_tenant_entity_id", "tenant_id", "entity_id"),
         db.Index("ix_bridge_entry_tenant_entity_newest", "tenant_id", "entity", "id"),
+        db.Index("ix_bridge_entry_tenant_entity_status_newest", "tenant_id", "entity", "status", "id"),
+        # The newest of a tenant by time: ordered by id, PostgreSQL walks the primary key back through every other
+        # tenant's newer rows.
+        db.Index("ix_bridge_entry_tenant_newest", "tenant_id", "created_at", "id"),
         db.Index("ix_bridge_entry_created_at", "created_at"),  # the retention's pruning
     )

@@ -1,3 +1,5 @@
+from sqlalchemy import DDL, event
+
 from saas.extensions import db
 from saas.i18n import N_, Words
 from saas.timeutil import utcnow
@@ -63,7 +65,16 @@ class SkuBinding(db.Model):
                                "product_state"),
                       db.Index("ix_sku_binding_tenant_connector_offer_state", "tenant_id", "connector_key",
                                "offer_state"),
-                      db.Index("ix_sku_binding_tenant_connector_updated", "tenant_id", "connector_key", "updated_at"))
+                      db.Index("ix_sku_binding_tenant_connector_updated", "tenant_id", "connector_key", "updated_at"),
+                      db.Index("ix_sku_binding_tenant_connector_ean", "tenant_id", "connector_key", "ean"),
+                      # The Catálogo's search by part of a name, on PostgreSQL (pg_trgm; see below).
+                      db.Index("ix_sku_binding_title_trgm", "title", postgresql_using="gin",
+                               postgresql_ops={"title": "gin_trgm_ops"}).ddl_if(dialect="postgresql"))
+
+
+# create_all (tests, the benchmarks) builds the trigram index as migration 0010 does: the extension first.
+event.listen(SkuBinding.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
 
 
 class ImportBatch(db.Model):

@@ -56,6 +56,7 @@ class MarketplaceOrder(db.Model):
         db.UniqueConstraint("tenant_id", "marketplace_order_id", name="uq_marketplace_order_tenant_mkt_id"),
         db.Index("ix_marketplace_order_tenant_status", "tenant_id", "status", "created_at"),
         db.Index("ix_marketplace_order_tenant_newest", "tenant_id", "id"),
+        db.Index("ix_marketplace_order_tenant_created", "tenant_id", "created_at"),
         db.Index("ix_marketplace_order_status_next_attempt", "status", "next_attempt_at"),
     )
 

@@ -7,6 +7,8 @@ from sqlalchemy import func
 from saas.bridge.models import ENTITIES, ENTITY_LABELS, STATUS_LABELS, STATUSES, BridgeEntry
 from saas.catalog import changes as sku_changes
 from saas.catalog.models import SkuBinding
+from saas.connectors import registry
+from saas.extensions import db
 from saas.jobs.schedule import run_soon
 from saas.tenants.scoping import get_scoped_or_404, scoped
 from saas.web.inputs import page_number
@@ -15,6 +17,7 @@ from saas.web.tenant_context import attach_tenant
 bp = Blueprint("bridge", __name__, url_prefix="/t/<slug>/bridge")
 attach_tenant(bp)
 PAGE_SIZE = 50
+COUNT_CAP = 10_000
 CATALOG_ENTITIES = ("product", "price", "inventory")
 
 
@@ -35,19 +38,24 @@ def entries(entity):
         query = query.filter(BridgeEntry.status == status)
     if search:
         query = query.filter(BridgeEntry.entity_id == search)
-    total = query.with_entities(func.count()).scalar()
+    # Counted up to a cap: an exact count of a million rows costs more than the page; past the cap, search.
+    total = db.session.query(func.count()).select_from(query.with_entities(BridgeEntry.id).limit(COUNT_CAP + 1)
+                                                       .subquery()).scalar()
+    page = min(page, -(-min(total, COUNT_CAP) // PAGE_SIZE) or 1)
     rows = query.order_by(BridgeEntry.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
     titles = _titles({r.entity_id for r in rows}) if entity in CATALOG_ENTITIES else {}
     return render_template("bridge/entries.html", entity=entity, rows=rows, status=status, search=search, page=page,
                            titles=titles,
-                           pages=max(1, -(-total // PAGE_SIZE)), total=total, tabs=ENTITY_LABELS,
+                           pages=max(1, -(-min(total, COUNT_CAP) // PAGE_SIZE)), total=min(total, COUNT_CAP),
+                           more=total > COUNT_CAP, tabs=ENTITY_LABELS,
                            statuses=STATUS_LABELS,
                            resendable=entity in CATALOG_ENTITIES and g.membership.can_edit)
 
 
 def _titles(sku_ids) -> dict:
     """Each SKU's product name, as the marketplace was sent it."""
-    return dict(scoped(SkuBinding).filter(SkuBinding.sku_id.in_(sku_ids), SkuBinding.title.isnot(None))
+    return dict(scoped(SkuBinding).filter(SkuBinding.connector_key.in_(list(registry())),  # the unique index
+                                          SkuBinding.sku_id.in_(sku_ids), SkuBinding.title.isnot(None))
                 .with_entities(SkuBinding.sku_id, SkuBinding.title).all()) if sku_ids else {}
 
 

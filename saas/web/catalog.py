@@ -32,13 +32,15 @@ def index():
     cause, search = request.args.get("cause", ""), request.args.get("q", "").strip()
     query = _filtered(scoped(SkuBinding, connector_key=key), product, offer, cause, search)
     page = page_number()
-    total = query.with_entities(func.count()).scalar()
+    states = _state_counts(key)
+    filtered = product or offer or cause or search
+    total = query.with_entities(func.count()).scalar() if filtered else sum(states.values())
     rows = query.order_by(SkuBinding.updated_at.desc(), SkuBinding.id.desc()) \
         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
     return render_template(
         "catalog/index.html", rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
         connector=get_connector_class(key), connectors=[get_connector_class(k) for k in keys],
-        product_counts=_counts(key, SkuBinding.product_state), offer_counts=_counts(key, SkuBinding.offer_state),
+        product_counts=_tally(states, 0), offer_counts=_tally(states, 1),
         causes=_causes(key), waiting=scoped(SkuChange, connector_key=key).with_entities(func.count()).scalar(),
         product_states=PRODUCT_STATES, offer_states=OFFER_STATES, colours=STATE_COLOURS,
         args={"connector": key, "product": product, "offer": offer, "cause": cause, "q": search})
@@ -67,14 +69,26 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _counts(key, column) -> dict:
-    return dict(scoped(SkuBinding, connector_key=key).with_entities(column, func.count()).group_by(column).all())
+def _state_counts(key) -> dict:
+    """(product state, offer state) → SKUs: both tallies from one pass over the connector's SKUs."""
+    return {(product, offer): count for product, offer, count in scoped(SkuBinding, connector_key=key)
+            .with_entities(SkuBinding.product_state, SkuBinding.offer_state, func.count())
+            .group_by(SkuBinding.product_state, SkuBinding.offer_state)}
+
+
+def _tally(states: dict, position: int) -> dict:
+    tally = {}
+    for pair, count in states.items():
+        tally[pair[position]] = tally.get(pair[position], 0) + count
+    return tally
 
 
 def _causes(key) -> list[tuple[str, str, int]]:
     """The errors SKUs are in now, by cause (a message of ours, or the marketplace's own words), most frequent
     first: (what to filter on, the cause in the reader's language, how many SKUs)."""
-    rows = scoped(SkuBinding, connector_key=key).filter(SkuBinding.last_error.isnot(None)) \
+    # A SKU keeps a last error only while one of its states is "error": those rows alone, through their indexes.
+    in_error = or_(SkuBinding.product_state == "error", SkuBinding.offer_state == "error")
+    rows = scoped(SkuBinding, connector_key=key).filter(in_error, SkuBinding.last_error.isnot(None)) \
         .with_entities(SkuBinding.last_error, func.count()).group_by(SkuBinding.last_error) \
         .order_by(func.count().desc()).limit(CAUSES_SHOWN).all()
     return [(cause, cause_words(cause), count) for cause, count in rows]

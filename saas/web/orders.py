@@ -13,6 +13,7 @@ from flask_login import current_user
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import func, or_
+from sqlalchemy.orm import selectinload
 
 from saas.bridge.models import BridgeEntry
 from saas.catalog.models import SkuBinding
@@ -62,7 +63,8 @@ def index():
     query = _filtered()
     page = page_number()
     total = query.with_entities(func.count()).scalar()
-    rows = query.order_by(MarketplaceOrder.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
+    rows = query.options(selectinload(MarketplaceOrder.attempts)).order_by(MarketplaceOrder.id.desc()) \
+        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
     return render_template("orders/index.html", rows=rows, total=total, page=page, readings=_readings(rows),
                            pages=max(1, -(-total // PAGE_SIZE)), statuses=STATUS_LABELS,
                            args={k: v for k, v in request.args.items() if k != "page"})

@@ -106,7 +106,7 @@ def dashboard():
                   .group_by(MarketplaceOrder.status).all())
     today = scoped(MarketplaceOrder).filter(MarketplaceOrder.created_at >= start_of_local_day()) \
         .with_entities(func.count()).scalar()
-    recent = scoped(BridgeEntry).order_by(BridgeEntry.id.desc()).limit(10).all()
+    recent = scoped(BridgeEntry).order_by(BridgeEntry.created_at.desc(), BridgeEntry.id.desc()).limit(10).all()
     last_batch = scoped(ImportBatch).filter(ImportBatch.status == "complete") \
         .with_entities(func.max(ImportBatch.created_at)).scalar()
     pending = scoped(SkuChange).with_entities(func.count()).scalar()
