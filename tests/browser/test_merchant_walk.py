@@ -126,7 +126,10 @@ def test_the_merchants_walk(live, browser, db, vtex_sim, mirakl_sim):
 
     # The main pages on a phone.
     phone = browser.new_page(locale="pt-BR", viewport=PHONE)
-    phone.goto(f"{live}/login")
+    for path in ("/signup", "/no-such-page", "/login"):
+        phone.goto(live + path)
+        fits(phone)
+        accessible(phone)
     phone.fill("input[name=email]", "dona@loja.example")
     phone.fill("input[name=password]", PASSWORD)
     phone.click("button.primary")
