@@ -1,16 +1,13 @@
 """The Bridge screens: a tab per entity, a status filter, search by SKU or order id, paging, an entry's detail."""
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from sqlalchemy import func
 
 from saas.bridge.models import ENTITIES, ENTITY_LABELS, STATUS_LABELS, STATUSES, BridgeEntry
-from saas.catalog import changes as sku_changes
 from saas.catalog.models import SkuBinding
 from saas.connectors import registry
 from saas.extensions import db
-from saas.jobs.schedule import run_soon
 from saas.tenants.scoping import get_scoped_or_404, scoped
+from saas.web.catalog import resend_selected
 from saas.web.inputs import page_number
 from saas.web.tenant_context import attach_tenant
 
@@ -70,15 +67,7 @@ def entry(entry_id):
 
 @bp.post("/resend")
 def resend():
-    """Send these SKUs again in full (product where not listed, price and stock) at the next tick."""
-    skus = sorted({s.strip() for s in request.form.getlist("sku") + request.form.get("skus", "").split(",")
-                   if sku_changes.is_sku_id(s.strip())})
-    if not skus:
-        flash(_("Select at least one SKU."), "error")
-    else:
-        sku_changes.record(g.tenant.id, [sku_changes.Change.everything(s) for s in skus])
-        run_soon("sync", g.tenant.id)
-        flash(ngettext("%(num)d SKU goes again to the active marketplaces in the next cycle.",
-                       "%(num)d SKUs go again to the active marketplaces in the next cycle.", len(skus)), "success")
+    """The SKUs ticked or typed (comma-separated) go again, as from the Catálogo."""
+    resend_selected(request.form.getlist("sku") + request.form.get("skus", "").split(","))
     entity = request.form.get("entity")
     return redirect(url_for("bridge.entries", entity=entity if entity in CATALOG_ENTITIES else "product"))

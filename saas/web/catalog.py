@@ -96,8 +96,13 @@ def _causes(key) -> list[tuple[str, str, int]]:
 
 @bp.post("/resend")
 def resend():
-    """Send the selected SKUs again in full (product where not listed, price and stock) at the next tick."""
-    skus = sorted({s.strip() for s in request.form.getlist("sku") if sku_changes.is_sku_id(s.strip())})
+    resend_selected(request.form.getlist("sku"))
+    return redirect(safe_next(request.form.get("back")) or url_for("catalog.index"))
+
+
+def resend_selected(typed) -> None:
+    """Send these SKUs again in full (product where not listed, price and stock) at the next tick, and say so."""
+    skus = sorted({s.strip() for s in typed if sku_changes.is_sku_id(s.strip())})
     if not skus:
         flash(_("Select at least one SKU."), "error")
     else:
@@ -105,4 +110,3 @@ def resend():
         run_soon("sync", g.tenant.id)
         flash(ngettext("%(num)d SKU goes again to the active marketplaces in the next cycle.",
                        "%(num)d SKUs go again to the active marketplaces in the next cycle.", len(skus)), "success")
-    return redirect(safe_next(request.form.get("back")) or url_for("catalog.index"))
