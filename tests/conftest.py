@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from saas import create_app
-from saas.connectors.carrefour import connector as carrefour_connector
+from saas.connectors.mirakl import connector as mirakl_connector
 from saas.extensions import db as _db
 from saas.freight import quote as freight_quote
 from saas.jobs.queues import redis_connection
@@ -24,7 +24,7 @@ from saas.tenants.service import create_tenant, grant
 from saas.web import portal
 
 PASSWORD = "correct horse battery"
-IN_PROCESS_CACHES = (portal._CARRIERS, carrefour_connector._CARRIERS, freight_quote._stores)
+IN_PROCESS_CACHES = (portal._CARRIERS, mirakl_connector._CARRIERS, freight_quote._stores)
 
 
 def _test_redis_url() -> str:

@@ -57,7 +57,7 @@ def test_options_sum_the_items_prices_and_take_the_longest_delay():
 
 def test_a_carrier_mapped_by_its_courier_id_quotes_freight_as_it_places_orders():
     """One matcher for both: a carrier that places orders also quotes (the freight's own copy did not know ids)."""
-    from saas.connectors.carrefour.mapping import order_from_mirakl
+    from saas.connectors.mirakl.mapping import order_from_mirakl
     from saas.orders import checks
     simulation = {"logisticsInfo": [{"itemIndex": 0, "slas": [
         {"id": "Normal", "name": "Normal", "price": 990, "shippingEstimate": "4bd",

@@ -132,7 +132,7 @@ def _store(db):
                    ean="7891234567895", product_state="listed", offer_state="live", price_cents=158752, quantity=3),
         SkuBinding(tenant_id=tenant.id, connector_key="carrefour", sku_id="1002", title="Camiseta Verde",
                    product_state="error", offer_state="none",
-                   last_error="The SKU has no image at VTEX (Carrefour requires at least one).",
+                   last_error="The SKU has no image at VTEX (the marketplace requires at least one).",
                    last_error_params={}),
         MarketplaceOrder(tenant_id=tenant.id, connector_key="carrefour", marketplace_order_id="CRF-77",
                          marketplace_state="SHIPPING", marketplace_updated_at="2026-11-27T10:50:48Z",

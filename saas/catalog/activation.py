@@ -2,7 +2,7 @@
 off deletes the affiliate and erases the marketplace's key (the seed's rules)."""
 import logging
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from saas import bridge
 from saas.catalog import changes as sku_changes
@@ -26,22 +26,23 @@ CONSONANTS = "BCDFGHJKLMNPQRSTVWXZ"
 
 
 # -- affiliate ids: VTEX keeps one affiliate per id and account ------------------------------------------------------
-def affiliate_ids_of_other_stores(tenant) -> set[str]:
-    """The affiliate ids that our other active stores on the same VTEX account registered: saving one of them here
-    would repoint that store's affiliate (and its notifications) to this one.
+def affiliate_ids_taken(tenant, connector_key: str) -> set[str]:
+    """The affiliate ids our other active integrations on the same VTEX account registered (other stores', and this
+    store's other marketplaces'): saving one of them here would repoint that affiliate (and its notifications).
 
     It reads other tenants' settings on purpose, and answers only ids, never which store holds them."""
     rows = db.session.execute(
         select(ConnectorSettings.settings).join(Tenant, Tenant.id == ConnectorSettings.tenant_id).where(
-            func.lower(Tenant.vtex_account) == tenant.vtex_account.lower(), Tenant.id != tenant.id,
+            func.lower(Tenant.vtex_account) == tenant.vtex_account.lower(),
+            or_(Tenant.id != tenant.id, ConnectorSettings.connector_key != connector_key),
             ConnectorSettings.active.is_(True))).scalars()
     return {str(settings.get("affiliate_id") or "").upper() for settings in rows} - {""}
 
 
-def free_affiliate_id(tenant, preferred: str = "CRF") -> str:
-    """``preferred`` unless another store of ours on the account uses it or VTEX already has it for something else;
-    else the first free id of three consonants that starts like it (CRB, CRC, … then CBB, …)."""
-    taken = affiliate_ids_of_other_stores(tenant)
+def free_affiliate_id(tenant, connector_key: str, preferred: str) -> str:
+    """``preferred`` unless another of our integrations on the account uses it or VTEX already has it for something
+    else; else the first free id of three consonants that starts like it (CRB, CRC, … then CBB, …)."""
+    taken = affiliate_ids_taken(tenant, connector_key)
     try:
         own = notification_url(tenant)
         taken |= {str(a.get("id") or "").upper() for a in VtexClient.for_tenant(tenant, timeout=3).affiliates()

@@ -17,7 +17,8 @@ ENTRY_POINT_GROUP = "saas.connectors"
 
 def _builtins():
     from saas.connectors.carrefour.connector import CarrefourConnector
-    return [CarrefourConnector]
+    from saas.connectors.mirakl.operator import MiraklOperatorConnector
+    return [CarrefourConnector, MiraklOperatorConnector]
 
 
 @cache

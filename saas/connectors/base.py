@@ -184,6 +184,7 @@ class Connector:
 
     key: str = ""
     name: str = ""
+    title = None  # the card's and the settings page's heading, when it says more than the name
     description: str = ""
     settings_form = None
     settings_fields: tuple[SettingsField, ...] = ()
@@ -196,11 +197,33 @@ class Connector:
     # FreightRequestError), answer(request, options) the body it expects.
     freight_wire = None
 
+    # Settings the marketplace itself tells once the key opens it (``discover_settings``), kept across saves.
+    discovered_settings: tuple[str, ...] = ()
+
     def __init__(self, context: ConnectorContext):
         self.context = context
 
+    @classmethod
+    def form_for(cls, settings: dict):
+        """The settings form for a store whose stored settings are ``settings``."""
+        return cls.settings_form
+
+    @classmethod
+    def fields_for(cls, settings: dict) -> tuple[SettingsField, ...]:
+        """The settings as the audit trail names them, for a store whose stored settings are ``settings``."""
+        return cls.settings_fields
+
+    @classmethod
+    def shipping_types_for(cls, settings: dict) -> tuple[tuple[str, str], ...]:
+        """The marketplace's shipping types for a store, as (setting, label) pairs."""
+        return cls.shipping_types
+
     def check_credentials(self) -> AccountInfo:
         raise NotSupported(f"{self.name} cannot check credentials")
+
+    def discover_settings(self) -> dict:
+        """What the marketplace tells of itself with the key (the names in ``discovered_settings``)."""
+        return {}
 
     # The marketplace's published limits on imports, in seconds between two of them per shop.
     min_product_import_interval = 0

@@ -54,7 +54,7 @@ def store(slug: str, connector_key: str) -> Store | None:
         settings = row.settings
         result = Store(tenant.id, connector_key, tenant.vtex_url, tenant.vtex_app_key, tenant.vtex_app_token,
                        str(settings.get("trade_policy") or "1"), settings.get("affiliate_id") or "CRF",
-                       tuple((label, settings[name].strip()) for name, label in cls.shipping_types
+                       tuple((label, settings[name].strip()) for name, label in cls.shipping_types_for(settings)
                              if (settings.get(name) or "").strip()))
     return result
 

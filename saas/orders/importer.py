@@ -159,7 +159,7 @@ def place(tenant, row, order) -> str:
         # After an earlier attempt (which may have placed it before failing), VTEX is asked first.
         existing = _vtex_order(vtex, vtex_order_id) if len(order.attempts) > 1 else None
         if existing is None:
-            carrier = checks.mapped_carrier(data, settings, connector.shipping_types)
+            carrier = checks.mapped_carrier(data, settings, connector.shipping_types_for(settings))
             simulation = vtex.simulate([(line.sku_id, line.quantity) for line in data.lines],
                                        trade_policy=trade_policy, affiliate_id=affiliate,
                                        postal_code=data.address.postal_code if data.address else None)

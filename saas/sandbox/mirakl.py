@@ -73,6 +73,7 @@ def create_app(store_path=None) -> Flask:
         IMPORT_SECONDS=_env("IMPORT_SECONDS", 2), APPROVAL_SECONDS=_env("APPROVAL_SECONDS", 30),
         ACCEPTANCE_SECONDS=_env("ACCEPTANCE_SECONDS", 1), PAYMENT_SECONDS=_env("PAYMENT_SECONDS", 2),
         ORDERS_PER_MINUTE=_env("ORDERS_PER_MINUTE", 0), CANCEL_RATE=_env("CANCEL_RATE", 0.1),
+        SHIPPING_TYPES=SHIPPING_TYPES,  # another operator lists its own (SH12)
     )
     app.extensions["store"] = store
     install_knobs(app, store, "SANDBOX_MIRAKL")
@@ -100,7 +101,8 @@ class MiraklSimulator:
     def register(self):
         app = self.app
         app.get("/api/account")(self.account)
-        app.get("/api/shipping/types", endpoint="shipping_types")(lambda: jsonify(shipping_types=SHIPPING_TYPES))
+        app.get("/api/shipping/types", endpoint="shipping_types")(
+            lambda: jsonify(shipping_types=self.cfg["SHIPPING_TYPES"]))
         app.get("/api/shipping/carriers", endpoint="carriers")(lambda: jsonify(carriers=CARRIERS))
         app.post("/api/products/imports")(self.product_import)
         app.get("/api/products/imports/<import_id>")(self.product_import_status)
@@ -139,7 +141,7 @@ class MiraklSimulator:
                                      "street1": address["street_1"], "city": address["city"], "country": "BRA"},
             "default_billing_information": {"id": "1", "default_language": "pt_BR", "registration_address": address},
             "payment_details": {"paid_balance": 0.0, "payable_balance": 0.0, "pending_balance": 0.0},
-            "shipping_types": [t["code"] for t in SHIPPING_TYPES],
+            "shipping_types": [t["code"] for t in self.cfg["SHIPPING_TYPES"]],
             "shipping_zones": ["BR"], "shop_additional_fields": []})
 
     # -- imports -----------------------------------------------------------------------------------------------------
@@ -386,7 +388,7 @@ class MiraklSimulator:
                                 "can_refund": False, "cancelations": [], "refunds": [],
                                 "order_line_additional_fields": [], "created_date": iso(now),
                                 "last_updated_date": iso(now)})
-        label = next(t["label"] for t in SHIPPING_TYPES if t["code"] == shipping_type)
+        label = next(t["label"] for t in self.cfg["SHIPPING_TYPES"] if t["code"] == shipping_type)
         shipping = float(shipping_price if shipping_price is not None else 12.9)
         price = round(sum(line["price"] for line in order_lines), 2)
         address = {"firstname": first, "lastname": last, "street_1": "Rua das Flores, 123", "street_2": "Apto 45",
@@ -589,7 +591,7 @@ class MiraklSimulator:
         return render_template("mirakl_admin.html", orders=self._all_orders()[-50:][::-1],
                                products=self.store.all("product")[-50:][::-1],
                                offers=self.store.all("offer")[-50:][::-1],
-                               now=time.time(), shipping_types=SHIPPING_TYPES)
+                               now=time.time(), shipping_types=self.cfg["SHIPPING_TYPES"])
 
     def admin_create_order(self):
         body = request.get_json(silent=True) or request.form.to_dict()

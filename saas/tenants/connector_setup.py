@@ -14,7 +14,17 @@ def save(tenant, cls, form, row, user) -> list[str] | None:
     """Save what passed every check; the notices to show the merchant, or None when a check failed."""
     notices = []
     secrets = {**(row.secrets if row else {}), **secret_values(form)}
-    settings = form.settings()
+    stored = dict(row.settings) if row else {}
+    settings = {**{k: stored[k] for k in cls.discovered_settings if k in stored}, **form.settings()}
+    if cls.discovered_settings and secrets.get(cls.credentials_field):
+        discovered = _discover(tenant, cls, form, settings, secrets)
+        if discovered is None:
+            return None
+        if cls.shipping_types_for(discovered) != cls.shipping_types_for(settings):
+            notices.append(_("Shipping types read from %(marketplace)s: %(types)s. Map them to VTEX carriers below.",
+                             marketplace=cls.name,
+                             types=", ".join(label for _name, label in cls.shipping_types_for(discovered))))
+        settings.update(discovered)
     was_active = bool(row and row.active)
     account = _activation_checks(tenant, cls, form, settings, secrets) if form.is_active else None
     if form.is_active and account is None:
@@ -37,6 +47,26 @@ def save(tenant, cls, form, row, user) -> list[str] | None:
     return notices + [_("Settings saved.")]
 
 
+def _discover(tenant, cls, form, settings, secrets) -> dict | None:
+    """What the marketplace tells of itself with the key; None (with the reason on the key's field) when it could
+    not be asked."""
+    connector = build_connector(tenant, cls.key, ConnectorSettings(settings=settings, secrets=secrets))
+    try:
+        return connector.discover_settings()
+    except IntegrationError as exc:
+        _key_refused(cls, getattr(form, cls.credentials_field), exc)
+        return None
+
+
+def _key_refused(cls, key_field, exc: IntegrationError) -> None:
+    if isinstance(exc, AuthError):
+        key_field.errors.append(_("%(marketplace)s rejected this key (%(detail)s). Copy the key again from "
+                                  "%(marketplace)s's portal.", marketplace=cls.name, detail=exc.message))
+    else:
+        key_field.errors.append(_("%(marketplace)s could not be reached to check the key (%(detail)s). "
+                                  "Check the API URL or try again.", marketplace=cls.name, detail=exc.message))
+
+
 def _activation_checks(tenant, cls, form, settings, secrets) -> AccountInfo | None:
     """The marketplace account the key opens, once the key, the shop and the affiliate passed every check; None
     (with the reason on its field) otherwise."""
@@ -47,13 +77,8 @@ def _activation_checks(tenant, cls, form, settings, secrets) -> AccountInfo | No
     connector = build_connector(tenant, cls.key, ConnectorSettings(settings=settings, secrets=secrets))
     try:
         account = connector.check_credentials()
-    except AuthError as exc:
-        key_field.errors.append(_("%(marketplace)s rejected this key (%(detail)s). Copy the key again from "
-                                  "%(marketplace)s's portal.", marketplace=cls.name, detail=exc.message))
-        return None
     except IntegrationError as exc:
-        key_field.errors.append(_("%(marketplace)s could not be reached to check the key (%(detail)s). "
-                                  "Check the API URL or try again.", marketplace=cls.name, detail=exc.message))
+        _key_refused(cls, key_field, exc)
         return None
     if account_connected_elsewhere(tenant, cls.key, account.shop_id):
         key_field.errors.append(
@@ -62,11 +87,12 @@ def _activation_checks(tenant, cls, form, settings, secrets) -> AccountInfo | No
               "shop.", marketplace=cls.name, shop_id=account.shop_id))
         return None
     affiliate = settings["affiliate_id"]
-    if affiliate in activation.affiliate_ids_of_other_stores(tenant):
+    if affiliate in activation.affiliate_ids_taken(tenant, cls.key):
         form.affiliate_id.errors.append(
-            _("Another store on the VTEX account %(account)s already uses the affiliate %(affiliate)s; VTEX keeps "
-              "one affiliate per id. Use %(free)s.", account=tenant.vtex_account, affiliate=affiliate,
-              free=activation.free_affiliate_id(tenant, affiliate)))
+            _("Another integration on the VTEX account %(account)s (another store, or another marketplace of this "
+              "one) already uses the affiliate %(affiliate)s; VTEX keeps one affiliate per id. Use %(free)s.",
+              account=tenant.vtex_account, affiliate=affiliate,
+              free=activation.free_affiliate_id(tenant, cls.key, affiliate)))
         return None
     try:
         activation.register_affiliate(tenant, cls.key, settings)

@@ -125,7 +125,7 @@ def detail(order_id):
     carrier = None
     if data and row and cls:
         with contextlib.suppress(CheckFailed):
-            carrier = mapped_carrier(data, row.settings, cls.shipping_types)
+            carrier = mapped_carrier(data, row.settings, cls.shipping_types_for(row.settings))
     timeline = scoped(BridgeEntry).filter(BridgeEntry.entity.in_(("order", "tracking")),
                                           BridgeEntry.entity_id == order.marketplace_order_id) \
         .order_by(BridgeEntry.id).limit(200).all()

@@ -130,10 +130,11 @@ def _connector_cards():
 def connector_settings(key):
     cls = get_connector_class(key) or abort(404)
     row = load_settings(g.tenant, key)
-    initial = cls.settings_form.initial_data(dict(row.settings) if row else {}, bool(row and row.active))
+    stored = dict(row.settings) if row else {}
+    form_class = cls.form_for(stored)
+    form = form_class(data=form_class.initial_data(stored, bool(row and row.active)))
     if row is None and request.method == "GET":  # a first setup: an affiliate id no other store uses
-        initial["affiliate_id"] = activation.free_affiliate_id(g.tenant, initial.get("affiliate_id") or "CRF")
-    form = cls.settings_form(data=initial)
+        form.affiliate_id.data = activation.free_affiliate_id(g.tenant, key, form.affiliate_id.data)
     if form.validate_on_submit():
         notices = connector_setup.save(g.tenant, cls, form, row, current_user)
         if notices is not None:
@@ -143,7 +144,7 @@ def connector_settings(key):
     audit = scoped(SettingsAudit).filter(SettingsAudit.connector_key == key) \
         .order_by(SettingsAudit.id.desc()).limit(20).all()
     return render_template("portal/connector_settings.html", cls=cls, form=form, row=row, audit=audit,
-                           actions=AUDIT_ACTIONS, field_labels={f.name: f.label for f in cls.settings_fields},
+                           actions=AUDIT_ACTIONS, field_labels={f.name: f.label for f in cls.fields_for(stored)},
                            carriers=_carrier_choices(), can_edit=g.membership.can_edit,
                            freight_url=freight_url(g.tenant, key) if cls.freight_wire else None)
 

@@ -6,7 +6,7 @@ import pytest
 
 from saas.catalog.vtex_reads import read_simulation
 from saas.connectors.base import CatalogItem
-from saas.connectors.carrefour import mapping
+from saas.connectors.mirakl import mapping
 
 CONTEXT = {
     "Id": 1001, "NameComplete": 'Camiseta "Básica"; Algodão Orgânico P', "ProductName": "Camiseta Básica",

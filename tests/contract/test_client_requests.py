@@ -7,8 +7,8 @@ import pytest
 import requests
 from openapi_core.validation.request.exceptions import InvalidRequestBody, MissingRequiredParameter
 
-from saas.connectors.carrefour.client import MiraklClient
-from saas.connectors.carrefour.mapping import order_from_mirakl
+from saas.connectors.mirakl.client import MiraklClient
+from saas.connectors.mirakl.mapping import order_from_mirakl
 from saas.orders import checks
 from saas.vtex.client import VtexClient
 from tests.contract.specs import MIRAKL_HOST, VTEX_HOST, validate

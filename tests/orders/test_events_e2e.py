@@ -7,7 +7,7 @@ import requests
 from rq.registry import ScheduledJobRegistry
 
 from saas.bridge.models import BridgeEntry
-from saas.connectors.carrefour.client import MiraklClient
+from saas.connectors.mirakl.client import MiraklClient
 from saas.jobs.queues import queue, redis_connection
 from saas.jobs.worker import AppWorker
 from saas.orders import events

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from saas.connectors.base import AuthError, PermanentError, RetryableError
-from saas.connectors.carrefour.client import MiraklClient
+from saas.connectors.mirakl.client import MiraklClient
 from saas.sandbox import catalog
 from saas.vtex.client import VtexClient
 from tests.conftest import serve

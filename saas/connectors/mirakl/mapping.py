@@ -1,8 +1,8 @@
-"""VTEX data → Carrefour's Mirakl files: pure functions, tested with plain data.
+"""VTEX data → a Mirakl operator's files, and its orders → the platform's: pure functions, tested with plain data.
 
-Carrefour's product template is operator-specific (its PM11 attributes); the columns below carry what VTEX's own
-Carrefour connector sends: title, description, brand, category, EAN, images, weight and dimensions, the variant
-attributes Carrefour accepts (Cor, Tamanho, Voltagem) and the certificate codes (ANATEL, INMETRO, ANVISA, MAPA).
+A product template is operator-specific (its PM11 attributes); the columns below carry what VTEX's own Carrefour
+connector sends: title, description, brand, category, EAN, images, weight and dimensions, the variant attributes
+Carrefour accepts (Cor, Tamanho, Voltagem) and the certificate codes (ANATEL, INMETRO, ANVISA, MAPA).
 Files are semicolon-separated, every field quoted, UTF-8, prices with a dot and two decimals.
 """
 import csv
@@ -29,7 +29,7 @@ _TAGS = re.compile(r"<[^>]+>")
 
 
 class RowError(ValueError):
-    """This SKU cannot go to Carrefour as it is; the message says what the merchant must fix at VTEX."""
+    """This SKU cannot go to the marketplace as it is; the message says what the merchant must fix at VTEX."""
 
     def __init__(self, message: Text):
         super().__init__(message.key)
@@ -49,18 +49,18 @@ def _specs(context: dict) -> dict[str, str]:
 
 
 def product_row(item: CatalogItem, certificate_specs: dict[str, str] | None = None) -> list[str]:
-    """One product line; raises RowError when Carrefour would refuse it (no EAN, no title, no image)."""
+    """One product line; raises RowError when the marketplace would refuse it (no EAN, no title, no image)."""
     context = item.context or {}
     ean = ean_of(context)
     if not (ean.isdigit() and len(ean) in (8, 12, 13, 14)):
-        raise RowError(msg("The SKU has no valid EAN at VTEX (Carrefour identifies products by EAN)."))
+        raise RowError(msg("The SKU has no valid EAN at VTEX (the marketplace identifies products by EAN)."))
     title = (context.get("NameComplete") or context.get("ProductName") or "").strip()
     if not title:
         raise RowError(msg("The SKU has no name at VTEX."))
     images = [i.get("ImageUrl") for i in context.get("Images") or [] if i.get("ImageUrl")] or \
         ([context["ImageUrl"]] if context.get("ImageUrl") else [])
     if not images:
-        raise RowError(msg("The SKU has no image at VTEX (Carrefour requires at least one)."))
+        raise RowError(msg("The SKU has no image at VTEX (the marketplace requires at least one)."))
     category_path = (context.get("ProductCategoryIds") or "").strip("/")
     category_id = category_path.split("/")[-1] if category_path else ""
     dimension = context.get("Dimension") or {}
@@ -78,7 +78,7 @@ def product_row(item: CatalogItem, certificate_specs: dict[str, str] | None = No
 def offer_row(item: CatalogItem, min_stock: int = 0) -> list[str]:
     """One offer line: price and stock, quantity 0 at or below the minimum stock; a withdrawal deletes the offer."""
     if not item.ean:
-        raise RowError(msg("The SKU has no EAN at VTEX, so its offer cannot be matched to a Carrefour product."))
+        raise RowError(msg("The SKU has no EAN at VTEX, so its offer cannot be matched to a product of the marketplace."))
     if item.withdraw:
         return [item.sku_id, item.ean, "EAN", "", "", OFFER_STATE_NEW, "delete"]
     if not item.price_cents or item.price_cents <= 0:
@@ -122,7 +122,7 @@ MESSAGE_COLUMNS = ("error-message", "error_message", "errors", "error", "message
 
 
 def parse_error_report(content: bytes) -> dict[str, str]:
-    """SKU → Carrefour's message, from an error report whose exact layout varies: the delimiter is sniffed, the SKU
+    """SKU → the marketplace's message, from an error report whose exact layout varies: the delimiter is sniffed, the SKU
     and message columns are found by name, else (no header) the first and the last column are taken."""
     text = content.decode("utf-8-sig", errors="replace")
     if not text.strip():
@@ -139,7 +139,7 @@ def parse_error_report(content: bytes) -> dict[str, str]:
     errors = {}
     for row in rows[1:] if named else rows:
         if len(row) > max(sku_at, message_at) and row[sku_at].strip():
-            errors[row[sku_at].strip()] = row[message_at].strip() or msg("Carrefour refused this line.")
+            errors[row[sku_at].strip()] = row[message_at].strip() or msg("The marketplace refused this line.")
     return errors
 
 
@@ -159,7 +159,7 @@ def cents(amount) -> int:
 
 def order_from_mirakl(raw: dict) -> OrderData:
     """OR11's order as the platform's OrderData. CPF/CNPJ, address number and neighbourhood come from the order's
-    additional fields when Carrefour sends them, otherwise from the street line ("Rua X, 123")."""
+    additional fields when the operator sends them, otherwise from the street line ("Rua X, 123")."""
     extra = {str(f.get("code", "")).lower(): str(f.get("value") or "")
              for f in raw.get("order_additional_fields") or []}
     customer = raw.get("customer") or {}

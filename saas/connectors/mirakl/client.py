@@ -1,6 +1,8 @@
-"""Carrefour's Mirakl seller API: the only module of the Carrefour connector that speaks HTTP.
+"""Mirakl's seller API, the same for every operator (Carrefour and the others): the only module of the Mirakl
+connectors that speaks HTTP.
 
-The ShopKey goes raw in ``Authorization`` (no "Bearer"); ``shop_id`` is added to every call when the tenant set one.
+The API key (Carrefour's ShopKey) goes raw in ``Authorization`` (no "Bearer"); ``shop_id`` is added to every call
+when the tenant set one.
 Imports (P41, OF01) and documents (OR74) are streamed from file objects, never built whole in memory.
 """
 import json
@@ -114,7 +116,7 @@ class MiraklClient:
                    json={"order_additional_fields": fields})
 
     def send_message(self, order_id: str, subject: str, body: str) -> None:
-        """OR42: a message to the operator (Carrefour) on the order."""
+        """OR42: a message to the operator on the order."""
         self._call("POST", f"/api/orders/{order_id}/messages",
                    json={"subject": subject, "body": body, "to_customer": False, "to_operator": True,
                          "to_shop": False})

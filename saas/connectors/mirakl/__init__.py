@@ -1,0 +1,1 @@
+"""Mirakl, once: its client, its files and orders, the connector every operator shares and the generic operator."""
