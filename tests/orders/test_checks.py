@@ -1,8 +1,8 @@
 """The order checks and the VTEX order body, as pure functions over plain data."""
 import pytest
 
-from saas.connectors.mirakl.mapping import order_from_mirakl
 from saas.connectors.carrefour.settings import SHIPPING_TYPES
+from saas.connectors.mirakl.mapping import order_from_mirakl
 from saas.orders import checks
 
 RAW = {

@@ -1,6 +1,7 @@
 """A Mirakl operator: what the platform asks of a connector, carried out with the Mirakl client. Each operator is a
 profile of it (a subclass that sets its name, key's name, default URL, shipping types, document type and texts):
-Carrefour is one (``saas.connectors.carrefour``), and "Mirakl (outro operador)" (``operator.py``) connects any other by URL and key."""
+Carrefour is one (``saas.connectors.carrefour``), and "Mirakl (outro operador)" (``operator.py``) connects any other
+by URL and key."""
 import io
 import threading
 
@@ -172,8 +173,8 @@ class MiraklConnector(Connector):
         OR31 fields too where the tenant named their codes."""
         settings = self.context.settings
         name, content = mapping.invoice_document(invoice)
-        result = self.client.upload_documents(order_id, [(name, io.BytesIO(content),
-                                                          settings.get("invoice_document_type") or self.invoice_document_type)])
+        document_type = settings.get("invoice_document_type") or self.invoice_document_type
+        result = self.client.upload_documents(order_id, [(name, io.BytesIO(content), document_type)])
         if result.get("errors_count"):
             problems = "; ".join(str(d.get("message") or d) for d in result.get("order_documents") or [])
             raise PermanentError(f"{self.marketplace_name} did not take the invoice document: {problems}")

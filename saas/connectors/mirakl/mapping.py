@@ -78,7 +78,8 @@ def product_row(item: CatalogItem, certificate_specs: dict[str, str] | None = No
 def offer_row(item: CatalogItem, min_stock: int = 0) -> list[str]:
     """One offer line: price and stock, quantity 0 at or below the minimum stock; a withdrawal deletes the offer."""
     if not item.ean:
-        raise RowError(msg("The SKU has no EAN at VTEX, so its offer cannot be matched to a product of the marketplace."))
+        raise RowError(msg("The SKU has no EAN at VTEX, so its offer cannot be matched to a product of the "
+                           "marketplace."))
     if item.withdraw:
         return [item.sku_id, item.ean, "EAN", "", "", OFFER_STATE_NEW, "delete"]
     if not item.price_cents or item.price_cents <= 0:
@@ -122,8 +123,8 @@ MESSAGE_COLUMNS = ("error-message", "error_message", "errors", "error", "message
 
 
 def parse_error_report(content: bytes) -> dict[str, str]:
-    """SKU → the marketplace's message, from an error report whose exact layout varies: the delimiter is sniffed, the SKU
-    and message columns are found by name, else (no header) the first and the last column are taken."""
+    """SKU → the marketplace's message, from an error report whose exact layout varies: the delimiter is sniffed, the
+    SKU and message columns are found by name, else (no header) the first and the last column are taken."""
     text = content.decode("utf-8-sig", errors="replace")
     if not text.strip():
         return {}

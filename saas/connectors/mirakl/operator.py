@@ -1,4 +1,4 @@
-"""Mirakl (outro operador, "other operator"): any marketplace that runs on Mirakl, connected by its API address and key. Its shipping
+"""Mirakl (outro operador): any marketplace that runs on Mirakl, connected by its API address and key. Its shipping
 types are not known in advance: they are read from the operator's API (SH12) when the key is saved, and the form
 gets a carrier mapping for each; carriers for tracking come from its SH21, as for every Mirakl operator."""
 import re
