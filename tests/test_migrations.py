@@ -73,3 +73,35 @@ def test_upgrading_a_database_with_data_gives_its_state_to_carrefour(tmp_path):
             conn.execute(text("INSERT INTO sku_binding (tenant_id, connector_key, sku_id, product_state, "
                               "offer_state, updated_at) VALUES (1, 'outro', '1001', 'none', 'none', '2026-11-27')"))
         db.engine.dispose()
+
+
+def test_upgrading_gives_each_bridge_entry_its_marketplace(tmp_path):
+    """0011: an entry names the marketplace of its order, of the integration it names, or the store's only one;
+    VTEX's hook is the store's own, and a store with two marketplaces keeps its catalog entries unattributed."""
+    from flask_migrate import upgrade as upgrade_to
+    from sqlalchemy import text
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.db'}", "TESTING": True})
+    with app.app_context():
+        upgrade_to(revision="0010")
+        with db.engine.begin() as conn:
+            for tenant in (1, 2):
+                conn.execute(text(f"INSERT INTO tenant (id, slug, name, vtex_account, secrets, created_at) "
+                                  f"VALUES ({tenant}, 'loja-{tenant}', 'Loja', 'loja', '', '2026-11-27')"))
+            for tenant, key in ((1, "carrefour"), (2, "carrefour"), (2, "outro")):
+                conn.execute(text(f"INSERT INTO connector_settings (tenant_id, connector_key, active, settings, "
+                                  f"secrets, updated_at) VALUES ({tenant}, '{key}', 1, '{{}}', '', '2026-11-27')"))
+            conn.execute(text("INSERT INTO marketplace_order (tenant_id, connector_key, marketplace_order_id, "
+                              "marketplace_state, marketplace_updated_at, status, total_cents, raw, history, series, "
+                              "mailed_causes, created_at, updated_at) VALUES (2, 'outro', 'M-1', 'SHIPPING', "
+                              "'2026-11-27', 'new', 0, '{}', '[]', 1, '[]', '2026-11-27', '2026-11-27')"))
+            entries = ((1, "product", "1001"), (1, "integration", "hook"), (1, "integration", "sync"),
+                       (2, "product", "1001"), (2, "order", "M-1"), (2, "integration", "carrefour"))
+            for tenant, entity, entity_id in entries:
+                conn.execute(text(f"INSERT INTO bridge_entry (tenant_id, entity, entity_id, status, message, "
+                                  f"details, created_at) VALUES ({tenant}, '{entity}', '{entity_id}', 'success', "
+                                  f"'', '{{}}', '2026-11-27')"))
+        upgrade()
+        with db.engine.begin() as conn:
+            found = conn.execute(text("SELECT connector_key FROM bridge_entry ORDER BY id")).scalars().all()
+        assert found == ["carrefour", None, "carrefour", None, "outro", "carrefour"]
+        db.engine.dispose()

@@ -6,16 +6,20 @@ import time
 
 import pytest
 import requests
+from rq import Queue
 
+from saas.bridge.models import BridgeEntry
 from saas.catalog import activation, reports
 from saas.catalog.models import ImportBatch, SkuBinding, SkuChange
 from saas.connectors import get_connector_class, registry
 from saas.jobs import schedule
+from saas.jobs.queues import redis_connection
 from saas.orders import events, importer
 from saas.orders.models import MarketplaceOrder, OrderEvent
+from saas.tenants.models import ConnectorSettings
 from saas.tenants.settings import save_settings
 from saas.timeutil import utcnow
-from tests.conftest import public, wire_to_vtex
+from tests.conftest import login, public, wire_to_vtex
 from tests.plugins import fakemarket
 
 FAKE = {"trade_policy": "1", "affiliate_id": "FKM", "sla_padrao": "Normal", "divergence": 50, "auto_accept": True,
@@ -109,3 +113,47 @@ def test_each_marketplace_quotes_freight_at_its_own_url_with_its_own_shipping_ty
     assert [(o["shippingType"], o["carrier"]) for o in fake["options"]] == [("Padrão", "Normal")]
     assert [o["shippingType"] for o in carrefour["options"]] == ["Normal"]
     assert client.get("/api/nosuchintegration/pub/loja-a/freight", query_string=query).status_code == 404
+
+
+def test_a_plugin_is_activated_from_its_card_in_the_portal(app, db, client, owner, tenant, vtex_sim, installed):
+    with public(app):
+        wire_to_vtex(tenant, vtex_sim)
+        login(client, owner.email)
+        cards = client.get(f"/t/{tenant.slug}/marketplace").get_data(as_text=True)
+        assert "Fake Market" in cards and f"/t/{tenant.slug}/marketplace/fakemarket" in cards
+        assert 'name="api_key"' in client.get(f"/t/{tenant.slug}/marketplace/fakemarket").get_data(as_text=True)
+        form = {"active": "yes", "notification_email": "ops@loja-a.example", "trade_policy": "1",
+                "affiliate_id": "FKM", "divergence": "50", "sla_padrao": "Normal"}
+        refused = client.post(f"/t/{tenant.slug}/marketplace/fakemarket", data=form).get_data(as_text=True)
+        assert "Fake Market key" in refused and db.session.query(ConnectorSettings).count() == 0
+        saved = client.post(f"/t/{tenant.slug}/marketplace/fakemarket", data={**form, "api_key": "fake-key"})
+        assert saved.status_code == 302
+    row = db.session.query(ConnectorSettings).one()
+    assert (row.connector_key, row.active, row.account_id, row.secrets) == ("fakemarket", True, "fm-1",
+                                                                          {"api_key": "fake-key"})
+    affiliates = requests.get(vtex_sim.config["URL"] + "/api/fulfillment/pvt/affiliates", headers={
+        "X-VTEX-API-AppKey": vtex_sim.config["APP_KEY"], "X-VTEX-API-AppToken": vtex_sim.config["APP_TOKEN"]}).json()
+    assert "FKM" in {a["id"] for a in affiliates}
+    assert [j.args for j in Queue("sync", connection=redis_connection()).jobs] == [(tenant.id, "fakemarket")]
+
+
+def test_bridge_entries_name_their_marketplace_and_the_bridge_shows_one_or_all(app, db, client, owner, store):
+    activation.initial_load(store.id, "fakemarket")
+    schedule.run_periodic("sync", store.id, "fakemarket")
+    for batch_id, in db.session.query(ImportBatch.id).filter_by(status="sent"):
+        db.session.query(ImportBatch).filter_by(id=batch_id).update({ImportBatch.next_check_at: utcnow()})
+        db.session.commit()
+        reports.check_import(batch_id)
+    keys = {e.connector_key for e in db.session.query(BridgeEntry).filter_by(entity="product")}
+    assert keys == {"fakemarket"}
+    db.session.add(BridgeEntry(tenant_id=store.id, connector_key="carrefour", entity="product", entity_id="1001",
+                               status="error", message="Recusado pelo Carrefour"))
+    db.session.commit()
+    login(client, owner.email)
+    both = client.get(f"/t/{store.slug}/bridge/product").get_data(as_text=True)
+    assert "Taken by Fake Market." in both and "Recusado pelo Carrefour" in both
+    assert '<option value="fakemarket"' in both
+    fake = client.get(f"/t/{store.slug}/bridge/product?connector=fakemarket").get_data(as_text=True)
+    assert "Taken by Fake Market." in fake and "Recusado pelo Carrefour" not in fake
+    carrefour = client.get(f"/t/{store.slug}/bridge/product?connector=carrefour").get_data(as_text=True)
+    assert "Taken by Fake Market." not in carrefour and "Recusado pelo Carrefour" in carrefour

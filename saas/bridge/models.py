@@ -13,6 +13,7 @@ class BridgeEntry(db.Model):
 
     id = db.Column(db.Integer, primary_key=True)
     tenant_id = db.Column(db.Integer, db.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    connector_key = db.Column(db.String(40))  # None: the store's own (VTEX's hook), no marketplace's
     entity = db.Column(db.String(20), nullable=False)
     entity_id = db.Column(db.String(80), nullable=False)
     status = db.Column(db.String(10), nullable=False)
@@ -32,6 +33,7 @@ class BridgeEntry(db.Model):
         db.Index("ix_bridge_entry_tenant_entity_id", "tenant_id", "entity_id"),
         db.Index("ix_bridge_entry_tenant_entity_newest", "tenant_id", "entity", "id"),
         db.Index("ix_bridge_entry_tenant_entity_status_newest", "tenant_id", "entity", "status", "id"),
+        db.Index("ix_bridge_entry_tenant_connector_entity_newest", "tenant_id", "connector_key", "entity", "id"),
         # The newest of a tenant by time: ordered by id, PostgreSQL walks the primary key back through every other
         # tenant's newer rows.
         db.Index("ix_bridge_entry_tenant_newest", "tenant_id", "created_at", "id"),

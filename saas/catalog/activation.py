@@ -97,7 +97,7 @@ def deactivate(tenant, connector_key: str, settings: dict) -> None:
                       "%(affiliate)s (%(detail)s); delete it in VTEX's admin.",
                       key_name=key_name, affiliate=affiliate, detail=exc.message)
         status = "warning"
-    bridge.record(tenant.id, "integration", connector_key, status, message)
+    bridge.record(tenant.id, "integration", connector_key, status, message, connector_key=connector_key)
 
 
 @with_app_context
@@ -131,6 +131,7 @@ def initial_load(tenant_id: int, connector_key: str) -> int:
         page += 1
     bridge.record(tenant.id, "integration", connector_key, "success",
                   msg("Initial load: %(count)d SKUs of trade policy %(trade_policy)s queued for %(marketplace)s.",
-                      count=total, trade_policy=trade_policy, marketplace=get_connector_class(connector_key).name))
+                      count=total, trade_policy=trade_policy, marketplace=get_connector_class(connector_key).name),
+                  connector_key=connector_key)
     run_soon("sync", tenant.id, row.connector_key)
     return total

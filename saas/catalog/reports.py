@@ -72,7 +72,7 @@ def _check_again(tenant, batch, status, connector_name: str) -> str:
                       msg("%(marketplace)s's report of the import %(import_id)s was not ready after %(checks)d checks "
                           "(last status: %(status)s). Its SKUs are sent again with their next change.",
                           marketplace=connector_name, import_id=batch.import_id, checks=batch.checks, status=status),
-                      commit=False)
+                      commit=False, connector_key=batch.connector_key)
         db.session.commit()
         return "gave up"
     schedule_check(batch, timedelta(seconds=RECHECK_SECONDS))
@@ -110,7 +110,7 @@ def _apply(tenant, batch, report, connector_name: str) -> None:
                                 details=details))
         if binding:
             binding.last_error, binding.last_error_params = stored(line.message if line.status == "error" else None)
-    bridge.record_many(tenant.id, entries, commit=False)
+    bridge.record_many(tenant.id, entries, commit=False, connector_key=batch.connector_key)
     batch.status = "complete" if report.ok else "failed"
     batch.next_check_at = None
     batch.summary = report.summary

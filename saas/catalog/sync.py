@@ -66,12 +66,13 @@ def sync_catalog(tenant, row) -> dict:
     except AuthError as exc:
         bridge.record(tenant.id, "integration", connector.key, "error",
                       msg("%(marketplace)s refused the %(key_name)s (%(detail)s); nothing was sent. Save a new key.",
-                          marketplace=connector.name, key_name=connector.credentials_label, detail=exc.message))
+                          marketplace=connector.name, key_name=connector.credentials_label, detail=exc.message),
+                      connector_key=connector.key)
         return {"changes": len(taken), "batches": []}
     except IntegrationError as exc:
         bridge.record(tenant.id, "integration", "sync", "warning",
                       msg("%(marketplace)s could not take the files (%(detail)s); they go in the next cycle.",
-                          marketplace=connector.name, detail=exc.message))
+                          marketplace=connector.name, detail=exc.message), connector_key=connector.key)
         return {"changes": len(taken), "batches": []}
     unreadable = {**reads.unread, **unpriced}
     if unreadable:
@@ -79,7 +80,7 @@ def sync_catalog(tenant, row) -> dict:
         bridge.record(tenant.id, "integration", "sync", "warning",
                       msg("VTEX could not be read for %(count)d SKU(s); they wait for the next cycle.",
                           count=len(unreadable)),
-                      details={"errors": dict(list(unreadable.items())[:20])})
+                      details={"errors": dict(list(unreadable.items())[:20])}, connector_key=connector.key)
     rejected = {"product": {**{s: msg("VTEX has no such SKU (%(detail)s)", detail=why)
                                for s, why in reads.missing.items()}, **products.rejected},
                 "price": {**{s: msg("VTEX does not sell this SKU in the trade policy (the simulation gives no price).")
@@ -225,7 +226,7 @@ def _record(tenant, connector_key, batches, rejected: dict[str, dict[str, str]],
     rows = list(new.values())
     for start in range(0, len(rows), 1000):
         db.session.execute(SkuBinding.__table__.insert(), rows[start:start + 1000])
-    bridge.record_many(tenant.id, entries, commit=False)
+    bridge.record_many(tenant.id, entries, commit=False, connector_key=connector_key)
     db.session.commit()
     delay = timedelta(seconds=current_app.config["REPORT_DELAY"])
     for batch in recorded:
@@ -247,7 +248,7 @@ def _promote_approved(tenant, connector) -> None:
     bridge.record_many(tenant.id, [dict(entity="product", entity_id=b.sku_id, status="success",
                                         message=msg("Approved and listed by %(marketplace)s.",
                                                     marketplace=connector.name))
-                                   for b in approved], commit=False)
+                                   for b in approved], commit=False, connector_key=connector.key)
     sku_changes.record(tenant.id, [sku_changes.Change(b.sku_id, price_modified=True, stock_modified=True)
                                    for b in approved if b.offer_state != "live"], connectors=[connector.key],
                        commit=False)

@@ -17,7 +17,7 @@ def check_credentials(tenant, row) -> str:
         bridge.record(tenant.id, "integration", connector.key, "warning",
                       msg("%(marketplace)s rejected the %(key_name)s: %(detail)s. Generate a new key in "
                           "%(marketplace)s's portal and save it in the settings.", marketplace=connector.name,
-                          key_name=connector.credentials_label, detail=exc.message))
+                          key_name=connector.credentials_label, detail=exc.message), connector_key=connector.key)
         email = row.settings.get("notification_email")
         if email:
             names = {"store": tenant.display_name, "marketplace": connector.name,
@@ -31,10 +31,10 @@ def check_credentials(tenant, row) -> str:
     except RetryableError as exc:
         bridge.record(tenant.id, "integration", connector.key, "warning",
                       msg("The daily credentials check could not reach %(marketplace)s: %(detail)s",
-                          marketplace=connector.name, detail=exc.message))
+                          marketplace=connector.name, detail=exc.message), connector_key=connector.key)
         return "unreachable"
     bridge.record(tenant.id, "integration", connector.key, "success",
                   msg("%(key_name)s accepted by %(marketplace)s (shop %(shop)s, id %(shop_id)s).",
                       key_name=connector.credentials_label, marketplace=connector.name, shop=account.shop_name,
-                      shop_id=account.shop_id))
+                      shop_id=account.shop_id), connector_key=connector.key)
     return "ok"

@@ -17,7 +17,7 @@ def decide(tenant, row, connector, order, data) -> bool:
         bridge.record(tenant.id, "order", order.marketplace_order_id, "warning",
                       msg("VTEX could not be read to decide on this order (%(detail)s); the next poll tries again.",
                           detail=exc.message),
-                      commit=False)
+                      commit=False, connector_key=order.connector_key)
         return False
     return answer(tenant, connector, order, data, accept=reason is None, reason=reason)
 
@@ -31,7 +31,7 @@ def answer(tenant, connector, order, data, *, accept: bool, reason: Text | None 
                            detail=exc.message) if accept else
                        msg("%(marketplace)s did not take the refusal: %(detail)s", marketplace=connector.name,
                            detail=exc.message)),
-                      commit=False)
+                      commit=False, connector_key=order.connector_key)
         db.session.commit()
         return False
     order.status = "accepted" if accept else "refused"
@@ -44,7 +44,7 @@ def answer(tenant, connector, order, data, *, accept: bool, reason: Text | None 
                       "reprocessed: %(marketplace)s cancels it.",
                       reason=reason or msg("%(who)s decided so.", **names), **names)
     bridge.record(tenant.id, "order", order.marketplace_order_id, "success" if accept else "warning", message,
-                  commit=False)
+                  commit=False, connector_key=order.connector_key)
     db.session.commit()
     return accept
 

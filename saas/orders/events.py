@@ -178,7 +178,8 @@ def events_from_oms(order, oms: dict, source="hook") -> list[OrderEvent]:
             except EventError as exc:
                 bridge.record(order.tenant_id, "tracking", order.marketplace_order_id, "error",
                               msg("VTEX's invoice %(invoice)s cannot be sent: %(detail)s",
-                                  invoice=str(package["invoiceNumber"])[:60], detail=str(exc)))
+                                  invoice=str(package["invoiceNumber"])[:60], detail=str(exc)),
+                              connector_key=order.connector_key)
                 continue
         courier = package.get("courierStatus") or {}
         if courier.get("finished"):
@@ -249,14 +250,15 @@ def _forward_held(event: OrderEvent) -> str:
         event.status, event.last_error, event.next_attempt_at = "failed", exc.message, None
         bridge.record(tenant.id, "tracking", order.marketplace_order_id, "error",
                       msg("%(marketplace)s refused the %(event)s: %(detail)s", marketplace=connector.name,
-                          event=EVENT_NAMES.text(event.kind), detail=exc.message), details={"event": event.kind})
+                          event=EVENT_NAMES.text(event.kind), detail=exc.message), details={"event": event.kind},
+                      connector_key=order.connector_key)
         return "failed"
     if outcome == "wait":
         return _wait(tenant, order, event)
     event.status, event.forwarded_at, event.last_error, event.next_attempt_at = "sent", utcnow(), None, None
     bridge.record(tenant.id, "tracking", order.marketplace_order_id,
                   "warning" if event.kind == "cancel" else "success", outcome,
-                  details={"event": event.kind, **event.payload})
+                  details={"event": event.kind, **event.payload}, connector_key=order.connector_key)
     return "sent"
 
 
@@ -292,7 +294,8 @@ def _wait(tenant, order, event) -> str:
         event.status, event.next_attempt_at = "failed", None
         bridge.record(tenant.id, "tracking", order.marketplace_order_id, "error",
                       msg("The tracking was sent but %(marketplace)s never reached the state that lets the order be "
-                          "shipped.", marketplace=get_connector_class(order.connector_key).name))
+                          "shipped.", marketplace=get_connector_class(order.connector_key).name),
+                      connector_key=order.connector_key)
         return "gave up waiting"
     event.status, event.next_attempt_at = "waiting", utcnow() + WAIT_FOR_STATE
     db.session.commit()

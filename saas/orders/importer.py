@@ -142,7 +142,8 @@ def _attempt(tenant, row, order) -> str:
     order.next_attempt_at = None
     bridge.record(tenant.id, "order", order.marketplace_order_id, "success",
                   msg("Imported into VTEX as %(vtex_order)s and authorized for dispatch.", vtex_order=vtex_order_id),
-                  details={"vtex_order_id": vtex_order_id}, attempt=attempt.number, commit=False)
+                  details={"vtex_order_id": vtex_order_id}, attempt=attempt.number, commit=False,
+                  connector_key=order.connector_key)
     db.session.commit()
     return "imported"
 
@@ -235,7 +236,8 @@ def _failed(tenant, row, order, attempt, failure: checks.CheckFailed) -> None:
     tail = msg("No more automatic attempts: reprocess it from the Orders tab after the fix.") if last else \
         msg("It is tried again automatically.")
     bridge.record(tenant.id, "order", order.marketplace_order_id, "error", failure.message + tail,
-                  details={"cause": failure.cause, **failure.details}, attempt=attempt.number, commit=False)
+                  details={"cause": failure.cause, **failure.details}, attempt=attempt.number, commit=False,
+                  connector_key=order.connector_key)
     email = row.settings.get("notification_email")
     if email and failure.cause not in order.mailed_causes:
         order.mailed_causes = [*order.mailed_causes, failure.cause]
@@ -275,12 +277,13 @@ def cancel_at_vtex(order_pk: int) -> str:
         bridge.record(tenant.id, "order", order.marketplace_order_id, "error",
                       msg("%(marketplace)s cancelled this order but VTEX refused to cancel %(vtex_order)s: "
                           "%(detail)s. An invoiced order needs a return invoice.", marketplace=_marketplace(order),
-                          vtex_order=order.vtex_order_id, detail=exc.message))
+                          vtex_order=order.vtex_order_id, detail=exc.message), connector_key=order.connector_key)
         return "refused"
     order.status, order.vtex_status = "cancelled", "canceled"
     bridge.record(tenant.id, "order", order.marketplace_order_id, "warning",
                   msg("Cancelled at %(marketplace)s after import: %(vtex_order)s was cancelled at VTEX.",
-                      marketplace=_marketplace(order), vtex_order=order.vtex_order_id))
+                      marketplace=_marketplace(order), vtex_order=order.vtex_order_id),
+                  connector_key=order.connector_key)
     return "cancelled"
 
 

@@ -27,12 +27,12 @@ def poll_orders(tenant, row) -> dict:
         bridge.record(tenant.id, "integration", connector.key, "error",
                       msg("%(marketplace)s refused the %(key_name)s while reading orders (%(detail)s). "
                           "Save a new key.", marketplace=connector.name, key_name=connector.credentials_label,
-                          detail=exc.message))
+                          detail=exc.message), connector_key=connector.key)
         return {"orders": 0}
     except IntegrationError as exc:
         bridge.record(tenant.id, "integration", "orders", "warning",
                       msg("%(marketplace)s's orders could not be read (%(detail)s); the next poll tries again.",
-                          marketplace=connector.name, detail=exc.message))
+                          marketplace=connector.name, detail=exc.message), connector_key=connector.key)
         return {"orders": 0}
     changed = [store(tenant, connector.key, order) for order in page.orders]
     changed = [order for order in changed if order is not None]
@@ -86,7 +86,7 @@ def act(tenant, row, connector, order: MarketplaceOrder) -> bool:
             bridge.record(tenant.id, "order", order.marketplace_order_id, "pending",
                           msg("Waiting for you to accept or refuse it in the Orders tab (automatic acceptance is "
                               "off)."),
-                          commit=False)
+                          commit=False, connector_key=connector.key)
     elif data.state == "waiting_payment" and order.status in ("new", "accepted", "awaiting_decision"):
         order.status = "waiting_payment"
     elif data.state == "paid" and order.status not in ("imported", "importing", "failed", "cancelled"):
@@ -100,6 +100,6 @@ def act(tenant, row, connector, order: MarketplaceOrder) -> bool:
             order.status = "cancelled"
             bridge.record(tenant.id, "order", order.marketplace_order_id, "warning",
                           msg("%(marketplace)s cancelled this order before it was imported; it is not placed at "
-                              "VTEX.", marketplace=connector.name), commit=False)
+                              "VTEX.", marketplace=connector.name), commit=False, connector_key=connector.key)
     db.session.commit()
     return False

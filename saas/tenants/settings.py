@@ -14,6 +14,12 @@ def load_settings(tenant: Tenant, key: str) -> ConnectorSettings | None:
     return scoped(ConnectorSettings, tenant).filter(ConnectorSettings.connector_key == key).one_or_none()
 
 
+def configured_connectors() -> list[str]:
+    """The current store's marketplaces that have settings, active ones first."""
+    rows = scoped(ConnectorSettings).with_entities(ConnectorSettings.connector_key, ConnectorSettings.active).all()
+    return [key for key, _active in sorted(rows, key=lambda r: (not r[1], r[0])) if get_connector_class(key)]
+
+
 def account_connected_elsewhere(tenant: Tenant, key: str, account_id: str) -> bool:
     """Whether another store has this marketplace shop connected through the same connector. It looks at other
     tenants on purpose, and answers only yes or no."""

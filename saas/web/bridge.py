@@ -4,9 +4,10 @@ from sqlalchemy import func
 
 from saas.bridge.models import ENTITIES, ENTITY_LABELS, STATUS_LABELS, STATUSES, BridgeEntry
 from saas.catalog.models import SkuBinding
-from saas.connectors import registry
+from saas.connectors import get_connector_class, registry
 from saas.extensions import db
 from saas.tenants.scoping import get_scoped_or_404, scoped
+from saas.tenants.settings import configured_connectors
 from saas.web.catalog import resend_selected
 from saas.web.inputs import page_number
 from saas.web.tenant_context import attach_tenant
@@ -29,8 +30,12 @@ def entries(entity):
         abort(404)
     status = request.args.get("status", "")
     search = request.args.get("q", "").strip()
+    keys = configured_connectors()
+    connector = request.args.get("connector", "") if request.args.get("connector") in keys else ""
     page = page_number()
     query = scoped(BridgeEntry).filter(BridgeEntry.entity == entity)
+    if connector:
+        query = query.filter(BridgeEntry.connector_key == connector)
     if status in STATUSES:
         query = query.filter(BridgeEntry.status == status)
     if search:
@@ -45,8 +50,14 @@ def entries(entity):
                            titles=titles,
                            pages=max(1, -(-min(total, COUNT_CAP) // PAGE_SIZE)), total=min(total, COUNT_CAP),
                            more=total > COUNT_CAP, tabs=ENTITY_LABELS,
-                           statuses=STATUS_LABELS,
+                           statuses=STATUS_LABELS, connector=connector, marketplaces=marketplace_names(keys),
                            resendable=entity in CATALOG_ENTITIES and g.membership.can_edit)
+
+
+def marketplace_names(keys=None) -> dict[str, str]:
+    """Each of the store's marketplaces by its name, when there is more than one to tell apart."""
+    keys = configured_connectors() if keys is None else keys
+    return {key: get_connector_class(key).name for key in keys} if len(keys) > 1 else {}
 
 
 def _titles(sku_ids) -> dict:
@@ -62,7 +73,8 @@ def entry(entry_id):
     history = scoped(BridgeEntry).filter(BridgeEntry.entity == row.entity, BridgeEntry.entity_id == row.entity_id) \
         .order_by(BridgeEntry.id.desc()).limit(50).all()
     titles = _titles({row.entity_id}) if row.entity in CATALOG_ENTITIES else {}
-    return render_template("bridge/entry.html", row=row, history=history, tabs=ENTITY_LABELS, titles=titles)
+    return render_template("bridge/entry.html", row=row, history=history, tabs=ENTITY_LABELS, titles=titles,
+                           marketplaces=marketplace_names())
 
 
 @bp.post("/resend")

@@ -10,8 +10,8 @@ from saas.catalog.models import OFFER_STATES, PRODUCT_STATES, STATE_COLOURS, Sku
 from saas.connectors import get_connector_class
 from saas.i18n import cause_words
 from saas.jobs.schedule import run_soon
-from saas.tenants.models import ConnectorSettings
 from saas.tenants.scoping import scoped
+from saas.tenants.settings import configured_connectors
 from saas.web.inputs import page_number
 from saas.web.redirects import safe_next
 from saas.web.tenant_context import attach_tenant
@@ -24,7 +24,7 @@ CAUSES_SHOWN = 20
 
 @bp.get("/")
 def index():
-    keys = _connector_keys()
+    keys = configured_connectors()
     key = request.args.get("connector") if request.args.get("connector") in keys else (keys[0] if keys else None)
     if key is None:
         return render_template("catalog/index.html", connector=None, connectors=[])
@@ -44,12 +44,6 @@ def index():
         causes=_causes(key), waiting=scoped(SkuChange, connector_key=key).with_entities(func.count()).scalar(),
         product_states=PRODUCT_STATES, offer_states=OFFER_STATES, colours=STATE_COLOURS,
         args={"connector": key, "product": product, "offer": offer, "cause": cause, "q": search})
-
-
-def _connector_keys() -> list[str]:
-    """The store's connectors that have settings, active ones first."""
-    rows = scoped(ConnectorSettings).with_entities(ConnectorSettings.connector_key, ConnectorSettings.active).all()
-    return [key for key, _active in sorted(rows, key=lambda r: (not r[1], r[0])) if get_connector_class(key)]
 
 
 def _filtered(query, product, offer, cause, search):

@@ -2,9 +2,14 @@
 one: the plugin test finds it through the ``saas.connectors`` entry point and runs every flow of the core with it."""
 import itertools
 
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, EmailField, PasswordField, RadioField, StringField
+from wtforms.validators import InputRequired, Optional
+
 from saas.connectors import base
 from saas.connectors.base import Connector
 from saas.connectors.carrefour import freight_wire
+from saas.connectors.forms import Section, declared_fields
 
 MARKET = {"products": {}, "offers": {}, "orders": {}, "events": []}
 _import_ids = itertools.count(1)
@@ -15,11 +20,43 @@ def reset() -> None:
         value.clear()
 
 
+class FakeMarketSettingsForm(FlaskForm):
+    """What the portal's generic settings page needs of a plugin's form: its fields, ``sections``, ``is_active``,
+    ``initial_data`` and ``settings()``."""
+
+    active = RadioField("Active", choices=[("yes", "Yes"), ("no", "No")], default="no")
+    notification_email = EmailField("E-mail", validators=[Optional()])
+    api_key = PasswordField("Fake Market key", validators=[Optional()])
+    trade_policy = StringField("Trade policy", default="1", validators=[InputRequired()])
+    affiliate_id = StringField("Affiliate", default="FKM", validators=[InputRequired()])
+    divergence = DecimalField("Divergence", default=50)
+    sla_padrao = StringField("Padrão", validators=[Optional()])
+    sections = (Section("", ("active", "notification_email", "api_key", "trade_policy", "affiliate_id",
+                             "divergence")),
+                Section("SLA", ("sla_padrao",), carriers=True))
+
+    @property
+    def is_active(self) -> bool:
+        return self.active.data == "yes"
+
+    @staticmethod
+    def initial_data(settings: dict, active: bool) -> dict:
+        return {**settings, "active": "yes" if active else "no"}
+
+    def settings(self) -> dict:
+        return {"notification_email": self.notification_email.data, "trade_policy": self.trade_policy.data,
+                "affiliate_id": self.affiliate_id.data, "divergence": float(self.divergence.data or 0),
+                "sla_padrao": self.sla_padrao.data, "auto_accept": True}
+
+
 class FakeMarketConnector(Connector):
     key = "fakemarket"
     name = "Fake Market"
     description = "A marketplace in memory, for tests."
     shipping_types = (("sla_padrao", "Padrão"),)
+    settings_form = FakeMarketSettingsForm
+    settings_fields = declared_fields(FakeMarketSettingsForm)
+    credentials_field = "api_key"
     freight_wire = freight_wire  # it reads and answers freight quotes as Carrefour does, like any Mirakl operator
 
     def check_credentials(self) -> base.AccountInfo:
