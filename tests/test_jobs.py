@@ -1,4 +1,5 @@
 """The tick and its fan-out on the real Redis, the per-tenant lock, and the daily credentials check."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -96,3 +97,20 @@ def test_the_worker_runs_a_ticked_job_end_to_end(app, db, tenants, requests_mock
     AppWorker(["default"], connection=redis_connection()).work(burst=True)
     entries = db.session.query(BridgeEntry).all()
     assert len(entries) == 2 and {e.status for e in entries} == {"success"}
+
+
+def test_a_job_carries_its_policy_and_an_integration_job_runs_only_while_active(app, db, tenants, requests_mock):
+    from saas.catalog import activation
+    from saas.jobs.queues import enqueue, queue
+    tenant = tenants[0]
+    queued = enqueue(activation.initial_load, tenant.id, "carrefour")
+    assert (queued.origin, queued.timeout, queued.retries_left) == ("sync", 3600, 2)
+    assert queued.func_name == "saas.catalog.activation.initial_load"
+    assert queued.id in queue("sync").job_ids
+    requests_mock.get(re.compile(r".*/api/catalog_system/pvt/sku/stockkeepingunitidsbysaleschannel.*"),
+                      json=["1001", "1002"])
+    assert activation.initial_load(tenant.id, "carrefour") == 2  # active: it runs with the integration
+    save_settings(tenant, "carrefour", active=False, settings={}, secrets={})
+    assert activation.initial_load(tenant.id, "carrefour") is None  # off: nothing is read or recorded
+    assert requests_mock.call_count == 1
+    assert activation.initial_load(999999, "carrefour") is None  # an unknown store

@@ -22,6 +22,7 @@ from saas.catalog import changes as sku_changes
 from saas.catalog.models import SkuChange
 from saas.config import ROOT
 from saas.jobs.queues import enqueue, redis_connection
+from saas.orders.importer import import_order
 from tests.conftest import PASSWORD, login, make_user
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"
@@ -152,7 +153,7 @@ def test_an_administrator_requeues_a_failed_job_from_the_queue_view(app, client,
     admin = make_user("ops@platform.example")
     admin.is_admin = True
     db.session.commit()
-    job = enqueue("saas.orders.importer.import_order", 999999, 0)  # an order that does not exist: it fails
+    job = enqueue(import_order, 999999, 0)  # an order that does not exist: it fails
     job.retries_left = 0
     job.save()
     Queue("orders", connection=redis_connection()).remove(job)

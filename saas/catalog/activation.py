@@ -2,6 +2,7 @@
 off deletes the affiliate and erases the marketplace's key (the seed's rules)."""
 import logging
 
+from rq import Retry
 from sqlalchemy import func, or_, select
 
 from saas import bridge
@@ -10,8 +11,8 @@ from saas.connectors import get_connector_class
 from saas.connectors.base import IntegrationError, PermanentError
 from saas.extensions import db
 from saas.i18n import msg
-from saas.jobs.context import with_app_context
-from saas.jobs.queues import enqueue
+from saas.jobs.context import Integration
+from saas.jobs.queues import enqueue, job
 from saas.jobs.schedule import run_soon
 from saas.tenants.models import ConnectorSettings, Tenant
 from saas.vtex.client import VtexClient
@@ -75,7 +76,7 @@ def register_affiliate(tenant, connector_key: str, settings: dict) -> None:
 
 
 def start_initial_load(tenant, connector_key: str) -> None:
-    enqueue("saas.catalog.activation.initial_load", tenant.id, connector_key,
+    enqueue(initial_load, tenant.id, connector_key,
             job_id=f"initial-load-{tenant.id}-{connector_key}")
 
 
@@ -100,23 +101,22 @@ def deactivate(tenant, connector_key: str, settings: dict) -> None:
     bridge.record(tenant.id, "integration", connector_key, status, message, connector_key=connector_key)
 
 
-@with_app_context
-def activate(tenant_id: int, connector_key: str) -> int:
+@job("sync", 600, Retry(max=10, interval=3), integration=True)
+def activate(integration: Integration) -> int:
     """Register the affiliate, then load the catalog: for a tenant activated outside the portal (the demo seed)."""
-    from saas.tenants.settings import load_settings
-    tenant = db.session.get(Tenant, tenant_id)
-    register_affiliate(tenant, connector_key, load_settings(tenant, connector_key).settings)
-    return initial_load(tenant_id, connector_key)
+    register_affiliate(integration.tenant, integration.row.connector_key, integration.settings)
+    return _load(integration)
 
 
-@with_app_context
-def initial_load(tenant_id: int, connector_key: str) -> int:
+@job("sync", 3600, Retry(max=2, interval=[60, 300]), integration=True)
+def initial_load(integration: Integration) -> int:
     """Every SKU of the trade policy becomes a pending change of the connector; its next sync sends them."""
-    from saas.tenants.settings import load_settings
-    tenant = db.session.get(Tenant, tenant_id)
-    row = load_settings(tenant, connector_key)
-    if row is None or not row.active:
-        return 0
+    return _load(integration)
+
+
+def _load(integration: Integration) -> int:
+    tenant, row = integration.tenant, integration.row
+    connector_key = row.connector_key
     client = VtexClient.for_tenant(tenant)
     trade_policy = str(row.settings.get("trade_policy") or "1")
     total, page = 0, 1

@@ -2,14 +2,15 @@
 import logging
 from datetime import timedelta
 
+from rq import Retry
+
 from saas import bridge
 from saas.catalog.models import ImportBatch, SkuBinding
 from saas.connectors.base import Batch, IntegrationError, LineResult
 from saas.extensions import db
 from saas.i18n import msg, stored
 from saas.jobs import locks
-from saas.jobs.context import with_app_context
-from saas.jobs.queues import enqueue
+from saas.jobs.queues import enqueue, job
 from saas.tenants.models import ConnectorSettings, Tenant
 from saas.tenants.scoping import scoped
 from saas.tenants.settings import build_connector
@@ -28,10 +29,10 @@ def schedule_check(batch: ImportBatch, delay: timedelta) -> None:
     """Read the batch's report after ``delay``; the row says when, so a lost job is found by the recovery sweep."""
     batch.next_check_at = utcnow() + delay
     db.session.commit()
-    enqueue("saas.catalog.reports.check_import", batch.id, delay=delay)
+    enqueue(check_import, batch.id, delay=delay)
 
 
-@with_app_context
+@job("sync", 600, Retry(max=2, interval=[0, 60]))
 def check_import(batch_id: int) -> str:
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None or batch.status != "sent":

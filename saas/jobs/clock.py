@@ -11,7 +11,8 @@ from flask import current_app
 from rq_scheduler import Scheduler
 
 from saas.jobs.outage import supervised
-from saas.jobs.queues import POLICIES, redis_connection
+from saas.jobs.queues import redis_connection
+from saas.jobs.recovery import recover
 from saas.jobs.schedule import PERIODIC
 from saas.timeutil import utcnow
 
@@ -24,7 +25,7 @@ PRUNE = "saas.bridge.retention.prune"
 def ticks() -> dict[str, tuple[str, list, str]]:
     """Job id → (function, arguments, queue) of everything the scheduler fires every tick."""
     fired = {f"tick-{kind}": ("saas.jobs.schedule.tick", [kind], "default") for kind in PERIODIC}
-    fired["tick-recover"] = (RECOVER, [], POLICIES[RECOVER].queue)
+    fired["tick-recover"] = (RECOVER, [], recover.policy.queue)
     fired["tick-prune"] = (PRUNE, [], "default")
     return fired
 

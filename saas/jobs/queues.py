@@ -1,5 +1,5 @@
 """Redis and the RQ queues, by urgency (orders first, then everyday work, then bulk catalog sync), and the policy of
-every job: its queue, its timeout and its retries, in one table.
+every job: its queue, its timeout and its retries, declared on the job itself (``@job``).
 
 Every job has retries, because RQ also spends one when a job is abandoned (its worker died): the next look at the
 queues (``saas.jobs.recovery``) puts the job back at once instead of leaving it in the failed registry. The first
@@ -15,6 +15,8 @@ from redis import Redis
 from rq import Queue, Retry
 from rq.job import Job
 
+from saas.jobs.context import for_integration, with_app_context
+
 QUEUES = ("orders", "default", "sync")
 FAILURE_TTL = 7 * 86400
 
@@ -27,18 +29,22 @@ class Policy:
     tenant_arg: int | None = None  # which argument is the tenant's id, for the worker's log line
 
 
-POLICIES = {
-    "saas.jobs.schedule.run_periodic": Policy("default", 3600, Retry(max=2, interval=[0, 120]), 1),
-    "saas.jobs.recovery.recover": Policy("orders", 120, Retry(max=1, interval=[5])),
-    "saas.catalog.activation.activate": Policy("sync", 600, Retry(max=10, interval=3), 0),
-    "saas.catalog.activation.initial_load": Policy("sync", 3600, Retry(max=2, interval=[60, 300]), 0),
-    "saas.catalog.reports.check_import": Policy("sync", 600, Retry(max=2, interval=[0, 60])),
-    "saas.orders.importer.import_batch": Policy("orders", 900, Retry(max=2, interval=[0, 60])),
-    "saas.orders.importer.import_order": Policy("orders", 300, Retry(max=2, interval=[0, 60])),
-    "saas.orders.importer.cancel_at_vtex": Policy("orders", 120, Retry(max=3, interval=[60, 300, 900])),
-    "saas.orders.events.forward": Policy("orders", 120, Retry(max=5, interval=[30, 60, 120, 300, 600])),
-    "saas.orders.events.from_hook": Policy("orders", 120, Retry(max=5, interval=[30, 60, 120, 300, 600]), 0),
-}
+def job(queue_name: str, timeout: int, retry: Retry, *, tenant_arg: int | None = None, integration: bool = False):
+    """Declare a job and its policy: it runs inside an app context, and ``enqueue`` reads the policy from it.
+    ``tenant_arg``: which argument is the tenant's id (for the worker's log line); with ``integration``, that argument
+    and the next (the connector's key) reach the function as one :class:`~saas.jobs.context.Integration`, and a job
+    of an integration turned off does nothing."""
+    tenant_at = 0 if integration and tenant_arg is None else tenant_arg
+
+    def declare(func):
+        declared = with_app_context(for_integration(func, tenant_at) if integration else func)
+        declared.policy = Policy(queue_name, timeout, retry, tenant_at)
+        return declared
+    return declare
+
+
+def policy_of(func) -> Policy | None:
+    return getattr(func, "policy", None)
 
 
 def redis_connection() -> Redis:
@@ -53,10 +59,11 @@ def queue(name: str = "default") -> Queue:
     return Queue(name, connection=redis_connection(), default_timeout=600)
 
 
-def enqueue(func: str, *args, delay: timedelta | None = None, queue_name: str | None = None,
+def enqueue(func, *args, delay: timedelta | None = None, queue_name: str | None = None,
             job_id: str | None = None) -> Job:
-    """Queue ``func(*args)`` under its policy, now or after ``delay``; ``queue_name`` overrides the policy's."""
-    policy = POLICIES[func]
+    """Queue the job ``func(*args)`` under its policy, now or after ``delay``; ``queue_name`` overrides the
+    policy's."""
+    policy = func.policy
     target = queue(queue_name or policy.queue)
     options = dict(job_timeout=policy.timeout, retry=policy.retry, failure_ttl=FAILURE_TTL, result_ttl=300,
                    job_id=job_id)

@@ -4,7 +4,7 @@ Run at every tick by the scheduler (on the urgent queue) and once by every worke
 
 1. **Jobs of a dead worker.** A worker sends a heartbeat for the job it runs every few seconds (``saas.jobs.worker``);
    a job whose heartbeat is older than 45 seconds was abandoned. RQ's registry cleanup finds those and, since every job
-   has retries (``saas.jobs.queues.POLICIES``), queues each one again.
+   has retries (its ``@job`` policy), queues each one again.
 2. **Work whose job was lost** (Redis restarted empty, or flushed): the rows say what is due. An order importing
    whose attempt is overdue, a batch whose report was not read, an event not forwarded: each is handed back to its
    job once it is ``STALL`` late and nobody holds its lock. The jobs are idempotent and check that their row is due,
@@ -13,14 +13,14 @@ Run at every tick by the scheduler (on the urgent queue) and once by every worke
 import logging
 from datetime import timedelta
 
+from rq import Retry
 from rq.registry import StartedJobRegistry
 from sqlalchemy import or_, select
 
 from saas.catalog.models import ImportBatch
 from saas.extensions import db
 from saas.jobs import locks
-from saas.jobs.context import with_app_context
-from saas.jobs.queues import QUEUES, enqueue, redis_connection
+from saas.jobs.queues import QUEUES, enqueue, job, redis_connection
 from saas.orders import importer
 from saas.orders.models import MarketplaceOrder, OrderEvent
 from saas.timeutil import utcnow
@@ -30,7 +30,7 @@ STALL = timedelta(seconds=120)
 SWEEP_LIMIT = 1000
 
 
-@with_app_context
+@job("orders", 120, Retry(max=1, interval=[5]))
 def recover() -> dict[str, int]:
     """What was resumed, by kind (nothing: an empty dict)."""
     counts = {"abandoned jobs": requeue_abandoned(), "orders": resume_orders(), "reports": resume_reports(),

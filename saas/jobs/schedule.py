@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from rq import Retry
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -18,11 +19,10 @@ from saas import logs
 from saas.catalog import changes as sku_changes
 from saas.extensions import db
 from saas.jobs import locks
-from saas.jobs.context import with_app_context
+from saas.jobs.context import Integration, with_app_context
 from saas.jobs.models import JobSchedule
-from saas.jobs.queues import enqueue
-from saas.tenants.models import ConnectorSettings, Tenant
-from saas.tenants.scoping import scoped
+from saas.jobs.queues import enqueue, job
+from saas.tenants.models import ConnectorSettings
 from saas.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def tick(kind: str) -> list[str]:
         if not claimed:
             continue  # another tick took this window
         job_id = f"{kind}-{tenant_id}-{connector_key}-{int(next_run_at.timestamp())}"
-        enqueue("saas.jobs.schedule.run_periodic", kind, tenant_id, connector_key, queue_name=periodic.queue,
+        enqueue(run_periodic, kind, tenant_id, connector_key, queue_name=periodic.queue,
                 job_id=job_id)
         enqueued.append(job_id)
     return enqueued
@@ -111,23 +111,20 @@ def run_soon(kind: str, tenant_id: int, connector_key: str | None = None) -> Non
             db.session.rollback()
 
 
-@with_app_context
-def run_periodic(kind: str, tenant_id: int, connector_key: str, look_again: bool = True):
+@job("default", 3600, Retry(max=2, interval=[0, 120]), tenant_arg=1, integration=True)
+def run_periodic(kind: str, integration: Integration, look_again: bool = True):
     """One (tenant, connector)'s periodic job: nothing when the integration is off, never two at once for a pair.
 
     A run that finds the lock taken looks once more when the lock would have expired: the holder may be a worker
     killed a moment ago, whose lock outlives it by up to ``locks.TTL`` seconds."""
     periodic = PERIODIC[kind]
-    tenant = db.session.get(Tenant, tenant_id)
-    row = tenant and scoped(ConnectorSettings, tenant).filter(ConnectorSettings.connector_key == connector_key).first()
-    if row is None or not row.active:
-        log.info("%s skipped: integration inactive", kind, extra={"tenant": tenant_id})
-        return None
+    tenant, row = integration.tenant, integration.row
+    tenant_id, connector_key = tenant.id, row.connector_key
     with logs.context(tenant=tenant_id), locks.hold(f"saas:lock:{kind}:{tenant_id}:{connector_key}") as held:
         if not held:
             log.info("%s skipped: the previous run is still going", kind)
             if look_again:
-                enqueue("saas.jobs.schedule.run_periodic", kind, tenant_id, connector_key, False,
+                enqueue(run_periodic, kind, tenant_id, connector_key, False,
                         queue_name=periodic.queue, delay=timedelta(seconds=locks.TTL))
             return None
         module, _, name = periodic.func.rpartition(".")

@@ -30,7 +30,7 @@ from rq.worker import WorkerStatus
 from saas import logs
 from saas.extensions import db
 from saas.jobs.outage import LoopEnded, supervised
-from saas.jobs.queues import POLICIES, redis_connection
+from saas.jobs.queues import policy_of, redis_connection
 
 log = logging.getLogger(__name__)
 # Longer than a lock's TTL: a job seen abandoned finds the locks of its dead worker expired, and runs at once.
@@ -100,7 +100,10 @@ class _JobHeartbeat:
 
 
 def _tenant_of(job):
-    policy = POLICIES.get(job.func_name)
+    try:
+        policy = policy_of(job.func)
+    except (AttributeError, ImportError, ValueError):  # a job of another version of the code, or of no function
+        return None
     if policy is None or policy.tenant_arg is None or len(job.args) <= policy.tenant_arg:
         return None
     return job.args[policy.tenant_arg]

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from redis.exceptions import RedisError
+from rq import Retry
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -15,8 +16,7 @@ from saas.connectors.base import ORDER_STATES, IntegrationError, RetryableError
 from saas.extensions import db
 from saas.i18n import Text, msg
 from saas.jobs import locks
-from saas.jobs.context import with_app_context
-from saas.jobs.queues import POLICIES, enqueue
+from saas.jobs.queues import enqueue, job
 from saas.orders.models import EVENT_NAMES, MarketplaceOrder, OrderEvent
 from saas.tenants.models import Tenant
 from saas.tenants.scoping import scoped
@@ -25,7 +25,8 @@ from saas.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 # Past the last of the job's own retries: the recovery sweep forwards a pending event again.
-RETRIES_OVER = timedelta(seconds=sum(POLICIES["saas.orders.events.forward"].retry.intervals) + 120)
+FORWARD_RETRY = Retry(max=5, interval=[30, 60, 120, 300, 600])
+RETRIES_OVER = timedelta(seconds=sum(FORWARD_RETRY.intervals) + 120)
 WAIT_FOR_STATE = timedelta(minutes=5)
 MAX_WAITS = 48  # four hours of waiting for the marketplace to reach the state a call needs
 WAITING_STATES = ("new", "waiting_acceptance", "waiting_payment")  # an order that may still become paid
@@ -152,7 +153,7 @@ def record(order: MarketplaceOrder, kind: str, key: str, payload: dict, source: 
         return None
     db.session.commit()
     try:
-        enqueue("saas.orders.events.forward", event.id)
+        enqueue(forward, event.id)
     except RedisError as exc:
         log.warning("event %s stored; its forwarding waits for Redis (%s)", event.id, type(exc).__name__)
     return event
@@ -193,7 +194,7 @@ def events_from_oms(order, oms: dict, source="hook") -> list[OrderEvent]:
     return recorded
 
 
-@with_app_context
+@job("orders", 120, FORWARD_RETRY, tenant_arg=0)
 def from_hook(tenant_id: int, vtex_order_id: str) -> int:
     """Read the order from OMS and record what it says that the callbacks may have missed."""
     from saas.vtex.client import VtexClient
@@ -217,7 +218,7 @@ def _order_of_a_sibling_store(tenant, vtex_order_id: str) -> MarketplaceOrder | 
             MarketplaceOrder.vtex_order_id == vtex_order_id)).first()
 
 
-@with_app_context
+@job("orders", 120, FORWARD_RETRY)
 def forward(event_id: int) -> str:
     event = db.session.get(OrderEvent, event_id)
     if event is None or event.status in ("sent", "failed"):
@@ -299,5 +300,5 @@ def _wait(tenant, order, event) -> str:
         return "gave up waiting"
     event.status, event.next_attempt_at = "waiting", utcnow() + WAIT_FOR_STATE
     db.session.commit()
-    enqueue("saas.orders.events.forward", event.id, delay=WAIT_FOR_STATE)
+    enqueue(forward, event.id, delay=WAIT_FOR_STATE)
     return "waiting for the order to be paid"

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from rq import Retry
 
 from saas import bridge
 from saas.connectors import get_connector_class
@@ -27,8 +28,8 @@ from saas.connectors.base import IntegrationError, PermanentError
 from saas.extensions import db
 from saas.i18n import msg, stored
 from saas.jobs import locks
-from saas.jobs.context import with_app_context
 from saas.jobs.queues import enqueue as enqueue_job
+from saas.jobs.queues import job
 from saas.mail import send_mail
 from saas.orders import checks
 from saas.orders.models import MarketplaceOrder, OrderAttempt
@@ -54,14 +55,14 @@ def enqueue(orders: list[MarketplaceOrder]) -> None:
         order.next_attempt_at = now
     db.session.commit()
     for start in range(0, len(orders), BATCH_SIZE):
-        enqueue_job("saas.orders.importer.import_batch", [(o.id, o.series) for o in orders[start:start + BATCH_SIZE]])
+        enqueue_job(import_batch, [(o.id, o.series) for o in orders[start:start + BATCH_SIZE]])
 
 
 def lock_name(order: MarketplaceOrder) -> str:
     return f"saas:lock:order-import:{order.tenant_id}:{order.marketplace_order_id}"
 
 
-@with_app_context
+@job("orders", 900, Retry(max=2, interval=[0, 60]))
 def import_batch(orders: list[tuple[int, int]]) -> dict[int, str]:
     app = current_app._get_current_object()
 
@@ -85,10 +86,10 @@ def _schedule_next(order: MarketplaceOrder, attempt_number: int) -> None:
     delay = timedelta(seconds=RETRY_DELAYS[min(attempt_number, len(RETRY_DELAYS)) - 1])
     order.next_attempt_at = utcnow() + delay
     db.session.commit()
-    enqueue_job("saas.orders.importer.import_order", order.id, order.series, delay=delay)
+    enqueue_job(import_order, order.id, order.series, delay=delay)
 
 
-@with_app_context
+@job("orders", 300, Retry(max=2, interval=[0, 60]))
 def import_order(order_pk: int, series: int) -> str:
     order = db.session.get(MarketplaceOrder, order_pk)
     idle = _nothing_due(order, series)
@@ -101,7 +102,7 @@ def import_order(order_pk: int, series: int) -> str:
     with locks.hold(lock_name(order)) as held:
         if not held:
             # Maybe a live worker, maybe the lock of a killed one, which expires within the lock's TTL: look again.
-            enqueue_job("saas.orders.importer.import_order", order.id, series,
+            enqueue_job(import_order, order.id, series,
                         delay=timedelta(seconds=locks.TTL))
             return "another worker holds it; looking again later"
         db.session.refresh(order)  # what a worker that held the lock until now may have changed
@@ -262,7 +263,7 @@ def reprocess(order: MarketplaceOrder) -> bool:
     return True
 
 
-@with_app_context
+@job("orders", 120, Retry(max=3, interval=[60, 300, 900]))
 def cancel_at_vtex(order_pk: int) -> str:
     """The marketplace cancelled an order already imported: cancel it at VTEX (OMS)."""
     order = db.session.get(MarketplaceOrder, order_pk)
@@ -292,4 +293,4 @@ def _marketplace(order) -> str:
 
 
 def enqueue_cancel(order: MarketplaceOrder) -> None:
-    enqueue_job("saas.orders.importer.cancel_at_vtex", order.id)
+    enqueue_job(cancel_at_vtex, order.id)

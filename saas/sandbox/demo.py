@@ -1,6 +1,7 @@
 """The demo merchant that ``make run`` signs in with: one tenant wired to the two simulators."""
 import os
 
+from saas.catalog import activation
 from saas.extensions import db
 from saas.jobs.queues import enqueue
 from saas.tenants.models import Tenant, User
@@ -49,5 +50,5 @@ def seed(email: str, password: str, slug: str) -> Tenant:
                   action="update" if row else "activate")
     if row is None:
         # The simulators start with the worker; the job waits for them through its retries.
-        enqueue("saas.catalog.activation.activate", tenant.id, "carrefour", job_id=f"activate-{tenant.id}")
+        enqueue(activation.activate, tenant.id, "carrefour", job_id=f"activate-{tenant.id}")
     return tenant

@@ -149,5 +149,5 @@ def oms_hook(slug, secret):
     if not isinstance(order_id, str) or not 0 < len(order_id) <= ORDER_REF_MAX or not order_id.isprintable():
         return bad_request(f"The hook body must be a JSON object with OrderId (text of 1 to {ORDER_REF_MAX} "
                            "characters).")
-    enqueue("saas.orders.events.from_hook", tenant.id, order_id)
+    enqueue(events.from_hook, tenant.id, order_id)
     return jsonify(received=order_id), 200
