@@ -25,7 +25,7 @@ def owned_rows(db, tenant, mark):
                              status="awaiting_decision", message=mark, raw={"order_id": mark})
     db.session.add(order)
     db.session.commit()
-    return {"entry_id": entry.id, "order_id": order.id}
+    return {"entry_id": entry.id, "order_id": order.id, "index": 0}  # index: a price rule's place in its list
 
 
 @pytest.fixture

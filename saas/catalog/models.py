@@ -50,8 +50,15 @@ class SkuBinding(db.Model):
     product_state = db.Column(db.String(12), nullable=False, default="none")
     # none → sent → live; withdrawn; error
     offer_state = db.Column(db.String(12), nullable=False, default="none")
-    price_cents = db.Column(db.Integer)
+    price_cents = db.Column(db.Integer)  # as sent, the rules applied
     quantity = db.Column(db.Integer)
+    brand = db.Column(db.String(120))        # what price and stock rules target, as VTEX said it
+    category_id = db.Column(db.String(40))
+    vtex_price_cents = db.Column(db.Integer)  # VTEX's price before the rules
+    price_rule = db.Column(db.JSON)          # the rule that made the price sent, if any
+    held_price_cents = db.Column(db.Integer)  # a price the drop guard holds back (``held_reason``: zero | drop)
+    held_reason = db.Column(db.String(10))
+    approved_price_cents = db.Column(db.Integer)  # a held price the merchant let through
     last_error = db.Column(db.Text)
     last_error_params = db.Column(db.JSON)
     product_sent_at = db.Column(db.DateTime)
@@ -67,6 +74,8 @@ class SkuBinding(db.Model):
                                "offer_state"),
                       db.Index("ix_sku_binding_tenant_connector_updated", "tenant_id", "connector_key", "updated_at"),
                       db.Index("ix_sku_binding_tenant_connector_ean", "tenant_id", "connector_key", "ean"),
+                      db.Index("ix_sku_binding_tenant_connector_held", "tenant_id", "connector_key",
+                               "held_price_cents"),
                       # The Catálogo's search by part of a name, on PostgreSQL (pg_trgm; see below).
                       db.Index("ix_sku_binding_title_trgm", "title", postgresql_using="gin",
                                postgresql_ops={"title": "gin_trgm_ops"}).ddl_if(dialect="postgresql"))

@@ -12,22 +12,30 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func
 
 from saas import bridge
 from saas.catalog import changes as sku_changes
 from saas.catalog import reports
 from saas.catalog.models import ImportBatch, SkuBinding
+from saas.catalog.pricing import Pricing
 from saas.catalog.vtex_reads import VtexReader
 from saas.connectors.base import AuthError, CatalogItem, IntegrationError, NotSupported, Published
 from saas.extensions import db
-from saas.i18n import msg, stored
+from saas.i18n import money, msg, stored
+from saas.mail import send_mail
 from saas.tenants.scoping import scoped
 from saas.tenants.settings import build_connector
 from saas.timeutil import utcnow
 from saas.vtex.client import VtexClient
 
 log = logging.getLogger(__name__)
+HELD = {"zero": lambda **values: msg("Price held: VTEX's price makes %(price_cents)s, which is not sent. Fix the price "
+                                     "at VTEX or the price rules.", **values),
+        "drop": lambda **values: msg("Price held: %(price_cents)s fell more than the price-drop guard allows from the "
+                                     "last price accepted, %(last_cents)s. Approve it in the Catalog or fix the "
+                                     "price at VTEX.", **values)}
 
 
 @dataclass
@@ -61,8 +69,11 @@ def sync_catalog(tenant, row) -> dict:
         prices, unpriced = reader.prices_and_stock(
             [s for s in plan.offers if s not in plan.deferred and s not in reads.unread and s not in reads.missing])
         offers = [i for i in _offer_items(plan, bindings, reads.eans, prices) if i.sku_id not in reads.missing]
-        not_sold = {i.sku_id for i in offers if i.price_cents is None and not i.withdraw}
-        offers_sent = connector.publish_offers(i for i in offers if i.sku_id not in not_sold)
+        pricing = Pricing(settings)
+        taxonomy = _taxonomy(reader, pricing, offers, bindings, reads)
+        priced = pricing.apply(offers, bindings, taxonomy)
+        not_sold = {i.sku_id for i in priced.items if i.price_cents is None and not i.withdraw}
+        offers_sent = connector.publish_offers(i for i in priced.items if i.sku_id not in not_sold)
     except AuthError as exc:
         bridge.record(tenant.id, "integration", connector.key, "error",
                       msg("%(marketplace)s refused the %(key_name)s (%(detail)s); nothing was sent. Save a new key.",
@@ -86,12 +97,20 @@ def sync_catalog(tenant, row) -> dict:
                 "price": {**{s: msg("VTEX does not sell this SKU in the trade policy (the simulation gives no price).")
                              for s in not_sold}, **offers_sent.rejected}}
     batches = [b for b in (products.batch, offers_sent.batch) if b]
-    _record(tenant, connector.key, batches, rejected, bindings, reads, {i.sku_id: i for i in offers})
+    learned = {sku: {"brand": brand, "category_id": category} for sku, (brand, category) in taxonomy.items()
+               if sku in priced.notes or sku in reads.taxonomy}
+    newly_held = {sku: held for sku, held in priced.held.items()
+                  if sku not in bindings or bindings[sku].held_price_cents != held[1]}
+    _record(tenant, connector.key, batches, rejected, bindings, reads, {i.sku_id: i for i in priced.items},
+            {sku: {**learned.get(sku, {}), **priced.notes.get(sku, {})} for sku in {*learned, *priced.notes}},
+            newly_held)
+    if newly_held:
+        _tell_held(tenant, connector, settings, newly_held)
     sku_changes.consume(tenant.id, connector.key,
                         [(c.id, c.version) for c in taken if c.sku_id not in plan.deferred])
     return {"changes": len(taken), "products": len(products.batch.sku_ids) if products.batch else 0,
             "offers": len(offers), "rejected": sum(len(m) for m in rejected.values()),
-            "deferred": len(plan.deferred), "batches": [b.import_id for b in batches]}
+            "deferred": len(plan.deferred), "held": len(priced.held), "batches": [b.import_id for b in batches]}
 
 
 class ProductReads:
@@ -102,7 +121,7 @@ class ProductReads:
 
     def __init__(self, reader: VtexReader, sku_ids: list[str]):
         self.reader, self.sku_ids = reader, sku_ids
-        self.eans, self.titles, self.missing, self.unread = {}, {}, {}, {}
+        self.eans, self.titles, self.taxonomy, self.missing, self.unread = {}, {}, {}, {}, {}
 
     def items(self):
         for start in range(0, len(self.sku_ids), self.CHUNK):
@@ -113,6 +132,7 @@ class ProductReads:
                 if sku in contexts:
                     self.eans[sku] = _ean(contexts[sku])
                     self.titles[sku] = (contexts[sku].get("NameComplete") or "")[:255]
+                    self.taxonomy[sku] = taxonomy_of(contexts[sku])
                     yield CatalogItem(sku, context=contexts[sku])
 
 
@@ -173,12 +193,46 @@ def _offer_items(plan: Plan, bindings, eans, prices) -> list[CatalogItem]:
     return items
 
 
+def taxonomy_of(context: dict) -> tuple[str | None, str | None]:
+    """The SKU's brand and (deepest) category id, as price and stock rules target them."""
+    path = (context.get("ProductCategoryIds") or "").strip("/")
+    return str(context.get("BrandName") or "")[:120] or None, path.split("/")[-1] or None
+
+
+def _taxonomy(reader, pricing, offers, bindings, reads) -> dict[str, tuple]:
+    """Brand and category of the SKUs offered: from their bindings and this cycle's reads, and (only when a rule
+    targets a brand or a category) from VTEX for the SKUs not known yet."""
+    known = {sku: (b.brand, b.category_id) for sku, b in bindings.items() if b.brand or b.category_id}
+    known.update(reads.taxonomy)
+    if pricing.needs_taxonomy:
+        unknown = [i.sku_id for i in offers if i.sku_id not in known and not i.withdraw]
+        for start in range(0, len(unknown), ProductReads.CHUNK):
+            contexts, _missing, _unread = reader.sku_contexts(unknown[start:start + ProductReads.CHUNK])
+            known.update({sku: taxonomy_of(context) for sku, context in contexts.items()})
+    return known
+
+
+def _tell_held(tenant, connector, settings, held) -> None:
+    """The merchant hears of held prices at once, by mail to the notification e-mail."""
+    email = settings.get("notification_email")
+    if not email:
+        return
+    lines = "\n".join(_("SKU %(sku)s: %(price)s (last accepted: %(last)s)", sku=sku, price=money(price),
+                          last=money(last) if last else "—")
+                       for sku, (_reason, price, last) in list(held.items())[:20])
+    send_mail(email, _("[%(store)s] %(count)d price(s) held for %(marketplace)s", store=tenant.display_name,
+                       count=len(held), marketplace=connector.name),
+              _("These prices were not sent to %(marketplace)s: they are zero or fell more than the price-drop guard "
+                "allows.\n\n%(lines)s\n\nApprove them in the Catalog (filter “price held”) or fix the price at VTEX.",
+                marketplace=connector.name, lines=lines))
+
+
 def _ean(context) -> str | None:
     return ((context or {}).get("AlternateIds") or {}).get("Ean") or None
 
 
 def _record(tenant, connector_key, batches, rejected: dict[str, dict[str, str]], bindings, reads: ProductReads,
-            offers) -> None:
+            offers, notes: dict[str, dict], held: dict[str, tuple]) -> None:
     """Bindings and batches of what went, error entries for what could not; new bindings are inserted in bulk
     (an initial load creates one per SKU of the catalog)."""
     now = utcnow()
@@ -192,7 +246,10 @@ def _record(tenant, connector_key, batches, rejected: dict[str, dict[str, str]],
                                     "offer_state": "none", "updated_at": now, "ean": None, "title": None,
                                     "price_cents": None, "quantity": None, "last_error": None,
                                     "last_error_params": None,
-                                    "product_sent_at": None, "offer_sent_at": None, "listed_at": None})
+                                    "product_sent_at": None, "offer_sent_at": None, "listed_at": None,
+                                    "brand": None, "category_id": None, "vtex_price_cents": None,
+                                    "price_rule": None, "held_price_cents": None, "held_reason": None,
+                                    "approved_price_cents": None})
 
     def update(sku, **values):
         target = binding_for(sku)
@@ -217,7 +274,12 @@ def _record(tenant, connector_key, batches, rejected: dict[str, dict[str, str]],
             else:
                 update(sku, offer_state="sent", offer_sent_at=now, price_cents=offers[sku].price_cents,
                        quantity=offers[sku].quantity)
-    entries = []
+    for sku, values in notes.items():
+        update(sku, **values)
+    entries = [dict(entity="price", entity_id=sku, status="warning",
+                    message=HELD[reason](price_cents=price, last_cents=last or 0),
+                    details={"held_price": price / 100, "last_accepted": last / 100 if last else None})
+               for sku, (reason, price, last) in held.items()]
     for entity, messages in rejected.items():
         for sku, message in messages.items():
             state = {"product_state": "error"} if entity == "product" else {"offer_state": "error"}

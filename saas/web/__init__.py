@@ -28,9 +28,10 @@ def load_user(user_id):
 
 
 def register_blueprints(app):
-    from saas.web import admin, auth, bridge, catalog, freight, health, orders, portal, public
+    from saas.web import admin, auth, bridge, catalog, freight, health, orders, portal, pricing, public
     app.register_blueprint(auth.bp)
     app.register_blueprint(catalog.bp)
+    app.register_blueprint(pricing.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(portal.account_bp)
     app.register_blueprint(bridge.bp)

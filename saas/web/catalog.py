@@ -30,10 +30,13 @@ def index():
         return render_template("catalog/index.html", connector=None, connectors=[])
     product, offer = request.args.get("product", ""), request.args.get("offer", "")
     cause, search = request.args.get("cause", ""), request.args.get("q", "").strip()
+    held = "1" if request.args.get("held") else ""
     query = _filtered(scoped(SkuBinding, connector_key=key), product, offer, cause, search)
+    if held:
+        query = query.filter(SkuBinding.held_price_cents.isnot(None))
     page = page_number()
     states = _state_counts(key)
-    filtered = product or offer or cause or search
+    filtered = product or offer or cause or search or held
     total = query.with_entities(func.count()).scalar() if filtered else sum(states.values())
     rows = query.order_by(SkuBinding.updated_at.desc(), SkuBinding.id.desc()) \
         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
@@ -43,7 +46,9 @@ def index():
         product_counts=_tally(states, 0), offer_counts=_tally(states, 1),
         causes=_causes(key), waiting=scoped(SkuChange, connector_key=key).with_entities(func.count()).scalar(),
         product_states=PRODUCT_STATES, offer_states=OFFER_STATES, colours=STATE_COLOURS,
-        args={"connector": key, "product": product, "offer": offer, "cause": cause, "q": search})
+        held=scoped(SkuBinding, connector_key=key).filter(SkuBinding.held_price_cents.isnot(None))
+        .with_entities(func.count()).scalar(),
+        args={"connector": key, "product": product, "offer": offer, "cause": cause, "q": search, "held": held})
 
 
 def _filtered(query, product, offer, cause, search):

@@ -104,15 +104,16 @@ def test_initial_load_lists_the_catalog_and_a_price_change_reaches_carrefour(wor
     assert offers[str(some["Id"])]["quantity"] == (some["stock"] if some["stock"] > 2 else 0)  # minimum stock 2
     assert world.db.session.query(SkuChange).count() == 0
 
-    world.vtex_admin(some["Id"], price=12345)  # the merchant changes a price at VTEX
+    new_price = some["price"] + 12345
+    world.vtex_admin(some["Id"], price=new_price)  # the merchant changes a price at VTEX
     world.wait_for_change(str(some["Id"]))
     result = world.cycle()
     assert result["products"] == 0  # listed: only the offer goes
     last_offer_batch = world.db.session.query(ImportBatch).filter_by(kind="offer").order_by(ImportBatch.id.desc())
     assert last_offer_batch.first().sku_ids == [str(some["Id"])]
-    assert world.offers()[str(some["Id"])]["price"] == 123.45
+    assert world.offers()[str(some["Id"])]["price"] == new_price / 100
     price_entries = world.entries(entity="price", entity_id=str(some["Id"]), status="success")
-    assert price_entries[-1].details["price"] == 123.45
+    assert price_entries[-1].details["price"] == new_price / 100
 
 
 def test_a_new_product_goes_pending_then_approved_then_its_offer_is_live(world):

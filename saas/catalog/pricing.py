@@ -1,0 +1,52 @@
+"""The offers of one sync as the store's rules make them (``saas.catalog.rules``), and the prices the drop guard
+holds back until the merchant approves them or fixes VTEX."""
+from dataclasses import dataclass, field, replace
+
+from saas.catalog import rules
+from saas.connectors.base import CatalogItem
+
+
+@dataclass
+class Priced:
+    """What goes (rules applied), what is held, and what each SKU's binding keeps of it."""
+
+    items: list[CatalogItem] = field(default_factory=list)
+    held: dict[str, tuple[str, int, int | None]] = field(default_factory=dict)  # SKU → (reason, price, last)
+    notes: dict[str, dict] = field(default_factory=dict)                       # SKU → binding values
+
+
+class Pricing:
+    def __init__(self, settings: dict):
+        self.rules = rules.load(settings)
+        self.drop_pct = float(settings.get("price_drop_guard", rules.DEFAULT_DROP_GUARD) or 0)
+
+    @property
+    def needs_taxonomy(self) -> bool:
+        """Whether a rule targets a brand or a category, which the SKU's binding or VTEX must then tell."""
+        return any(r.target in ("brand", "category") for r in self.rules)
+
+    def apply(self, offers: list[CatalogItem], bindings: dict, taxonomy: dict[str, tuple]) -> Priced:
+        """``taxonomy``: SKU → (brand, category id) where known."""
+        priced = Priced()
+        for item in offers:
+            if item.withdraw or item.price_cents is None:
+                priced.items.append(item)
+                continue
+            binding = bindings.get(item.sku_id)
+            brand, category = taxonomy.get(item.sku_id, (None, None))
+            index = rules.rule_for(self.rules, item.sku_id, brand, category)
+            rule = self.rules[index] if index is not None else None
+            sent = replace(item, price_cents=rules.price(rule, item.price_cents),
+                           quantity=rules.quantity(rule, item.quantity))
+            notes = {"vtex_price_cents": item.price_cents, "price_rule": rule.as_dict() if rule else None}
+            last = binding.price_cents if binding is not None and binding.offer_state in ("live", "sent") else None
+            reason = rules.held(sent.price_cents, last, self.drop_pct,
+                                binding.approved_price_cents if binding is not None else None)
+            if reason:
+                priced.held[item.sku_id] = (reason, sent.price_cents, last)
+                notes.update(held_price_cents=sent.price_cents, held_reason=reason)
+            else:
+                priced.items.append(sent)
+                notes.update(held_price_cents=None, held_reason=None, approved_price_cents=None)
+            priced.notes[item.sku_id] = notes
+        return priced

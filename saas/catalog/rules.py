@@ -1,0 +1,102 @@
+"""Price and stock rules per (store, marketplace), and the price-drop guard: pure functions over plain data.
+
+A rule targets the whole catalog, a brand, a category or a list of SKUs; for each SKU the most specific rule that
+matches wins (SKUs, then category, then brand, then the whole catalog; among equals, the first listed). Its price
+steps run in this order: a percentage (markup, or markdown when negative), a fixed amount, rounding up to an ending
+(,90 or ,99), then a minimum and a maximum. Its stock steps: a share of the stock, then a maximum quantity.
+Prices are whole cents and never negative. The rules live in the marketplace's settings (``price_rules``), so every
+change is in the settings history.
+"""
+from dataclasses import asdict, dataclass, fields
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+TARGETS = ("skus", "category", "brand", "all")  # most specific first
+DEFAULT_DROP_GUARD = 30  # percent
+
+
+@dataclass(frozen=True)
+class Rule:
+    target: str = "all"
+    value: str = ""                      # the brand's name, the category's id, or SKU ids separated by commas
+    markup_pct: float = 0.0              # +16 adds 16 %, -10 takes 10 % off
+    fixed_cents: int = 0                 # added after the percentage (negative: taken off)
+    ending_cents: int | None = None      # 90: the price goes up to the next ,90
+    min_cents: int | None = None
+    max_cents: int | None = None
+    stock_share_pct: float | None = None  # the share of VTEX's stock offered
+    stock_max: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Rule":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def skus(self) -> frozenset[str]:
+        if self.target != "skus":
+            return frozenset()
+        return frozenset(s.strip() for s in self.value.split(",") if s.strip())
+
+    def matches(self, sku_id: str, brand: str | None, category: str | None) -> bool:
+        if self.target == "all":
+            return True
+        if self.target == "brand":
+            return bool(brand) and brand.strip().casefold() == self.value.strip().casefold()
+        if self.target == "category":
+            return bool(category) and str(category) == self.value.strip()
+        return sku_id in self.skus
+
+
+def load(settings: dict) -> list[Rule]:
+    return [Rule.from_dict(r) for r in settings.get("price_rules") or []]
+
+
+def rule_for(rules: list[Rule], sku_id: str, brand: str | None = None, category: str | None = None) -> int | None:
+    """The index of the rule that decides for this SKU, or None when no rule matches."""
+    matching = [(TARGETS.index(r.target), n) for n, r in enumerate(rules) if r.matches(sku_id, brand, category)]
+    return min(matching)[1] if matching else None
+
+
+def price(rule: Rule | None, cents: int) -> int:
+    """VTEX's price (cents) as the rule makes it for the marketplace."""
+    if rule is None:
+        return cents
+    value = (Decimal(cents) * (1 + Decimal(str(rule.markup_pct)) / 100)).quantize(Decimal(1), ROUND_HALF_UP)
+    value += rule.fixed_cents
+    if rule.ending_cents is not None and value > 0:
+        ending = Decimal(rule.ending_cents % 100)
+        rounded = (value // 100) * 100 + ending
+        value = rounded if rounded >= value else rounded + 100
+    if rule.min_cents is not None:
+        value = max(value, rule.min_cents)
+    if rule.max_cents is not None:
+        value = min(value, rule.max_cents)
+    return max(int(value), 0)
+
+
+def quantity(rule: Rule | None, stock: int | None) -> int | None:
+    """VTEX's stock as the rule offers it (a share, then a maximum); None stays None."""
+    if rule is None or stock is None:
+        return stock
+    offered = Decimal(max(stock, 0))
+    if rule.stock_share_pct is not None:
+        offered = (offered * Decimal(str(rule.stock_share_pct)) / 100).quantize(Decimal(1), ROUND_DOWN)
+    if rule.stock_max is not None:
+        offered = min(offered, Decimal(rule.stock_max))
+    return int(offered)
+
+
+def held(new_cents: int, last_cents: int | None, drop_pct: float, approved_cents: int | None = None) -> str | None:
+    """Why the price-drop guard holds this price back (``zero`` or ``drop``), or None when it may go.
+    ``last_cents``: the last price the marketplace accepted (None: no offer yet, whose price of zero the marketplace's
+    own checks refuse); ``approved_cents``: a price the merchant let through."""
+    if not last_cents or (approved_cents is not None and new_cents == approved_cents):
+        return None
+    if new_cents <= 0:
+        return "zero"
+    if new_cents * 100 < last_cents * (100 - Decimal(str(drop_pct))):
+        return "drop"
+    return None
