@@ -37,6 +37,7 @@ class Pricing:
             index = rules.rule_for(self.rules, item.sku_id, brand, category)
             rule = self.rules[index] if index is not None else None
             sent = replace(item, price_cents=rules.price(rule, item.price_cents),
+                           list_price_cents=rules.price(rule, item.list_price_cents) if item.list_price_cents else None,
                            quantity=rules.quantity(rule, item.quantity))
             notes = {"vtex_price_cents": item.price_cents, "price_rule": rule.as_dict() if rule else None}
             last = binding.price_cents if binding is not None and binding.offer_state in ("live", "sent") else None

@@ -185,8 +185,8 @@ def _offer_items(plan: Plan, bindings, eans, prices) -> list[CatalogItem]:
             continue
         binding = bindings.get(sku)
         ean = (binding.ean if binding else None) or eans.get(sku)
-        price, stock = prices.get(sku, (None, None))
-        items.append(CatalogItem(sku, price_cents=price, quantity=stock, ean=ean))
+        price, stock, list_price = prices.get(sku, (None, None, None))
+        items.append(CatalogItem(sku, price_cents=price, quantity=stock, ean=ean, list_price_cents=list_price))
     for sku in plan.withdraw:
         if sku not in plan.deferred:
             items.append(CatalogItem(sku, ean=bindings[sku].ean, withdraw=True))

@@ -53,9 +53,9 @@ class VtexReader:
         self._parallel(read, sku_ids)
         return contexts, missing, failed
 
-    def prices_and_stock(self, sku_ids: list[str]) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
-        """SKU → (price in cents, stock) from the simulation without a CEP; SKUs it does not sell are absent.
-        The second value lists the SKUs whose simulation failed and must wait for the next cycle."""
+    def prices_and_stock(self, sku_ids: list[str]) -> tuple[dict[str, tuple[int, int, int]], dict[str, str]]:
+        """SKU → (price in cents, stock, list price in cents) from the simulation without a CEP; SKUs it does not
+        sell are absent. The second value lists the SKUs whose simulation failed and must wait for the next cycle."""
         found, failed = {}, {}
 
         def simulate(chunk):
@@ -77,8 +77,9 @@ class VtexReader:
             list(pool.map(func, items))
 
 
-def read_simulation(body: dict) -> dict[str, tuple[int, int]]:
-    """Price (cents) and stock per SKU; stock from ``stockBalance``, since ``availability`` alone is unreliable."""
+def read_simulation(body: dict) -> dict[str, tuple[int, int, int]]:
+    """Price (cents), stock and list price (cents) per SKU; stock from ``stockBalance``, since ``availability``
+    alone is unreliable."""
     logistics = {li.get("itemIndex"): li for li in body.get("logisticsInfo") or []}
     result = {}
     for item in body.get("items") or []:
@@ -88,5 +89,5 @@ def read_simulation(body: dict) -> dict[str, tuple[int, int]]:
             channels = info.get("deliveryChannels") or [{}]
             stock = max((c.get("stockBalance") or 0) for c in channels)
         price = item.get("sellingPrice") or item.get("price") or 0
-        result[str(item["id"])] = (int(price), int(stock or 0))
+        result[str(item["id"])] = (int(price), int(stock or 0), int(item.get("listPrice") or price))
     return result

@@ -62,7 +62,7 @@ class SettingsField:
 @dataclass(frozen=True)
 class CatalogItem:
     """What VTEX says of one SKU for a sync: its SKU-and-context (only when the marketplace does not list it
-    yet), its price in cents and its stock from the simulation, and whether it may still be sold."""
+    yet), its price (and list price) in cents and its stock from the simulation, and whether it may still be sold."""
 
     sku_id: str
     context: dict | None = None
@@ -70,6 +70,7 @@ class CatalogItem:
     quantity: int | None = None
     ean: str | None = None
     withdraw: bool = False
+    list_price_cents: int | None = None  # the "de" of a de/por price, when VTEX's list price is higher
 
 
 @dataclass(frozen=True)

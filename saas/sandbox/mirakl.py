@@ -283,6 +283,7 @@ class MiraklSimulator:
             problem = None
             try:
                 price = float(row.get("price") or 0)
+                discount = float(row.get("discount-price") or 0)
                 quantity = int(row.get("quantity") or 0)
             except ValueError:
                 problem = "The price or the quantity is not a number"
@@ -304,16 +305,18 @@ class MiraklSimulator:
                 continue
             counts["updated" if sku in existing else "inserted"] += 1
             counts["success"] += 1
-            changed[sku] = self._offer_document(existing.get(sku), sku, product, price, quantity, row)
+            changed[sku] = self._offer_document(existing.get(sku), sku, product, price, quantity, row, discount)
         self.store.put_many("offer", changed.items())
         return {"errors": errors, "counts": counts}
 
-    def _offer_document(self, existing, sku, product, price, quantity, row) -> dict:
+    def _offer_document(self, existing, sku, product, price, quantity, row, discount=0.0) -> dict:
+        """The offer as OF21 lists it: ``price`` what the customer pays, ``origin_price`` before the discount."""
         category = (product.get("row") or {}).get("category") or "Geral"
         label = (product.get("row") or {}).get("category-label") or category
         offer_id = (existing or {}).get("offer_id") or (int(sku) if sku.isdigit() else self.store.next_id("offer_id"))
         return {"offer_id": offer_id, "shop_sku": sku,
-                "product_sku": product["sku"], "product_title": product["title"], "price": price,
+                "product_sku": product["sku"], "product_title": product["title"],
+                "price": discount if 0 < discount < price else price, "origin_price": price,
                 "quantity": quantity, "active": quantity > 0, "state_code": row.get("state") or "11",
                 "leadtime_to_ship": int(row.get("leadtime-to-ship") or 2), "description": "",
                 "category_code": category, "category_label": label, "currency_iso_code": "BRL",

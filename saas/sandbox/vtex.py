@@ -82,7 +82,7 @@ class VtexSimulator:
         sku = self.store.get("sku", sku_id)
         if sku is None:
             return error(f"SKU {sku_id} not found", 404)
-        return jsonify({k: v for k, v in sku.items() if k not in ("price", "stock")})
+        return jsonify({k: v for k, v in sku.items() if k not in ("price", "stock", "list_price")})
 
     def sku_ids(self):
         trade_policy = request.args.get("sc", type=int)
@@ -115,7 +115,8 @@ class VtexSimulator:
                 continue
             available = sku["stock"] >= quantity and sku["price"] > 0
             items.append({"id": str(sku["Id"]), "requestIndex": index, "quantity": quantity, "seller": "1",
-                          "price": sku["price"], "listPrice": sku["price"], "sellingPrice": sku["price"],
+                          "price": sku["price"], "listPrice": max(sku.get("list_price") or 0, sku["price"]),
+                          "sellingPrice": sku["price"],
                           "tax": 0, "priceTags": [], "measurementUnit": "un", "unitMultiplier": 1,
                           "availability": "available" if available else (
                               "nullPrice" if sku["price"] <= 0 else "withoutStock")})
@@ -275,11 +276,16 @@ class VtexSimulator:
             return error(f"SKU {sku_id} not found", 404)
         changes = request.get_json(silent=True) or request.form.to_dict()
         price_changed = "price" in changes and changes["price"] != "" and int(changes["price"]) != sku["price"]
+        list_changed = "list_price" in changes and changes["list_price"] != "" and \
+            int(changes["list_price"]) != sku.get("list_price")
         stock_changed = "stock" in changes and changes["stock"] != "" and int(changes["stock"]) != sku["stock"]
         wants_active = str(changes.get("active", sku["IsActive"])).lower() not in ("0", "false", "no")
         active_changed = wants_active != sku["IsActive"]
         if price_changed:
             sku["price"] = int(changes["price"])
+        if list_changed:  # the "de" of a de/por price; without one, the list price is the price
+            sku["list_price"] = int(changes["list_price"])
+        price_changed = price_changed or list_changed
         if stock_changed:
             sku["stock"] = int(changes["stock"])
         if active_changed:

@@ -53,14 +53,22 @@ def test_products_carrefour_would_refuse_are_rejected_with_the_fix(change, messa
 
 def test_offer_row_prices_in_reais_and_zero_stock_at_or_below_the_minimum():
     item = CatalogItem("1001", price_cents=19990, quantity=5, ean="7890000010016")
-    assert mapping.offer_row(item) == ["1001", "7890000010016", "EAN", "199.90", "5", "11", "update"]
+    assert mapping.offer_row(item) == ["1001", "7890000010016", "EAN", "199.90", "5", "11", "update", ""]
     assert mapping.offer_row(item, min_stock=5)[4] == "0"
     assert mapping.offer_row(item, min_stock=4)[4] == "5"
     assert mapping.offer_row(CatalogItem("1", price_cents=1, quantity=None, ean="1" * 13))[3:5] == ["0.01", "0"]
 
 
+def test_offer_row_sends_a_higher_list_price_as_de_and_the_price_as_por():
+    item = CatalogItem("1001", price_cents=19990, quantity=5, ean="7890000010016", list_price_cents=24990)
+    row = dict(zip(mapping.OFFER_HEADER, mapping.offer_row(item), strict=True))
+    assert (row["price"], row["discount-price"]) == ("249.90", "199.90")
+    same = CatalogItem("1001", price_cents=19990, quantity=5, ean="7890000010016", list_price_cents=19990)
+    assert dict(zip(mapping.OFFER_HEADER, mapping.offer_row(same), strict=True))["discount-price"] == ""
+
+
 def test_offer_row_withdraws_and_refuses_missing_price_or_ean():
-    assert mapping.offer_row(CatalogItem("1", ean="7890000010016", withdraw=True))[-1] == "delete"
+    assert mapping.offer_row(CatalogItem("1", ean="7890000010016", withdraw=True))[6] == "delete"
     with pytest.raises(mapping.RowError, match="no price"):
         mapping.offer_row(CatalogItem("1", price_cents=0, quantity=3, ean="7890000010016"))
     with pytest.raises(mapping.RowError, match="no EAN"):
@@ -87,4 +95,6 @@ def test_simulation_gives_price_and_stock_balance_not_availability():
                       {"id": "2", "requestIndex": 1, "price": 500, "availability": "available"}],
             "logisticsInfo": [{"itemIndex": 0, "stockBalance": 7},
                               {"itemIndex": 1, "deliveryChannels": [{"id": "delivery", "stockBalance": 0}]}]}
-    assert read_simulation(body) == {"1": (900, 7), "2": (500, 0)}
+    assert read_simulation(body) == {"1": (900, 7, 900), "2": (500, 0, 500)}
+    body["items"][0]["listPrice"] = 1200
+    assert read_simulation(body)["1"] == (900, 7, 1200)

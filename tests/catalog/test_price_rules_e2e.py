@@ -30,6 +30,12 @@ def test_a_rule_reaches_the_offers_of_the_skus_it_targets_and_no_others(world, c
     brand = good[0]["BrandName"]
     targeted = {str(s["Id"]) for s in good if s["BrandName"] == brand}
     assert 0 < len(targeted) < len(good)
+    de_por = next(s for s in good if str(s["Id"]) in targeted)
+    world.vtex_admin(de_por["Id"], list_price=de_por["price"] + 5000)  # a "de" price above the price
+    world.wait_for_change(str(de_por["Id"]))
+    world.cycle()
+    assert world.offers()[str(de_por["Id"])]["origin_price"] == (de_por["price"] + 5000) / 100
+    before = world.offers()
 
     login(client, owner.email)
     page = client.post("/t/loja-a/pricing/carrefour", data={
@@ -49,6 +55,8 @@ def test_a_rule_reaches_the_offers_of_the_skus_it_targets_and_no_others(world, c
         if sku_id in targeted:
             assert after[sku_id]["price"] == made(sku["price"], 16, 90) / 100
             assert after[sku_id]["quantity"] == (sku["stock"] // 2 if sku["stock"] // 2 > 2 else 0)
+            if sku is de_por:  # the list price follows the same rule
+                assert after[sku_id]["origin_price"] == made(sku["price"] + 5000, 16, 90) / 100
         else:
             assert after[sku_id] == before[sku_id]
     one = sorted(targeted)[0]

@@ -23,7 +23,7 @@ PRODUCT_HEADER = (["sku", "ean", "title", "description", "brand", "category", "c
                   + [f"image-{n}" for n in range(1, MAX_IMAGES + 1)]
                   + ["weight", "height", "width", "length"]
                   + [axis.lower() for axis in VARIANT_AXES] + [c.lower() for c in CERTIFICATES])
-OFFER_HEADER = ["sku", "product-id", "product-id-type", "price", "quantity", "state", "update-delete"]
+OFFER_HEADER = ["sku", "product-id", "product-id-type", "price", "quantity", "state", "update-delete", "discount-price"]
 OFFER_STATE_NEW = "11"  # Mirakl's offer condition code for a new item
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -76,16 +76,20 @@ def product_row(item: CatalogItem, certificate_specs: dict[str, str] | None = No
 
 
 def offer_row(item: CatalogItem, min_stock: int = 0) -> list[str]:
-    """One offer line: price and stock, quantity 0 at or below the minimum stock; a withdrawal deletes the offer."""
+    """One offer line: price (de/por when the list price is higher) and stock, quantity 0 at or below the minimum
+    stock; a withdrawal deletes the offer."""
     if not item.ean:
         raise RowError(msg("The SKU has no EAN at VTEX, so its offer cannot be matched to a product of the "
                            "marketplace."))
     if item.withdraw:
-        return [item.sku_id, item.ean, "EAN", "", "", OFFER_STATE_NEW, "delete"]
+        return [item.sku_id, item.ean, "EAN", "", "", OFFER_STATE_NEW, "delete", ""]
     if not item.price_cents or item.price_cents <= 0:
         raise RowError(msg("The SKU has no price in the trade policy (the VTEX simulation returned none)."))
-    return [item.sku_id, item.ean, "EAN", reais(item.price_cents), str(offered_quantity(item.quantity, min_stock)),
-            OFFER_STATE_NEW, "update"]
+    # De/por: a list price above the price goes as the offer's price, the price as its discount price.
+    listed = item.list_price_cents if item.list_price_cents and item.list_price_cents > item.price_cents else None
+    return [item.sku_id, item.ean, "EAN", reais(listed or item.price_cents),
+            str(offered_quantity(item.quantity, min_stock)), OFFER_STATE_NEW, "update",
+            reais(item.price_cents) if listed else ""]
 
 
 def offered_quantity(quantity: int | None, min_stock: int) -> int:
