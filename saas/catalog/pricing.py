@@ -11,7 +11,7 @@ class Priced:
     """What goes (rules applied), what is held, and what each SKU's binding keeps of it."""
 
     items: list[CatalogItem] = field(default_factory=list)
-    held: dict[str, tuple[str, int, int | None]] = field(default_factory=dict)  # SKU → (reason, price, last)
+    held: dict[str, tuple] = field(default_factory=dict)  # SKU → (reason, price, last accepted, cost)
     notes: dict[str, dict] = field(default_factory=dict)                       # SKU → binding values
 
 
@@ -19,14 +19,16 @@ class Pricing:
     def __init__(self, settings: dict):
         self.rules = rules.load(settings)
         self.drop_pct = float(settings.get("price_drop_guard", rules.DEFAULT_DROP_GUARD) or 0)
+        self.cost_spec = (settings.get("cost_spec") or "").strip()
 
     @property
     def needs_taxonomy(self) -> bool:
         """Whether a rule targets a brand or a category, which the SKU's binding or VTEX must then tell."""
         return any(r.target in ("brand", "category") for r in self.rules)
 
-    def apply(self, offers: list[CatalogItem], bindings: dict, taxonomy: dict[str, tuple]) -> Priced:
-        """``taxonomy``: SKU → (brand, category id) where known."""
+    def apply(self, offers: list[CatalogItem], bindings: dict, taxonomy: dict[str, tuple],
+              costs: dict[str, int | None] | None = None) -> Priced:
+        """``taxonomy``: SKU → (brand, category id) where known; ``costs``: SKU → cost (cents) where known."""
         priced = Priced()
         for item in offers:
             if item.withdraw or item.price_cents is None:
@@ -41,10 +43,11 @@ class Pricing:
                            quantity=rules.quantity(rule, item.quantity))
             notes = {"vtex_price_cents": item.price_cents, "price_rule": rule.as_dict() if rule else None}
             last = binding.price_cents if binding is not None and binding.offer_state in ("live", "sent") else None
+            cost = (costs or {}).get(item.sku_id)
             reason = rules.held(sent.price_cents, last, self.drop_pct,
-                                binding.approved_price_cents if binding is not None else None)
+                                binding.approved_price_cents if binding is not None else None, cost)
             if reason:
-                priced.held[item.sku_id] = (reason, sent.price_cents, last)
+                priced.held[item.sku_id] = (reason, sent.price_cents, last, cost)
                 notes.update(held_price_cents=sent.price_cents, held_reason=reason)
             else:
                 priced.items.append(sent)

@@ -14,6 +14,19 @@ TARGETS = ("skus", "category", "brand", "all")  # most specific first
 DEFAULT_DROP_GUARD = 30  # percent
 
 
+def cost_of(context: dict, spec_name: str) -> int | None:
+    """The cost (cents) a VTEX specification of the SKU carries ("123,45" or "123.45"), or None."""
+    for spec in (context.get("SkuSpecifications") or []) + (context.get("ProductSpecifications") or []):
+        if (spec.get("FieldName") or "").strip().casefold() == spec_name.strip().casefold() and spec.get("FieldValues"):
+            text = str(spec["FieldValues"][0]).replace("R$", "").strip()
+            text = text.replace(".", "").replace(",", ".") if "," in text else text
+            try:
+                return int((Decimal(text) * 100).quantize(Decimal(1), ROUND_HALF_UP))
+            except ArithmeticError:
+                return None
+    return None
+
+
 @dataclass(frozen=True)
 class Rule:
     target: str = "all"
@@ -89,11 +102,17 @@ def quantity(rule: Rule | None, stock: int | None) -> int | None:
     return int(offered)
 
 
-def held(new_cents: int, last_cents: int | None, drop_pct: float, approved_cents: int | None = None) -> str | None:
-    """Why the price-drop guard holds this price back (``zero`` or ``drop``), or None when it may go.
+def held(new_cents: int, last_cents: int | None, drop_pct: float, approved_cents: int | None = None,
+         cost_cents: int | None = None) -> str | None:
+    """Why the price-drop guard holds this price back (``below_cost``, ``zero`` or ``drop``), or None when it may go.
     ``last_cents``: the last price the marketplace accepted (None: no offer yet, whose price of zero the marketplace's
-    own checks refuse); ``approved_cents``: a price the merchant let through."""
-    if not last_cents or (approved_cents is not None and new_cents == approved_cents):
+    own checks refuse); ``approved_cents``: a price the merchant let through; ``cost_cents``: the SKU's cost, where
+    a VTEX specification carries it."""
+    if approved_cents is not None and new_cents == approved_cents:
+        return None
+    if cost_cents and 0 < new_cents < cost_cents:
+        return "below_cost"
+    if not last_cents:
         return None
     if new_cents <= 0:
         return "zero"

@@ -17,7 +17,7 @@ from sqlalchemy import func
 
 from saas import bridge
 from saas.catalog import changes as sku_changes
-from saas.catalog import reports
+from saas.catalog import reports, rules
 from saas.catalog.models import ImportBatch, SkuBinding
 from saas.catalog.pricing import Pricing
 from saas.catalog.vtex_reads import VtexReader
@@ -31,7 +31,9 @@ from saas.timeutil import utcnow
 from saas.vtex.client import VtexClient
 
 log = logging.getLogger(__name__)
-HELD = {"zero": lambda **values: msg("Price held: VTEX's price makes %(price_cents)s, which is not sent. Fix the price "
+HELD = {"below_cost": lambda **values: msg("Price held: %(price_cents)s is below the SKU's cost, %(cost_cents)s. "
+                                           "Approve it in the Catalog or fix the price at VTEX.", **values),
+        "zero": lambda **values: msg("Price held: VTEX's price makes %(price_cents)s, which is not sent. Fix the price "
                                      "at VTEX or the price rules.", **values),
         "drop": lambda **values: msg("Price held: %(price_cents)s fell more than the price-drop guard allows from the "
                                      "last price accepted, %(last_cents)s. Approve it in the Catalog or fix the "
@@ -63,15 +65,15 @@ def sync_catalog(tenant, row) -> dict:
         return {"changes": 0}
     bindings = _bindings(tenant, connector.key, [c.sku_id for c in taken])
     plan = _plan(tenant, connector, taken, bindings)
-    reads = ProductReads(reader, plan.products)
+    pricing = Pricing(settings)
+    reads = ProductReads(reader, plan.products, pricing.cost_spec)
     try:
         products = connector.publish_products(reads.items()) if plan.products else Published()
         prices, unpriced = reader.prices_and_stock(
             [s for s in plan.offers if s not in plan.deferred and s not in reads.unread and s not in reads.missing])
         offers = [i for i in _offer_items(plan, bindings, reads.eans, prices) if i.sku_id not in reads.missing]
-        pricing = Pricing(settings)
-        taxonomy = _taxonomy(reader, pricing, offers, bindings, reads)
-        priced = pricing.apply(offers, bindings, taxonomy)
+        taxonomy, costs = _what_rules_need(reader, pricing, offers, bindings, reads)
+        priced = pricing.apply(offers, bindings, taxonomy, costs)
         not_sold = {i.sku_id for i in priced.items if i.price_cents is None and not i.withdraw}
         offers_sent = connector.publish_offers(i for i in priced.items if i.sku_id not in not_sold)
     except AuthError as exc:
@@ -119,9 +121,9 @@ class ProductReads:
 
     CHUNK = 2000
 
-    def __init__(self, reader: VtexReader, sku_ids: list[str]):
-        self.reader, self.sku_ids = reader, sku_ids
-        self.eans, self.titles, self.taxonomy, self.missing, self.unread = {}, {}, {}, {}, {}
+    def __init__(self, reader: VtexReader, sku_ids: list[str], cost_spec: str = ""):
+        self.reader, self.sku_ids, self.cost_spec = reader, sku_ids, cost_spec
+        self.eans, self.titles, self.taxonomy, self.costs, self.missing, self.unread = {}, {}, {}, {}, {}, {}
 
     def items(self):
         for start in range(0, len(self.sku_ids), self.CHUNK):
@@ -133,6 +135,8 @@ class ProductReads:
                     self.eans[sku] = _ean(contexts[sku])
                     self.titles[sku] = (contexts[sku].get("NameComplete") or "")[:255]
                     self.taxonomy[sku] = taxonomy_of(contexts[sku])
+                    if self.cost_spec:
+                        self.costs[sku] = rules.cost_of(contexts[sku], self.cost_spec)
                     yield CatalogItem(sku, context=contexts[sku])
 
 
@@ -199,17 +203,23 @@ def taxonomy_of(context: dict) -> tuple[str | None, str | None]:
     return str(context.get("BrandName") or "")[:120] or None, path.split("/")[-1] or None
 
 
-def _taxonomy(reader, pricing, offers, bindings, reads) -> dict[str, tuple]:
-    """Brand and category of the SKUs offered: from their bindings and this cycle's reads, and (only when a rule
-    targets a brand or a category) from VTEX for the SKUs not known yet."""
+def _what_rules_need(reader, pricing, offers, bindings, reads) -> tuple[dict[str, tuple], dict[str, int | None]]:
+    """Brand and category of the SKUs offered (from their bindings and this cycle's reads, and from VTEX for those
+    not known yet when a rule targets a brand or a category), and their cost when a specification carries it (read
+    from VTEX for every SKU offered, since a cost may change without a catalog change)."""
     known = {sku: (b.brand, b.category_id) for sku, b in bindings.items() if b.brand or b.category_id}
     known.update(reads.taxonomy)
-    if pricing.needs_taxonomy:
-        unknown = [i.sku_id for i in offers if i.sku_id not in known and not i.withdraw]
-        for start in range(0, len(unknown), ProductReads.CHUNK):
-            contexts, _missing, _unread = reader.sku_contexts(unknown[start:start + ProductReads.CHUNK])
-            known.update({sku: taxonomy_of(context) for sku, context in contexts.items()})
-    return known
+    costs = dict(reads.costs)
+    offered = [i.sku_id for i in offers if not i.withdraw]
+    wanted = [sku for sku in offered if (pricing.needs_taxonomy and sku not in known)
+              or (pricing.cost_spec and sku not in costs)]
+    for start in range(0, len(wanted), ProductReads.CHUNK):
+        contexts, _missing, _unread = reader.sku_contexts(wanted[start:start + ProductReads.CHUNK])
+        for sku, context in contexts.items():
+            known[sku] = taxonomy_of(context)
+            if pricing.cost_spec:
+                costs[sku] = rules.cost_of(context, pricing.cost_spec)
+    return known, costs
 
 
 def _tell_held(tenant, connector, settings, held) -> None:
@@ -219,11 +229,12 @@ def _tell_held(tenant, connector, settings, held) -> None:
         return
     lines = "\n".join(_("SKU %(sku)s: %(price)s (last accepted: %(last)s)", sku=sku, price=money(price),
                           last=money(last) if last else "—")
-                       for sku, (_reason, price, last) in list(held.items())[:20])
+                       for sku, (_reason, price, last, _cost) in list(held.items())[:20])
     send_mail(email, _("[%(store)s] %(count)d price(s) held for %(marketplace)s", store=tenant.display_name,
                        count=len(held), marketplace=connector.name),
-              _("These prices were not sent to %(marketplace)s: they are zero or fell more than the price-drop guard "
-                "allows.\n\n%(lines)s\n\nApprove them in the Catalog (filter “price held”) or fix the price at VTEX.",
+              _("These prices were not sent to %(marketplace)s: they are zero, below cost or fell more than the "
+                "price-drop guard allows.\n\n%(lines)s\n\nApprove them in the Catalog (filter “price held”) or fix "
+                "the price at VTEX.",
                 marketplace=connector.name, lines=lines))
 
 
@@ -277,9 +288,9 @@ def _record(tenant, connector_key, batches, rejected: dict[str, dict[str, str]],
     for sku, values in notes.items():
         update(sku, **values)
     entries = [dict(entity="price", entity_id=sku, status="warning",
-                    message=HELD[reason](price_cents=price, last_cents=last or 0),
+                    message=HELD[reason](price_cents=price, last_cents=last or 0, cost_cents=cost or 0),
                     details={"held_price": price / 100, "last_accepted": last / 100 if last else None})
-               for sku, (reason, price, last) in held.items()]
+               for sku, (reason, price, last, cost) in held.items()]
     for entity, messages in rejected.items():
         for sku, message in messages.items():
             state = {"product_state": "error"} if entity == "product" else {"offer_state": "error"}

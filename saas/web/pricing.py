@@ -85,6 +85,10 @@ class GuardForm(FlaskForm):
                     NumberRange(min=1, max=100, message=_l("Enter a percentage between 1 and 100."))],
         description=_l("A price that falls by more than this from the last price the marketplace accepted is held "
                        "until you approve it. 100 holds only a price of zero."))
+    cost_spec = StringField(
+        _l("Cost specification"), validators=[Optional(), Length(max=120)],
+        description=_l("The VTEX specification that holds each SKU's cost (e.g. Custo): a price below it is held "
+                       "too. Empty: no cost check. VTEX is then read for every SKU offered."))
 
 
 def _cents(reais: Decimal | None) -> int | None:
@@ -101,17 +105,19 @@ def _integration(key):
 def index(key):
     cls, row = _integration(key)
     form, guard = RuleForm(prefix="rule"), GuardForm(prefix="guard", data={
-        "price_drop_guard": row.settings.get("price_drop_guard", rules.DEFAULT_DROP_GUARD)})
+        "price_drop_guard": row.settings.get("price_drop_guard", rules.DEFAULT_DROP_GUARD),
+        "cost_spec": row.settings.get("cost_spec", "")})
     if request.method == "POST" and request.form.get("action") == "add" and form.validate():
         _save(row, key, {**row.settings, "price_rules": [*(row.settings.get("price_rules") or []),
                                                          form.rule().as_dict()]})
         return redirect(url_for("pricing.index", key=key))
     if request.method == "POST" and request.form.get("action") == "guard" and guard.validate():
-        _save(row, key, {**row.settings, "price_drop_guard": float(guard.price_drop_guard.data)})
+        _save(row, key, {**row.settings, "price_drop_guard": float(guard.price_drop_guard.data),
+                         "cost_spec": (guard.cost_spec.data or "").strip()})
         return redirect(url_for("pricing.index", key=key))
     history = scoped(SettingsAudit).filter(SettingsAudit.connector_key == key).order_by(SettingsAudit.id.desc()) \
         .limit(50).all()
-    history = [a for a in history if {"price_rules", "price_drop_guard"} & set(a.changes)][:10]
+    history = [a for a in history if {"price_rules", "price_drop_guard", "cost_spec"} & set(a.changes)][:10]
     return render_template("pricing/index.html", cls=cls, key=key, form=form, guard=guard,
                            rules=rules.load(row.settings), targets=TARGET_LABELS, history=history,
                            can_edit=g.membership.can_edit)
@@ -134,7 +140,7 @@ def _save(row, key, settings: dict) -> None:
     save_settings(g.tenant, key, active=row.active, settings=settings, secrets=row.secrets, user=current_user,
                   account_id=row.account_id)
     changed = set(before) ^ set(rules.load(settings))
-    guard_changed = row.settings.get("price_drop_guard") != settings.get("price_drop_guard")
+    guard_changed = any(row.settings.get(name) != settings.get(name) for name in ("price_drop_guard", "cost_spec"))
     skus = _targeted(key, changed)
     if skus:
         sku_changes.record(g.tenant.id, [sku_changes.Change(s, price_modified=True, stock_modified=True)

@@ -97,3 +97,24 @@ def test_a_ninety_percent_drop_is_held_then_approved_then_sent(world, client, ow
     world.db.session.expire_all()
     binding = world.db.session.query(SkuBinding).filter_by(sku_id=sku_id).one()
     assert binding.held_price_cents is None and binding.approved_price_cents is None
+
+
+def test_a_price_below_the_cost_a_vtex_specification_carries_is_held(world, client, owner):
+    world.cycle()
+    sku = sellable(world)[0]
+    store = world.vtex.extensions["store"]
+    stored = store.get("sku", sku["Id"])
+    cost = sku["price"] + 1000
+    stored["SkuSpecifications"] = [*stored["SkuSpecifications"],
+                                   {"FieldName": "Custo", "FieldValues": [f"{cost / 100:.2f}".replace(".", ",")]}]
+    store.put("sku", sku["Id"], stored)
+    login(client, owner.email)
+    assert client.post("/t/loja-a/pricing/carrefour", data={
+        "action": "guard", "guard-price_drop_guard": "30", "guard-cost_spec": "Custo"}).status_code == 302
+    world.vtex_admin(sku["Id"], price=sku["price"] + 100)  # a price rise, still below the cost
+    world.wait_for_change(str(sku["Id"]))
+    assert world.cycle()["held"] == 1
+    binding = world.db.session.query(SkuBinding).filter_by(sku_id=str(sku["Id"])).one()
+    assert (binding.held_reason, binding.held_price_cents) == ("below_cost", sku["price"] + 100)
+    warning = world.entries(entity="price", entity_id=str(sku["Id"]), status="warning")[-1]
+    assert "abaixo do custo do SKU" in warning.text

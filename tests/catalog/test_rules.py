@@ -3,7 +3,7 @@ rounding at its boundaries, caps, and properties over any rule and price."""
 from hypothesis import given
 from hypothesis import strategies as st
 
-from saas.catalog.rules import Rule, held, price, quantity, rule_for
+from saas.catalog.rules import Rule, cost_of, held, price, quantity, rule_for
 
 
 def test_the_steps_run_in_order_percentage_fixed_rounding_then_bounds():
@@ -79,3 +79,14 @@ def test_a_rule_never_offers_more_than_the_stock_nor_less_than_nothing(rule, sto
 def test_the_guard_holds_every_drop_beyond_the_threshold_and_nothing_else(new, last, threshold):
     beyond = (last - new) * 100 > last * threshold
     assert (held(new, last, threshold) == "drop") == beyond
+
+
+def test_a_price_below_the_cost_a_specification_carries_is_held():
+    context = {"SkuSpecifications": [{"FieldName": "Custo", "FieldValues": ["1.234,50"]}]}
+    assert cost_of(context, "custo") == 123450
+    assert cost_of({"ProductSpecifications": [{"FieldName": "Custo", "FieldValues": ["99.90"]}]}, "Custo") == 9990
+    assert cost_of({"SkuSpecifications": [{"FieldName": "Custo", "FieldValues": ["n/d"]}]}, "Custo") is None
+    assert cost_of(context, "Preço de custo") is None
+    assert held(100000, None, 30, cost_cents=123450) == "below_cost"  # held even before any offer
+    assert held(130000, 140000, 30, cost_cents=123450) is None
+    assert held(100000, None, 30, approved_cents=100000, cost_cents=123450) is None
