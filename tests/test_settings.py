@@ -175,3 +175,17 @@ def test_activation_registers_the_order_hook_and_survives_its_refusal(signed_in,
     assert "did not answer the ping" in warning.text
     hook = [r for r in requests_mock.request_history if r.path == "/api/orders/hook/config"][0].json()
     assert hook["filter"]["type"] == "FromWorkflow" and "invoiced" in hook["filter"]["status"]
+
+
+def test_saving_the_settings_keeps_what_other_pages_keep_there(signed_in, db, requests_mock):
+    requests_mock.get("https://mirakl.test/api/account", json={"shop_id": 1, "shop_name": "Loja A"})
+    assert post(signed_in).status_code == 302
+    row = db.session.query(ConnectorSettings).one()
+    row.settings = {**row.settings, "price_rules": [{"target": "all", "markup_pct": 16}], "price_drop_guard": 20}
+    db.session.commit()
+    assert post(signed_in, divergence="3").status_code == 302
+    db.session.expire_all()
+    row = db.session.query(ConnectorSettings).one()
+    assert row.settings["price_rules"] == [{"target": "all", "markup_pct": 16}] and row.settings["divergence"] == 3
+    history = signed_in.get(URL).get_data(as_text=True)
+    assert "Taxa de divergência" in history

@@ -15,7 +15,7 @@ def save(tenant, cls, form, row, user) -> list[str] | None:
     notices = []
     secrets = {**(row.secrets if row else {}), **secret_values(form)}
     stored = dict(row.settings) if row else {}
-    settings = {**{k: stored[k] for k in cls.discovered_settings if k in stored}, **form.settings()}
+    settings = {**stored, **form.settings()}  # what other pages keep here (price rules) and the marketplace told
     if cls.discovered_settings and secrets.get(cls.credentials_field):
         discovered = _discover(tenant, cls, form, settings, secrets)
         if discovered is None:

@@ -27,6 +27,7 @@ from saas.timeutil import local_time, start_of_local_day, utcnow
 from saas.vtex.client import VtexClient
 from saas.web.bridge import marketplace_names
 from saas.web.forms import ROLE_NAMES, InviteForm, TenantForm, vtex_answers
+from saas.web.pricing import PRICING_LABELS
 from saas.web.public_urls import freight_url
 from saas.web.redirects import safe_next
 from saas.web.tenant_context import attach_tenant
@@ -145,7 +146,8 @@ def connector_settings(key):
     audit = scoped(SettingsAudit).filter(SettingsAudit.connector_key == key) \
         .order_by(SettingsAudit.id.desc()).limit(20).all()
     return render_template("portal/connector_settings.html", cls=cls, form=form, row=row, audit=audit,
-                           actions=AUDIT_ACTIONS, field_labels={f.name: f.label for f in cls.fields_for(stored)},
+                           actions=AUDIT_ACTIONS,
+                           field_labels={**PRICING_LABELS, **{f.name: f.label for f in cls.fields_for(stored)}},
                            carriers=_carrier_choices(), can_edit=g.membership.can_edit,
                            freight_url=freight_url(g.tenant, key) if cls.freight_wire else None)
 

@@ -32,6 +32,8 @@ attach_tenant(bp)
 TARGET_LABELS = {"all": _l("The whole catalog"), "brand": _l("A brand"), "category": _l("A category (its id)"),
                  "skus": _l("A list of SKUs")}
 ENDINGS = (("", _l("no rounding")), ("90", ",90"), ("99", ",99"))
+PRICING_LABELS = {"price_rules": _l("Price and stock rules"), "price_drop_guard": _l("Price-drop guard (%)"),
+                  "cost_spec": _l("Cost specification")}  # as the settings history names them
 
 
 class RuleForm(FlaskForm):
