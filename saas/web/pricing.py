@@ -155,7 +155,8 @@ def _save(row, key, settings: dict) -> None:
 
 
 def _targeted(key, changed: set[rules.Rule]) -> list[str]:
-    """The SKUs of this marketplace that any of the changed rules targets."""
+    """The SKUs of this marketplace that any of the changed rules targets, and those whose brand or category is not
+    known yet (bound before rules existed), which the next sync reads from VTEX."""
     if not changed:
         return []
     query = scoped(SkuBinding, connector_key=key)
@@ -163,9 +164,9 @@ def _targeted(key, changed: set[rules.Rule]) -> list[str]:
         conditions = []
         for rule in changed:
             if rule.target == "brand":
-                conditions.append(func.lower(SkuBinding.brand) == rule.value.strip().lower())
+                conditions += [func.lower(SkuBinding.brand) == rule.value.strip().lower(), SkuBinding.brand.is_(None)]
             elif rule.target == "category":
-                conditions.append(SkuBinding.category_id == rule.value.strip())
+                conditions += [SkuBinding.category_id == rule.value.strip(), SkuBinding.category_id.is_(None)]
             else:
                 conditions.append(SkuBinding.sku_id.in_(sorted(rule.skus)))
         query = query.filter(or_(*conditions))
