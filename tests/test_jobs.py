@@ -1,6 +1,6 @@
 """The tick and its fan-out on the real Redis, the per-tenant lock, and the daily credentials check."""
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from rq import Queue
@@ -114,3 +114,18 @@ def test_a_job_carries_its_policy_and_an_integration_job_runs_only_while_active(
     assert activation.initial_load(tenant.id, "carrefour") is None  # off: nothing is read or recorded
     assert requests_mock.call_count == 1
     assert activation.initial_load(999999, "carrefour") is None  # an unknown store
+
+
+def test_each_store_runs_on_its_own_phase_of_the_interval(app, db, tenants):
+    now = datetime(2026, 12, 2, 10, 0, 7)
+    every = timedelta(minutes=10)
+    for fraction in (0.0, 0.25, 0.999):
+        at = schedule.next_on_phase(now, every, fraction)
+        assert now < at <= now + every
+        assert round((at.replace(tzinfo=timezone.utc).timestamp() - fraction * 600) % 600, 6) in (0, 600)
+    phases = {schedule.phase(n, "carrefour", "sync") for n in range(1000)}
+    assert len(phases) == 1000 and schedule.phase(7, "carrefour", "sync") == schedule.phase(7, "carrefour", "sync")
+    # Stores claimed in the same tick leave it on different phases, each within one interval.
+    schedule.tick("credentials")
+    nexts = [s.next_run_at for s in db.session.query(JobSchedule).filter_by(kind="credentials")]
+    assert len(set(nexts)) == len(nexts) == 2

@@ -59,6 +59,15 @@ def queue(name: str = "default") -> Queue:
     return Queue(name, connection=redis_connection(), default_timeout=600)
 
 
+def enqueue_many(func, calls: list[tuple[tuple, str]], *, queue_name: str | None = None) -> list[Job]:
+    """Queue ``func(*args)`` for each ``(args, job_id)`` under its policy, in one Redis round trip."""
+    policy = func.policy
+    target = queue(queue_name or policy.queue)
+    jobs = [Queue.prepare_data(func, args, timeout=policy.timeout, retry=policy.retry, failure_ttl=FAILURE_TTL,
+                               result_ttl=300, job_id=job_id) for args, job_id in calls]
+    return target.enqueue_many(jobs) if jobs else []
+
+
 def enqueue(func, *args, delay: timedelta | None = None, queue_name: str | None = None,
             job_id: str | None = None) -> Job:
     """Queue the job ``func(*args)`` under its policy, now or after ``delay``; ``queue_name`` overrides the

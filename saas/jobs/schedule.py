@@ -7,12 +7,13 @@ its holder), so a slow run and the next one never overlap, and a killed run bloc
 Each marketplace of a store has its own schedule, lock and state: neither waits for nor consumes the other's.
 """
 import logging
+import zlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from rq import Retry
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from saas import logs
@@ -21,7 +22,7 @@ from saas.extensions import db
 from saas.jobs import locks
 from saas.jobs.context import Integration, with_app_context
 from saas.jobs.models import JobSchedule
-from saas.jobs.queues import enqueue, job
+from saas.jobs.queues import enqueue, enqueue_many, job
 from saas.tenants.models import ConnectorSettings
 from saas.timeutil import utcnow
 
@@ -51,29 +52,47 @@ def interval(periodic: Periodic) -> timedelta:
 
 @with_app_context
 def tick(kind: str) -> list[str]:
-    """Enqueue the job of every active (tenant, connector) due for ``kind``; answer the ids of the jobs enqueued."""
+    """Enqueue the job of every active (tenant, connector) due for ``kind``; answer the ids of the jobs enqueued.
+
+    In constant round trips whatever the number of stores: one UPDATE … RETURNING claims every due row (of two
+    ticks at once, the second finds them no longer due), one executemany puts each on its own phase of the interval
+    (so stores claimed together do not stay in lockstep), one Redis pipeline enqueues them."""
     periodic = PERIODIC[kind]
     now = utcnow()
     _add_missing_schedules(periodic, now)
-    due = db.session.execute(
-        select(JobSchedule.id, JobSchedule.tenant_id, JobSchedule.connector_key, JobSchedule.next_run_at)
-        .join(ConnectorSettings, (ConnectorSettings.tenant_id == JobSchedule.tenant_id) &
-              (ConnectorSettings.connector_key == JobSchedule.connector_key))
-        .where(JobSchedule.kind == kind, JobSchedule.next_run_at <= now, ConnectorSettings.active.is_(True))
-    ).all()
-    enqueued = []
-    for schedule_id, tenant_id, connector_key, next_run_at in due:
-        claimed = db.session.execute(
-            update(JobSchedule).where(JobSchedule.id == schedule_id, JobSchedule.next_run_at == next_run_at)
-            .values(next_run_at=now + interval(periodic), last_enqueued_at=now)).rowcount
-        db.session.commit()
-        if not claimed:
-            continue  # another tick took this window
-        job_id = f"{kind}-{tenant_id}-{connector_key}-{int(next_run_at.timestamp())}"
-        enqueue(run_periodic, kind, tenant_id, connector_key, queue_name=periodic.queue,
-                job_id=job_id)
-        enqueued.append(job_id)
-    return enqueued
+    every = interval(periodic)
+    active = select(ConnectorSettings.id).where(ConnectorSettings.tenant_id == JobSchedule.tenant_id,
+                                                ConnectorSettings.connector_key == JobSchedule.connector_key,
+                                                ConnectorSettings.active.is_(True)).exists()
+    claimed = db.session.execute(
+        update(JobSchedule).where(JobSchedule.kind == kind, JobSchedule.next_run_at <= now, active)
+        .values(next_run_at=now + every, last_enqueued_at=now)
+        .returning(JobSchedule.id, JobSchedule.tenant_id, JobSchedule.connector_key)
+        .execution_options(synchronize_session=False)).all()
+    if claimed:
+        table = JobSchedule.__table__
+        db.session.execute(update(table).where(table.c.id == bindparam("row")).values(next_run_at=bindparam("at")), [
+            {"row": row, "at": next_on_phase(now, every, phase(tenant_id, key, kind))}
+            for row, tenant_id, key in claimed])
+    db.session.commit()
+    window = int(now.timestamp())
+    calls = [((kind, tenant_id, key), f"{kind}-{tenant_id}-{key}-{window}") for _row, tenant_id, key in claimed]
+    enqueue_many(run_periodic, calls, queue_name=periodic.queue)
+    return [job_id for _args, job_id in calls]
+
+
+def phase(tenant_id: int, connector_key: str, kind: str) -> float:
+    """Where in each interval a (tenant, connector)'s job falls, as a fraction of it: stable, and spread."""
+    return zlib.crc32(f"{tenant_id}:{connector_key}:{kind}".encode()) / 2 ** 32
+
+
+def next_on_phase(now: datetime, every: timedelta, fraction: float) -> datetime:
+    """The first moment after ``now`` (naive UTC; at most one interval later) that falls on the phase
+    ``fraction``."""
+    seconds = every.total_seconds()
+    offset = fraction * seconds
+    elapsed = (now.replace(tzinfo=timezone.utc).timestamp() - offset) % seconds
+    return now + timedelta(seconds=seconds - elapsed)
 
 
 def _add_missing_schedules(periodic: Periodic, now) -> None:
