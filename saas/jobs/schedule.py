@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from rq import Retry
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from saas import logs
@@ -55,8 +55,9 @@ def tick(kind: str) -> list[str]:
     """Enqueue the job of every active (tenant, connector) due for ``kind``; answer the ids of the jobs enqueued.
 
     In constant round trips whatever the number of stores: one UPDATE … RETURNING claims every due row (of two
-    ticks at once, the second finds them no longer due), one executemany puts each on its own phase of the interval
-    (so stores claimed together do not stay in lockstep), one Redis pipeline enqueues them."""
+    ticks at once, the second finds them no longer due), a few UPDATEs put each on its own phase of the interval
+    (one statement per tick of the interval, so stores claimed together do not stay in lockstep), one Redis
+    pipeline enqueues them."""
     periodic = PERIODIC[kind]
     now = utcnow()
     _add_missing_schedules(periodic, now)
@@ -69,16 +70,25 @@ def tick(kind: str) -> list[str]:
         .values(next_run_at=now + every, last_enqueued_at=now)
         .returning(JobSchedule.id, JobSchedule.tenant_id, JobSchedule.connector_key)
         .execution_options(synchronize_session=False)).all()
-    if claimed:
-        table = JobSchedule.__table__
-        db.session.execute(update(table).where(table.c.id == bindparam("row")).values(next_run_at=bindparam("at")), [
-            {"row": row, "at": next_on_phase(now, every, phase(tenant_id, key, kind))}
-            for row, tenant_id, key in claimed])
+    for at, rows in _by_phase(claimed, now, every, kind).items():
+        db.session.execute(update(JobSchedule).where(JobSchedule.id.in_(rows)).values(next_run_at=at)
+                           .execution_options(synchronize_session=False))
     db.session.commit()
     window = int(now.timestamp())
     calls = [((kind, tenant_id, key), f"{kind}-{tenant_id}-{key}-{window}") for _row, tenant_id, key in claimed]
     enqueue_many(run_periodic, calls, queue_name=periodic.queue)
     return [job_id for _args, job_id in calls]
+
+
+def _by_phase(claimed, now: datetime, every: timedelta, kind: str) -> dict[datetime, list[int]]:
+    """The claimed rows by their next run on their phase. Jobs become due only at ticks, so the phases are as many
+    as ticks in an interval: one UPDATE each, however many stores."""
+    slots = max(1, int(every.total_seconds() // current_app.config["TICK_INTERVAL"]))
+    rows = {}
+    for row, tenant_id, key in claimed:
+        slot = int(phase(tenant_id, key, kind) * slots) / slots
+        rows.setdefault(next_on_phase(now, every, slot), []).append(row)
+    return rows
 
 
 def phase(tenant_id: int, connector_key: str, kind: str) -> float:
