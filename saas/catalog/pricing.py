@@ -18,6 +18,7 @@ class Priced:
 class Pricing:
     def __init__(self, settings: dict):
         self.rules = rules.load(settings)
+        self.stored = [rule.as_dict() for rule in self.rules]  # as each SKU's binding keeps the rule that priced it
         self.drop_pct = float(settings.get("price_drop_guard", rules.DEFAULT_DROP_GUARD) or 0)
         self.cost_spec = (settings.get("cost_spec") or "").strip()
 
@@ -41,7 +42,7 @@ class Pricing:
             sent = replace(item, price_cents=rules.price(rule, item.price_cents),
                            list_price_cents=rules.price(rule, item.list_price_cents) if item.list_price_cents else None,
                            quantity=rules.quantity(rule, item.quantity))
-            notes = {"vtex_price_cents": item.price_cents, "price_rule": rule.as_dict() if rule else None}
+            notes = {"vtex_price_cents": item.price_cents, "price_rule": self.stored[index] if rule else None}
             last = binding.price_cents if binding is not None and binding.offer_state in ("live", "sent") else None
             cost = (costs or {}).get(item.sku_id)
             reason = rules.held(sent.price_cents, last, self.drop_pct,

@@ -9,6 +9,7 @@ change is in the settings history.
 """
 from dataclasses import asdict, dataclass, fields
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 TARGETS = ("skus", "category", "brand", "all")  # most specific first
 DEFAULT_DROP_GUARD = 30  # percent
@@ -47,19 +48,23 @@ class Rule:
     def as_dict(self) -> dict:
         return asdict(self)
 
-    @property
+    @cached_property
     def skus(self) -> frozenset[str]:
         if self.target != "skus":
             return frozenset()
         return frozenset(s.strip() for s in self.value.split(",") if s.strip())
 
+    @cached_property
+    def _wanted(self) -> str:
+        return self.value.strip().casefold() if self.target == "brand" else self.value.strip()
+
     def matches(self, sku_id: str, brand: str | None, category: str | None) -> bool:
         if self.target == "all":
             return True
         if self.target == "brand":
-            return bool(brand) and brand.strip().casefold() == self.value.strip().casefold()
+            return bool(brand) and brand.strip().casefold() == self._wanted
         if self.target == "category":
-            return bool(category) and str(category) == self.value.strip()
+            return bool(category) and str(category) == self._wanted
         return sku_id in self.skus
 
 

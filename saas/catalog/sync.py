@@ -9,7 +9,7 @@ again changes nothing at the marketplace.
 """
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -24,6 +24,7 @@ from saas.catalog.vtex_reads import VtexReader
 from saas.connectors.base import AuthError, CatalogItem, IntegrationError, NotSupported, Published
 from saas.extensions import db
 from saas.i18n import money, msg, stored
+from saas.jobs import schedule
 from saas.mail import send_mail
 from saas.tenants.scoping import scoped
 from saas.tenants.settings import build_connector
@@ -48,6 +49,7 @@ class Plan:
     offers: list[str] = field(default_factory=list)     # SKUs whose offer (price, stock) goes now
     withdraw: list[str] = field(default_factory=list)   # SKUs whose offer is deleted
     deferred: set[str] = field(default_factory=set)     # SKUs that must wait for a later cycle
+    not_before: datetime | None = None                  # when the marketplace takes the import that had to wait
 
 
 def sync_catalog(tenant, row) -> dict:
@@ -67,6 +69,7 @@ def sync_catalog(tenant, row) -> dict:
     plan = _plan(tenant, connector, taken, bindings)
     pricing = Pricing(settings)
     reads = ProductReads(reader, plan.products, pricing.cost_spec)
+    started = {"product": utcnow()}  # each import's own start, from which the marketplace counts its limits
     try:
         products = connector.publish_products(reads.items()) if plan.products else Published()
         prices, unpriced = reader.prices_and_stock(
@@ -75,6 +78,7 @@ def sync_catalog(tenant, row) -> dict:
         taxonomy, costs = _what_rules_need(reader, pricing, offers, bindings, reads)
         priced = pricing.apply(offers, bindings, taxonomy, costs)
         not_sold = {i.sku_id for i in priced.items if i.price_cents is None and not i.withdraw}
+        started["offer"] = utcnow()
         offers_sent = connector.publish_offers(i for i in priced.items if i.sku_id not in not_sold)
     except AuthError as exc:
         bridge.record(tenant.id, "integration", connector.key, "error",
@@ -103,13 +107,15 @@ def sync_catalog(tenant, row) -> dict:
                if sku in priced.notes or sku in reads.taxonomy}
     newly_held = {sku: held for sku, held in priced.held.items()
                   if sku not in bindings or bindings[sku].held_price_cents != held[1]}
-    _record(tenant, connector.key, batches, rejected, bindings, reads, {i.sku_id: i for i in priced.items},
+    _record(tenant, connector.key, batches, started, rejected, bindings, reads, {i.sku_id: i for i in priced.items},
             {sku: {**learned.get(sku, {}), **priced.notes.get(sku, {})} for sku in {*learned, *priced.notes}},
             newly_held)
     if newly_held:
         _tell_held(tenant, connector, settings, newly_held)
     sku_changes.consume(tenant.id, connector.key,
                         [(c.id, c.version) for c in taken if c.sku_id not in plan.deferred])
+    if plan.not_before:  # what waits goes as soon as the marketplace allows, not a whole cycle later
+        schedule.hurry("sync", tenant.id, plan.not_before, connector.key, exactly=True)
     return {"changes": len(taken), "products": len(products.batch.sku_ids) if products.batch else 0,
             "offers": len(offers), "rejected": sum(len(m) for m in rejected.values()),
             "deferred": len(plan.deferred), "held": len(priced.held), "batches": [b.import_id for b in batches]}
@@ -151,8 +157,9 @@ def _bindings(tenant, connector_key, sku_ids) -> dict[str, SkuBinding]:
 
 def _plan(tenant, connector, taken, bindings) -> Plan:
     plan = Plan()
-    products_may_go = _may_import(tenant, connector.key, "product", connector.min_product_import_interval)
-    offers_may_go = _may_import(tenant, connector.key, "offer", connector.min_offer_import_interval)
+    products_at = _allowed_at(tenant, connector.key, "product", connector.min_product_import_interval)
+    offers_at = _allowed_at(tenant, connector.key, "offer", connector.min_offer_import_interval)
+    products_may_go, offers_may_go = products_at is None, offers_at is None
     for change in taken:
         sku, binding = change.sku_id, bindings.get(change.sku_id)
         if not change.is_active or change.removed_from_affiliate:
@@ -172,14 +179,18 @@ def _plan(tenant, connector, taken, bindings) -> Plan:
             plan.offers.append(sku)
         else:
             plan.deferred.add(sku)
+    if plan.deferred:
+        plan.not_before = min(at for at in (products_at, offers_at) if at is not None)
     return plan
 
 
-def _may_import(tenant, connector_key, kind: str, min_interval: int) -> bool:
-    """The marketplace's frequency limit: no new import of ``kind`` before ``min_interval`` since the last one."""
+def _allowed_at(tenant, connector_key, kind: str, min_interval: int) -> datetime | None:
+    """The marketplace's frequency limit: None when an import of ``kind`` may start now, else the moment it may,
+    ``min_interval`` after the last one started."""
     last = scoped(ImportBatch, tenant, connector_key).filter(ImportBatch.kind == kind).with_entities(
         func.max(ImportBatch.created_at)).scalar()
-    return last is None or utcnow() - last >= timedelta(seconds=min_interval)
+    allowed = last + timedelta(seconds=min_interval) if last else None
+    return allowed if allowed and allowed > utcnow() else None
 
 
 def _offer_items(plan: Plan, bindings, eans, prices) -> list[CatalogItem]:
@@ -242,8 +253,8 @@ def _ean(context) -> str | None:
     return ((context or {}).get("AlternateIds") or {}).get("Ean") or None
 
 
-def _record(tenant, connector_key, batches, rejected: dict[str, dict[str, str]], bindings, reads: ProductReads,
-            offers, notes: dict[str, dict], held: dict[str, tuple]) -> None:
+def _record(tenant, connector_key, batches, started, rejected: dict[str, dict[str, str]], bindings,
+            reads: ProductReads, offers, notes: dict[str, dict], held: dict[str, tuple]) -> None:
     """Bindings and batches of what went, error entries for what could not; new bindings are inserted in bulk
     (an initial load creates one per SKU of the catalog)."""
     now = utcnow()
@@ -274,7 +285,7 @@ def _record(tenant, connector_key, batches, rejected: dict[str, dict[str, str]],
     for batch in batches:
         recorded.append(ImportBatch(tenant_id=tenant.id, connector_key=connector_key, kind=batch.kind,
                                     import_id=batch.import_id,
-                                    sku_ids=list(batch.sku_ids), created_at=now))
+                                    sku_ids=list(batch.sku_ids), created_at=started[batch.kind]))
         db.session.add(recorded[-1])
         for sku in batch.sku_ids:
             if batch.kind == "product":

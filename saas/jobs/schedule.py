@@ -140,6 +140,19 @@ def run_soon(kind: str, tenant_id: int, connector_key: str | None = None) -> Non
             db.session.rollback()
 
 
+def hurry(kind: str, tenant_id: int, at: datetime, connector_key: str | None = None, *, exactly=False) -> None:
+    """Make the job of ``kind`` due by ``at`` for one of the tenant's connectors (or all), unless it is due sooner
+    already: many calls (a burst of notifications) write once, and coalesce into one run. ``exactly``: due at
+    ``at``, neither sooner nor later (what the marketplace's limits allow)."""
+    where = [JobSchedule.tenant_id == tenant_id, JobSchedule.kind == kind,
+             JobSchedule.next_run_at != at if exactly else JobSchedule.next_run_at > at]
+    if connector_key:
+        where.append(JobSchedule.connector_key == connector_key)
+    if db.session.execute(update(JobSchedule).where(*where).values(next_run_at=at)
+                          .execution_options(synchronize_session=False)).rowcount:
+        db.session.commit()
+
+
 @job("default", 3600, Retry(max=2, interval=[0, 120]), tenant_arg=1, integration=True)
 def run_periodic(kind: str, integration: Integration, look_again: bool = True):
     """One (tenant, connector)'s periodic job: nothing when the integration is off, never two at once for a pair.

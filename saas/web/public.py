@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from saas.catalog import changes as sku_changes
 from saas.crypto import decrypt, encrypt
 from saas.extensions import csrf, db
+from saas.jobs import schedule
 from saas.jobs.queues import enqueue
 from saas.orders import events
 from saas.orders.models import MarketplaceOrder, OrderEvent
@@ -51,13 +52,15 @@ def bad_request(reason: str):
 
 @bp.post("/vtex/<slug>/<secret>/notification")
 def sku_notification(slug, secret):
-    """VTEX's SKU change notification: stored (merged with the SKU's pending change) and answered at once."""
+    """VTEX's SKU change notification: stored (merged with the SKU's pending change) and answered at once; the
+    store's sync becomes due now (the sync itself waits for what the marketplace's limits allow)."""
     tenant = tenant_by_secret_or_404(slug, secret)
     try:
         change = sku_changes.parse_notification(json_body())
     except sku_changes.NotificationError as exc:
         return bad_request(str(exc))
     sku_changes.record(tenant.id, [change])
+    schedule.hurry("sync", tenant.id, utcnow())
     return jsonify(received=change.sku_id), 200
 
 

@@ -230,3 +230,32 @@ def test_the_merchant_resends_skus_from_the_bridge(world, client, owner):
     assert schedule.tick("sync")  # due at once
     page = client.get("/t/loja-a/").get_data(as_text=True)
     assert "Último lote aceito pelo marketplace" in page and "nenhum ainda" not in page
+
+
+def test_a_change_goes_as_soon_as_the_marketplace_allows_not_a_cycle_later(world):
+    from saas.jobs.models import JobSchedule
+    world.sync()
+    world.reports()
+    last = world.db.session.query(ImportBatch).filter_by(kind="offer").one()
+    sku = sellable(world)[0]
+    world.db.session.query(JobSchedule).update({JobSchedule.next_run_at: utcnow() + timedelta(minutes=10)})
+    world.db.session.commit()
+
+    # A notification makes the sync due now, however far its next cycle was; a burst of them writes once.
+    world.vtex_admin(sku["Id"], price=sku["price"] + 100)
+    world.wait_for_change(str(sku["Id"]))
+    row = world.db.session.query(JobSchedule).filter_by(kind="sync").one()
+    assert row.next_run_at <= utcnow()
+
+    # Within Mirakl's minute since the last offer import began, the offer waits, and the sync is due the moment
+    # that minute ends, measured from the import's own start.
+    assert schedule.tick("sync")  # the tick claims the store (its next cycle moves on), its job runs
+    result = world.sync()
+    assert result["deferred"] >= 1 and result["batches"] == []
+    assert world.db.session.query(SkuChange).filter_by(sku_id=str(sku["Id"])).count() == 1
+    world.db.session.expire_all()
+    row = world.db.session.query(JobSchedule).filter_by(kind="sync").one()
+    assert row.next_run_at == last.created_at + timedelta(seconds=60)
+    world.age_batches(minutes=1)
+    assert world.sync()["offers"] >= 1
+    assert world.db.session.query(SkuChange).filter_by(sku_id=str(sku["Id"])).count() == 0
