@@ -161,7 +161,8 @@ VARIABLES = (
     Variable("ORDERS_INTERVAL", _integer(1), "300", "300 (seconds)"),
     Variable("REPORT_DELAY", _integer(0), "180", "180 (seconds)"),
     Variable("CREDENTIALS_CHECK_INTERVAL", _integer(1), "86400", "86400 (seconds)"),
-    Variable("TICK_INTERVAL", _integer(1), "30", "30 (seconds)"),
+    # Short, so that a change reaches the marketplace within Mirakl's minute; a tick costs a few statements.
+    Variable("TICK_INTERVAL", _integer(1), "10", "10 (seconds)"),
     Variable("BRIDGE_RETENTION_DAYS", _integer(1), "90", "90 (days)"),
     Variable("HTTP_TIMEOUT", _seconds, "10", "10 (seconds)"),
     # VTEX allows 15,000 catalog requests a minute per endpoint; we stay below it, shared by every worker.

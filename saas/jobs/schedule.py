@@ -41,7 +41,8 @@ PERIODIC = {
     p.kind: p for p in (
         Periodic("credentials", "saas.jobs.credentials.check_credentials", "CREDENTIALS_CHECK_INTERVAL", "default"),
         Periodic("sync", "saas.catalog.sync.sync_catalog", "SYNC_INTERVAL", "sync"),
-        Periodic("orders", "saas.orders.polling.poll_orders", "ORDERS_INTERVAL", "orders"),
+        # Polls go with the everyday work: the urgent queue is the imports' and the events' alone.
+        Periodic("orders", "saas.orders.polling.poll_orders", "ORDERS_INTERVAL", "default"),
     )
 }
 
