@@ -1,7 +1,8 @@
 """What both simulators share: a small document store on their own SQLite file, and the fault knobs.
 
 Knobs (per run; from the environment at start, changeable at ``POST /_admin/knobs``): ``latency_ms`` added to every
-answer, ``error_rate`` (share of 5xx) and ``throttle_rate`` (share of 429 with ``Retry-After``). They apply to the
+answer, ``item_latency_ms`` added for each item of a call's ``items`` (a simulation of 50 SKUs costs more than one of
+one), ``error_rate`` (share of 5xx) and ``throttle_rate`` (share of 429 with ``Retry-After``). They apply to the
 API routes, never to ``/_admin``.
 """
 import json
@@ -16,7 +17,8 @@ from sqlalchemy import create_engine, text
 
 from saas.config import INSTANCE
 
-KNOB_DEFAULTS = {"latency_ms": 0.0, "error_rate": 0.0, "throttle_rate": 0.0, "retry_after": 2}
+KNOB_DEFAULTS = {"latency_ms": 0.0, "item_latency_ms": 0.0, "error_rate": 0.0, "throttle_rate": 0.0,
+                 "retry_after": 2}
 
 
 class Store:
@@ -103,9 +105,12 @@ def install_knobs(app, store: Store, env_prefix: str):
     def apply_knobs():
         if request.path.startswith("/_admin"):
             return None
-        knobs = store.get("knobs", "current")
-        if knobs["latency_ms"]:
-            time.sleep(knobs["latency_ms"] / 1000)
+        knobs = {**KNOB_DEFAULTS, **store.get("knobs", "current")}
+        body = request.get_json(silent=True) if request.is_json else None
+        items = len(body.get("items") or []) if isinstance(body, dict) else 0
+        delay = knobs["latency_ms"] + knobs["item_latency_ms"] * items
+        if delay:
+            time.sleep(delay / 1000)
         roll = random.random()
         if roll < knobs["throttle_rate"]:
             response = jsonify(message="Too many requests")

@@ -146,6 +146,18 @@ def test_latency_knob_and_client_timeout(vtex_sim):
         client.sku_context(1001)
 
 
+def test_a_simulations_latency_grows_with_its_items(vtex_sim):
+    requests.post(vtex_sim.config["URL"] + "/_admin/knobs", json={"item_latency_ms": 40})
+    client = vtex(vtex_sim)
+    started = time.perf_counter()
+    client.simulate([("1001", 1)], trade_policy="1")
+    one = time.perf_counter() - started
+    started = time.perf_counter()
+    client.simulate([(str(sku), 1) for sku in range(1001, 1011)], trade_policy="1")
+    ten = time.perf_counter() - started
+    assert one >= 0.04 and ten >= 0.4 and ten > one
+
+
 def test_a_dead_service_is_retryable():
     with pytest.raises(RetryableError, match="could not be reached"):
         VtexClient("http://127.0.0.1:9", "k", "t", timeout=1).sku_context(1)
