@@ -1,8 +1,9 @@
 """Catalog sync benchmarks (issue: catalog, price and stock); ``run`` is "sync", ``run_initial_load`` "initial-load".
 
-1. 10,000 changed SKUs of one tenant, VTEX simulator at 20 ms a call: time from the tick to the offer file accepted
-   (COMPLETE) by the Mirakl simulator, and peak memory; against a baseline, in the same run, that reads one SKU per
-   simulation call, in sequence, and sends the same file. The same cycle again with price and stock rules (one for
+1. 10,000 changed SKUs of one tenant, VTEX simulator at 20 ms a call plus 0.5 ms a SKU of the call [I: VTEX's own
+   figures are not public]: time from the tick to the offer file accepted (COMPLETE) by the Mirakl simulator, and
+   peak memory; against the straightforward implementation, in the same run: simulations of 50 SKUs (VTEX's usual
+   batch) one after the other, and the same file. The same cycle again with price and stock rules (one for
    the catalog, one per brand, one for a list of SKUs) and the price-drop guard: what the rules add to the sync.
 2. The initial load of 100,000 SKUs (``BENCH_INITIAL_SKUS``): activation to both files accepted, and the VTEX request
    rate, which must stay under VTEX's catalog limit (15,000 requests a minute per endpoint).
@@ -17,22 +18,25 @@ from bench import harness
 CHANGED = int(os.environ.get("BENCH_CHANGED_SKUS", "10000"))
 INITIAL = int(os.environ.get("BENCH_INITIAL_SKUS", "100000"))
 LATENCY_MS = 20
+ITEM_LATENCY_MS = 0.5
+BATCH = 50
 
 
 def run():
     with harness.simulator("vtex", {"SANDBOX_VTEX_SKUS": CHANGED}, workers=4) as vtex_url, \
             harness.simulator("mirakl", {"SANDBOX_MIRAKL_IMPORT_SECONDS": 0.5,
                                          "SANDBOX_MIRAKL_APPROVAL_SECONDS": 0}) as mirakl_url:
-        harness.knobs(vtex_url, latency_ms=LATENCY_MS)
+        harness.knobs(vtex_url, latency_ms=LATENCY_MS, item_latency_ms=ITEM_LATENCY_MS)
         ours, ours_mb = harness.in_child(changed_skus_cycle, vtex_url, mirakl_url, "ours")
         ruled, ruled_mb = harness.in_child(changed_skus_cycle, vtex_url, mirakl_url, "rules")
         base, base_mb = harness.in_child(changed_skus_cycle, vtex_url, mirakl_url, "baseline")
-    print(f"sync of {CHANGED:,} changed SKUs, VTEX at {LATENCY_MS} ms a call:")
+    print(f"sync of {CHANGED:,} changed SKUs, VTEX at {LATENCY_MS} ms a call + {ITEM_LATENCY_MS} ms a SKU:")
     print(f"  ours:     {ours['seconds']:7.1f} s tick → offer file COMPLETE  ({ours['calls']} simulation calls, "
           f"peak {ours_mb:.0f} MB, {ours['lines']} lines accepted)")
-    print(f"  baseline: {base['seconds']:7.1f} s one SKU per call in sequence ({base['calls']} calls, "
-          f"peak {base_mb:.0f} MB, {base['lines']} lines accepted)")
-    print(f"  speed-up: {base['seconds'] / ours['seconds']:.1f}× (target ≥ 20×, under 60 s, under 300 MB)")
+    print(f"  baseline: {base['seconds']:7.1f} s simulations of {BATCH} SKUs one after the other ({base['calls']} "
+          f"calls, peak {base_mb:.0f} MB, {base['lines']} lines accepted)")
+    print(f"  speed-up: {base['seconds'] / ours['seconds']:.1f}× over the straightforward sync; "
+          f"target under 60 s and 300 MB: {'met' if ours['seconds'] < 60 and ours_mb < 300 else 'NOT met'}")
     added = ruled["seconds"] / ours["seconds"] - 1
     share = ruled["pricing_ms"] / 1000 / ours["seconds"]
     print(f"  with rules: {ruled['seconds']:5.1f} s ({added:+.1%} over ours; the rules themselves "
@@ -92,10 +96,12 @@ def changed_skus_cycle(vtex_url, mirakl_url, variant):
             else:
                 client = VtexClient.for_tenant(tenant)
                 items = []
-                for sku in skus:
-                    body = client.simulate([(sku, 1)], trade_policy="1", affiliate_id="CRF")
-                    item, stock = body["items"][0], body["logisticsInfo"][0]["stockBalance"]
-                    items.append(CatalogItem(sku, price_cents=item["price"], quantity=stock, ean=ean13(int(sku))))
+                for start in range(0, len(skus), BATCH):
+                    chunk = skus[start:start + BATCH]
+                    body = client.simulate([(sku, 1) for sku in chunk], trade_policy="1", affiliate_id="CRF")
+                    stock = {li["itemIndex"]: li["stockBalance"] for li in body["logisticsInfo"]}
+                    items += [CatalogItem(item["id"], price_cents=item["price"], quantity=stock[item["requestIndex"]],
+                                          ean=ean13(int(item["id"]))) for item in body["items"]]
                 import_id = connector.publish_offers(items).batch.import_id
         status = harness.wait_import_complete(lambda: connector.client.offer_import(import_id))
         return {"seconds": time.perf_counter() - started, "calls": calls[0], "lines": status["lines_in_success"],

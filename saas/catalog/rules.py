@@ -55,6 +55,20 @@ class Rule:
         return frozenset(s.strip() for s in self.value.split(",") if s.strip())
 
     @cached_property
+    def _per_ten_thousand(self) -> int | None:
+        """The markup as a whole factor over 10,000 when it has at most two decimals (the form's), else None."""
+        scaled = Decimal(str(self.markup_pct)) * 100
+        return int(scaled) + 10000 if scaled == scaled.to_integral_value() else None
+
+    def marked_up(self, cents: int) -> int:
+        """``cents`` with the percentage, to the nearest cent (half up); in integers where the markup allows."""
+        factor = self._per_ten_thousand
+        if factor is not None and cents >= 0:
+            return (cents * factor * 2 + 10000) // 20000
+        value = Decimal(cents) * (1 + Decimal(str(self.markup_pct)) / 100)
+        return int(value.quantize(Decimal(1), ROUND_HALF_UP))
+
+    @cached_property
     def _wanted(self) -> str:
         return self.value.strip().casefold() if self.target == "brand" else self.value.strip()
 
@@ -82,17 +96,15 @@ def price(rule: Rule | None, cents: int) -> int:
     """VTEX's price (cents) as the rule makes it for the marketplace."""
     if rule is None:
         return cents
-    value = (Decimal(cents) * (1 + Decimal(str(rule.markup_pct)) / 100)).quantize(Decimal(1), ROUND_HALF_UP)
-    value += rule.fixed_cents
+    value = rule.marked_up(cents) + rule.fixed_cents
     if rule.ending_cents is not None and value > 0:
-        ending = Decimal(rule.ending_cents % 100)
-        rounded = (value // 100) * 100 + ending
+        rounded = (value // 100) * 100 + rule.ending_cents % 100
         value = rounded if rounded >= value else rounded + 100
     if rule.min_cents is not None:
         value = max(value, rule.min_cents)
     if rule.max_cents is not None:
         value = min(value, rule.max_cents)
-    return max(int(value), 0)
+    return max(value, 0)
 
 
 def quantity(rule: Rule | None, stock: int | None) -> int | None:

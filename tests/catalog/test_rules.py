@@ -90,3 +90,11 @@ def test_a_price_below_the_cost_a_specification_carries_is_held():
     assert held(100000, None, 30, cost_cents=123450) == "below_cost"  # held even before any offer
     assert held(130000, 140000, 30, cost_cents=123450) is None
     assert held(100000, None, 30, approved_cents=100000, cost_cents=123450) is None
+
+
+@given(st.integers(-9000, 100000), st.integers(0, 100_000_000))
+def test_the_markup_in_whole_numbers_is_the_markup_in_decimals(hundredths, cents):
+    from decimal import ROUND_HALF_UP, Decimal
+    pct = hundredths / 100
+    exact = (Decimal(cents) * (1 + Decimal(str(pct)) / 100)).quantize(Decimal(1), ROUND_HALF_UP)
+    assert Rule(markup_pct=pct).marked_up(cents) == int(exact)
