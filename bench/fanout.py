@@ -1,7 +1,8 @@
 """The tick's fan-out (issue: fresh within a minute, fair across a thousand stores): ``tick("sync")`` with 1,000 and
 10,000 due (store, marketplace) pairs, against the straightforward implementation a competent engineer writes first,
 measured in the same run on the same rows: a SELECT of the due rows, then for each one a conditional UPDATE, a COMMIT
-and an RQ enqueue. Targets: 1,000 due in under 100 ms, 10,000 in under 1 s. ``BENCH_DATABASE_URL`` (PostgreSQL)
+and an RQ enqueue. Targets: 1,000 due in under 100 ms, 10,000 in under 1 s, for the tick; the time until every job is
+queued (the hand-outs run one after the other) is printed beside it. ``BENCH_DATABASE_URL`` (PostgreSQL)
 as for the orders benchmark; SQLite otherwise."""
 import os
 import tempfile
@@ -23,9 +24,10 @@ def run():
         target = TARGETS.get(size)
         verdict = "" if target is None else (f"target < {target * 1000:.0f} ms: "
                                              f"{'met' if ours['seconds'] < target else 'NOT met'}")
-        print(f"  {size:>6,} due: ours {ours['seconds'] * 1000:7.0f} ms ({ours['jobs']:,} jobs), "
-              f"baseline (a row at a time) {base['seconds'] * 1000:7.0f} ms ({base['jobs']:,} jobs), "
-              f"{base['seconds'] / ours['seconds']:.1f}× — {verdict}")
+        print(f"  {size:>6,} due: tick {ours['seconds'] * 1000:6.0f} ms, every job queued "
+              f"{ours['all_queued'] * 1000:6.0f} ms (the hand-outs run in turn; {ours['jobs']:,} jobs); "
+              f"baseline (a row at a time) {base['seconds'] * 1000:7.0f} ms, {base['seconds'] / ours['seconds']:.0f}× "
+              f"the tick, {base['seconds'] / ours['all_queued']:.1f}× every job queued — tick {verdict}")
 
 
 def fan_out(size: int, variant: str) -> dict:
@@ -35,13 +37,18 @@ def fan_out(size: int, variant: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         app = harness.make_app(Path(tmp))
         with app.app_context():
+            fan = schedule.tick if variant == "ours" else _row_at_a_time
+            fan("sync")  # warm: the scheduler ticks every few seconds, its statements compiled, its connections open
             _stores(size)
             started = time.perf_counter()
-            jobs = schedule.tick("sync") if variant == "ours" else _row_at_a_time("sync")
+            jobs = fan("sync")
             seconds = time.perf_counter() - started
+            for hand_out in queue("default").jobs:
+                hand_out.perform()
+            all_queued = time.perf_counter() - started
             assert len(jobs) == size == queue("sync").count, (len(jobs), size)
             db.session.remove()
-    return {"seconds": seconds, "jobs": len(jobs)}
+    return {"seconds": seconds, "all_queued": all_queued, "jobs": len(jobs)}
 
 
 def _stores(size: int) -> None:

@@ -7,13 +7,13 @@ its holder), so a slow run and the next one never overlap, and a killed run bloc
 Each marketplace of a store has its own schedule, lock and state: neither waits for nor consumes the other's.
 """
 import logging
-import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from rq import Retry
-from sqlalchemy import select, update
+from rq.job import Job
+from sqlalchemy import BigInteger, case, cast, select, update
 from sqlalchemy.exc import IntegrityError
 
 from saas import logs
@@ -22,11 +22,14 @@ from saas.extensions import db
 from saas.jobs import locks
 from saas.jobs.context import Integration, with_app_context
 from saas.jobs.models import JobSchedule
-from saas.jobs.queues import enqueue, enqueue_many, job
+from saas.jobs.queues import enqueue, enqueue_many, job, redis_connection
 from saas.tenants.models import ConnectorSettings
 from saas.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+HAND_OUT = 100  # stores per hand-out job
+PHASES = 60     # at most, per interval
+KNUTH = 2654435761  # 2^32 divided by the golden ratio: consecutive ids land far apart
 
 
 @dataclass(frozen=True)
@@ -56,45 +59,57 @@ def tick(kind: str) -> list[str]:
     """Enqueue the job of every active (tenant, connector) due for ``kind``; answer the ids of the jobs enqueued.
 
     In constant round trips whatever the number of stores: one UPDATE … RETURNING claims every due row (of two
-    ticks at once, the second finds them no longer due), a few UPDATEs put each on its own phase of the interval
-    (one statement per tick of the interval, so stores claimed together do not stay in lockstep), one Redis
-    pipeline enqueues them."""
+    ticks at once, the second finds them no longer due) and puts each on its own phase of the interval, so stores
+    claimed together do not stay in lockstep; one Redis pipeline queues the jobs, or, for more than ``HAND_OUT``
+    stores, hand-out jobs of ``HAND_OUT`` each that the workers turn into the stores' jobs in parallel (RQ spends
+    a quarter of a millisecond on each job it queues: 10,000 of them would hold the tick for seconds)."""
     periodic = PERIODIC[kind]
     now = utcnow()
     _add_missing_schedules(periodic, now)
-    every = interval(periodic)
     active = select(ConnectorSettings.id).where(ConnectorSettings.tenant_id == JobSchedule.tenant_id,
                                                 ConnectorSettings.connector_key == JobSchedule.connector_key,
                                                 ConnectorSettings.active.is_(True)).exists()
     claimed = db.session.execute(
         update(JobSchedule).where(JobSchedule.kind == kind, JobSchedule.next_run_at <= now, active)
-        .values(next_run_at=now + every, last_enqueued_at=now)
-        .returning(JobSchedule.id, JobSchedule.tenant_id, JobSchedule.connector_key)
+        .values(next_run_at=_next_on_phase(now, interval(periodic)), last_enqueued_at=now)
+        .returning(JobSchedule.tenant_id, JobSchedule.connector_key)
         .execution_options(synchronize_session=False)).all()
-    for at, rows in _by_phase(claimed, now, every, kind).items():
-        db.session.execute(update(JobSchedule).where(JobSchedule.id.in_(rows)).values(next_run_at=at)
-                           .execution_options(synchronize_session=False))
     db.session.commit()
     window = int(now.timestamp())
-    calls = [((kind, tenant_id, key), f"{kind}-{tenant_id}-{key}-{window}") for _row, tenant_id, key in claimed]
-    enqueue_many(run_periodic, calls, queue_name=periodic.queue)
+    calls = [((kind, tenant_id, key), f"{kind}-{tenant_id}-{key}-{window}") for tenant_id, key in claimed]
+    if len(calls) <= HAND_OUT:
+        enqueue_many(run_periodic, calls, queue_name=periodic.queue)
+    else:
+        enqueue_many(hand_out, [((kind, calls[at:at + HAND_OUT]), f"hand-out-{kind}-{window}-{at}")
+                                for at in range(0, len(calls), HAND_OUT)])
     return [job_id for _args, job_id in calls]
 
 
-def _by_phase(claimed, now: datetime, every: timedelta, kind: str) -> dict[datetime, list[int]]:
-    """The claimed rows by their next run on their phase. Jobs become due only at ticks, so the phases are as many
-    as ticks in an interval: one UPDATE each, however many stores."""
-    slots = max(1, int(every.total_seconds() // current_app.config["TICK_INTERVAL"]))
-    rows = {}
-    for row, tenant_id, key in claimed:
-        slot = int(phase(tenant_id, key, kind) * slots) / slots
-        rows.setdefault(next_on_phase(now, every, slot), []).append(row)
-    return rows
+@job("default", 120, Retry(max=2, interval=[0, 10]))
+def hand_out(kind: str, calls: list) -> int:
+    """Queue the periodic jobs a tick claimed, but none that Redis already holds (queued, running or just done: this
+    hand-out ran before, and its worker died); answer how many were queued."""
+    with redis_connection().pipeline(transaction=False) as pipe:
+        for _args, job_id in calls:
+            pipe.exists(Job.key_for(job_id))
+        held = pipe.execute()
+    new = [(tuple(args), job_id) for (args, job_id), exists in zip(calls, held, strict=True) if not exists]
+    enqueue_many(run_periodic, new, queue_name=PERIODIC[kind].queue)
+    return len(new)
 
 
-def phase(tenant_id: int, connector_key: str, kind: str) -> float:
-    """Where in each interval a (tenant, connector)'s job falls, as a fraction of it: stable, and spread."""
-    return zlib.crc32(f"{tenant_id}:{connector_key}:{kind}".encode()) / 2 ** 32
+def _next_on_phase(now: datetime, every: timedelta):
+    """Each row's next run, on its phase of the interval: a SQL expression, so one UPDATE sets them all. Jobs
+    become due only at ticks, so the phases are the ticks of an interval (at most ``PHASES``)."""
+    phases = max(1, min(PHASES, int(every.total_seconds() // current_app.config["TICK_INTERVAL"])))
+    moments = {n: next_on_phase(now, every, n / phases) for n in range(phases)}
+    return case(moments, value=phase_of(JobSchedule.id, phases))
+
+
+def phase_of(row_id, phases: int):
+    """Which of ``phases`` phases a schedule row falls on: a multiplicative hash of its id (stable, and spread
+    evenly over consecutive ids), in integer arithmetic that PostgreSQL and SQLite compute alike."""
+    return cast(row_id, BigInteger) * KNUTH % 2 ** 32 * phases // 2 ** 32
 
 
 def next_on_phase(now: datetime, every: timedelta, fraction: float) -> datetime:
