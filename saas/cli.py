@@ -20,10 +20,11 @@ def register_commands(app):
     @app.cli.command("worker")
     @click.argument("queues", nargs=-1)
     @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-    def worker(queues, burst):
-        """Run an RQ worker (with its scheduler, so delayed jobs and retries fire); it outlives outages."""
-        from saas.jobs.worker import run_worker
-        run_worker(list(queues or QUEUES), burst=burst)
+    @click.option("--processes", type=click.IntRange(min=1), help="How many workers (default: WORKER_PROCESSES).")
+    def worker(queues, burst, processes):
+        """Run the RQ workers (each with its scheduler, so delayed jobs and retries fire); they outlive outages."""
+        from saas.jobs.worker import run_pool
+        run_pool(list(queues or QUEUES), processes or app.config["WORKER_PROCESSES"], burst=burst)
 
     @app.cli.command("scheduler")
     def scheduler():

@@ -187,6 +187,8 @@ VARIABLES = (
     Variable("RQ_LOG_LEVEL", _choice("debug", "info", "warning", "error"), "warning", "info"),
     Variable("WEB_CONCURRENCY", _integer(1), "2", "2"),
     Variable("WEB_THREADS", _integer(1), "32", "32"),
+    # One of them takes only the urgent queue (order imports and events), so they never wait behind catalog work.
+    Variable("WORKER_PROCESSES", _integer(1), "3", "3"),
 )
 
 

@@ -11,6 +11,10 @@ Children: RQ forks a process of its own from the worker (the scheduler of delaye
 worker's sockets, database connections included, so a worker killed with ``kill -9`` would leave its transaction
 open in PostgreSQL, row locks and all, for as long as the child lives: the next worker would wait on those rows for
 ever. Every child the worker forks is therefore asked to die with it (Linux's parent-death signal).
+
+The pool: ``WORKER_PROCESSES`` such workers under RQ's ``WorkerPool``, which starts again any that dies. Every worker
+takes the urgent queue first; with more than one, one of them takes nothing else, so an order import or an event
+never waits behind a sync or a poll that holds the other workers.
 """
 import ctypes
 import ctypes.util
@@ -26,11 +30,12 @@ from redis.exceptions import RedisError
 from rq import SimpleWorker
 from rq.job import JobStatus
 from rq.worker import WorkerStatus
+from rq.worker_pool import ForkProcess, WorkerPool
 
 from saas import logs
 from saas.extensions import db
 from saas.jobs.outage import LoopEnded, supervised
-from saas.jobs.queues import policy_of, redis_connection
+from saas.jobs.queues import QUEUES, policy_of, redis_connection
 
 log = logging.getLogger(__name__)
 # Longer than a lock's TTL: a job seen abandoned finds the locks of its dead worker expired, and runs at once.
@@ -154,3 +159,37 @@ def run_worker(queues: list[str], burst: bool = False) -> None:
             raise LoopEnded()
 
     supervised("worker", work)
+
+
+class AppWorkerPool(WorkerPool):
+    """RQ's pool, whose processes are ours (:func:`run_worker`, in the app context); one takes only urgent work."""
+
+    def __init__(self, app, queues: list[str], processes: int):
+        super().__init__(queues, connection=redis_connection(), num_workers=processes)
+        self.app, self.urgent_only = app, set()
+
+    def get_worker_process(self, name, burst, _sleep=0, logging_level="INFO"):
+        queues = self._queue_names
+        urgent, *others = queues
+        if urgent == QUEUES[0] and others and self.num_workers > 1 and not self.urgent_only & self.worker_dict.keys():
+            queues = [urgent]  # the first worker, or the one replacing it when it died
+            self.urgent_only.add(name)
+        return ForkProcess(target=_pool_member, args=(self.app, queues, burst, os.getpid()),
+                           name=f"worker {'+'.join(queues)}")
+
+
+def _pool_member(app, queues: list[str], burst: bool, parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        _die_with_parent(parent)  # a pool killed with kill -9 leaves no worker behind it
+    app.extensions.pop("redis", None)  # connections are the process's own, never the parent's
+    with app.app_context():
+        db.engine.dispose(close=False)
+        run_worker(queues, burst=burst)
+
+
+def run_pool(queues: list[str], processes: int, burst: bool = False) -> None:
+    """``processes`` workers, each its own process, until asked to stop; one alone works in this process."""
+    if processes <= 1:
+        return run_worker(queues, burst=burst)
+    app = current_app._get_current_object()
+    AppWorkerPool(app, queues, processes).start(burst=burst, logging_level=app.config["LOG_LEVEL_RQ"])
