@@ -4,6 +4,7 @@ import contextlib
 import multiprocessing
 import os
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -69,6 +70,40 @@ def simulator_server(name: str, env: dict, workers: int = 2, threads: int = 16):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+class Process:
+    """One of the product's processes, its output in a file (shown when a test fails)."""
+
+    def __init__(self, name, command, env, logdir: Path):
+        self.name, self.command, self.env, self.log = name, command, env, logdir / f"{name}.log"
+        self.popen = None
+
+    def start(self):
+        handle = self.log.open("a")
+        self.popen = subprocess.Popen(self.command, env=self.env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+
+    def kill9(self):
+        os.kill(self.popen.pid, signal.SIGKILL)  # the process alone: what it leaves behind is the point
+        self.popen.wait()
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGKILL)  # its whole group, RQ's scheduler child included
+        self.popen.wait()
+
+
+def product_processes(env: dict, web_port: int, logdir: Path) -> dict[str, Process]:
+    """The Procfile's processes (web under gunicorn, the worker pool, the scheduler), with ``env``."""
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    return {"web": Process("web", [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{web_port}",
+                                   "--workers", "1", "--threads", "8"], env, logdir),
+            "worker": Process("worker", [*flask, "worker"], env, logdir),
+            "scheduler": Process("scheduler", [*flask, "scheduler"], env, logdir)}
 
 
 def cpu_seconds(pid: int) -> float:

@@ -126,6 +126,7 @@ class MiraklSimulator:
         app.post("/_admin/orders/<order_id>/cancel")(self.admin_cancel_order)
         app.post("/_admin/products/approve")(self.admin_approve_all)
         app.get("/_admin/state")(self.admin_state)
+        app.get("/_admin/imports/offers")(self.admin_offer_imports)
 
     # -- account -----------------------------------------------------------------------------------------------------
     def account(self):
@@ -625,6 +626,14 @@ class MiraklSimulator:
                 product["approve_at"] = time.time()
                 self.store.put("product", product["sku"], product)
         return redirect(url_for("admin_page")) if not request.is_json else jsonify(ok=True)
+
+    def admin_offer_imports(self):
+        """Every offer file received: when, and its lines (what a benchmark times its changes against)."""
+        return jsonify([{"import_id": r["import_id"], "created": r["created"],
+                         "complete_at": r["created"] + self.cfg["IMPORT_SECONDS"],
+                         "lines": [{k: row.get(k) for k in ("sku", "price", "quantity")}
+                                   for row in csv.DictReader(io.StringIO(r["content"]), delimiter=";")]}
+                        for r in self.store.all("offer_import")])
 
     def admin_state(self):
         """Everything the simulator holds, for tests and the CLI."""

@@ -7,7 +7,6 @@ PostgreSQL only: the suite needs a server to cut, and runs once in CI, on the Po
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import requests
 from sqlalchemy.engine import make_url
 
 from bench import harness
-from saas.config import ROOT
+from bench.harness import Process
 from saas.sandbox.redis_local import answers
 from tests.conftest import scratch_database
 
@@ -115,31 +114,6 @@ class DatabaseProxy:
                 sock.shutdown(socket.SHUT_RDWR)
 
 
-class Process:
-    """One of the product's processes, its output in a file (shown when a test fails)."""
-
-    def __init__(self, name, command, env, logdir: Path):
-        self.name, self.command, self.env, self.log = name, command, env, logdir / f"{name}.log"
-        self.popen = None
-
-    def start(self):
-        handle = self.log.open("a")
-        self.popen = subprocess.Popen(self.command, env=self.env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
-
-    def kill9(self):
-        os.kill(self.popen.pid, signal.SIGKILL)  # the process alone: what it leaves behind is the point
-        self.popen.wait()
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def stop(self):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signal.SIGKILL)  # its whole group, RQ's scheduler child included
-        self.popen.wait()
-
-
 class Stack:
     def __init__(self, tmp: Path, vtex_url: str, mirakl_url: str, database_url: str):
         self.tmp, self.vtex_url, self.mirakl_url = tmp, vtex_url, mirakl_url
@@ -155,13 +129,7 @@ class Stack:
         self.env = {**os.environ, **CYCLES, "DATABASE_URL": proxied, "REDIS_URL": self.redis.url,
                     "PUBLIC_BASE_URL": self.web_url, "PORT": str(self.web_port), "WEB_CONCURRENCY": "1",
                     "WEB_THREADS": "8", "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-        flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-        self.processes = {
-            "web": Process("web", [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind",
-                                   f"127.0.0.1:{self.web_port}", "--workers", "1", "--threads", "8"], self.env, tmp),
-            "worker": Process("worker", [*flask, "worker"], self.env, tmp),
-            "scheduler": Process("scheduler", [*flask, "scheduler"], self.env, tmp),
-        }
+        self.processes = harness.product_processes(self.env, self.web_port, tmp)
 
     def __getitem__(self, name) -> Process:
         return self.processes[name]
