@@ -34,6 +34,7 @@ def install(app) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(format_decimal, "number")
     app.add_template_filter(said, "said")
+    app.add_template_filter(lambda stored: render(stored["key"], stored.get("params")), "reason")
     app.add_template_global(LANGUAGES, "languages")
     app.add_template_global(reader_locale, "reader_locale")
 

@@ -5,12 +5,12 @@ from saas.i18n import N_, Words
 from saas.timeutil import utcnow
 
 # What the marketplace holds of a SKU, in the merchant's words.
-PRODUCT_STATES = Words(none=N_("not sent"), sent=N_("sent, awaiting the report"),
+PRODUCT_STATES = Words(none=N_("not sent"), not_ready=N_("not ready"), sent=N_("sent, awaiting the report"),
                        pending=N_("awaiting approval"), listed=N_("listed"), error=N_("error"))
 OFFER_STATES = Words(none=N_("no offer"), sent=N_("sent, awaiting the report"), live=N_("active"),
                      withdrawing=N_("being withdrawn"), withdrawn=N_("withdrawn"), error=N_("error"))
 STATE_COLOURS = {"listed": "success", "live": "success", "error": "error", "pending": "warning", "sent": "pending",
-                 "withdrawing": "pending", "withdrawn": "muted", "none": "muted"}
+                 "not_ready": "warning", "withdrawing": "pending", "withdrawn": "muted", "none": "muted"}
 
 
 class SkuChange(db.Model):
@@ -46,7 +46,7 @@ class SkuBinding(db.Model):
     sku_id = db.Column(db.String(40), nullable=False)
     ean = db.Column(db.String(20))
     title = db.Column(db.String(255))
-    # none → sent → pending (awaiting the marketplace's approval) → listed; or error
+    # none → sent → pending (awaiting the marketplace's approval) → listed; or error; or not_ready (not sent)
     product_state = db.Column(db.String(12), nullable=False, default="none")
     # none → sent → live; withdrawn; error
     offer_state = db.Column(db.String(12), nullable=False, default="none")
@@ -59,6 +59,7 @@ class SkuBinding(db.Model):
     held_price_cents = db.Column(db.Integer)  # a price the drop guard holds back (``held_reason``: zero | drop)
     held_reason = db.Column(db.String(10))
     approved_price_cents = db.Column(db.Integer)  # a held price the merchant let through
+    readiness = db.Column(db.JSON)  # while not_ready, every reason: [{"code", "key", "params"}]
     last_error = db.Column(db.Text)
     last_error_params = db.Column(db.JSON)
     product_sent_at = db.Column(db.DateTime)

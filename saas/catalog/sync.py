@@ -17,7 +17,7 @@ from sqlalchemy import func
 
 from saas import bridge
 from saas.catalog import changes as sku_changes
-from saas.catalog import reports, rules
+from saas.catalog import readiness, reports, rules
 from saas.catalog.models import ImportBatch, SkuBinding
 from saas.catalog.pricing import Pricing
 from saas.catalog.vtex_reads import VtexReader
@@ -68,13 +68,13 @@ def sync_catalog(tenant, row) -> dict:
     bindings = _bindings(tenant, connector.key, [c.sku_id for c in taken])
     plan = _plan(tenant, connector, taken, bindings)
     pricing = Pricing(settings)
-    reads = ProductReads(reader, plan.products, pricing.cost_spec)
+    reads = ProductReads(reader, plan.products, pricing.cost_spec, _readiness_check(connector, settings))
     started = {"product": utcnow()}  # each import's own start, from which the marketplace counts its limits
     try:
         products = connector.publish_products(reads.items()) if plan.products else Published()
         prices, unpriced = reader.prices_and_stock(
-            [s for s in plan.offers if s not in plan.deferred and s not in reads.unread and s not in reads.missing])
-        offers = [i for i in _offer_items(plan, bindings, reads.eans, prices) if i.sku_id not in reads.missing]
+            [s for s in plan.offers if s not in plan.deferred and not reads.unsendable(s)])
+        offers = [i for i in _offer_items(plan, bindings, reads.eans, prices) if not reads.unsendable(i.sku_id)]
         taxonomy, costs = _what_rules_need(reader, pricing, offers, bindings, reads)
         priced = pricing.apply(offers, bindings, taxonomy, costs)
         not_sold = {i.sku_id for i in priced.items if i.price_cents is None and not i.withdraw}
@@ -118,18 +118,25 @@ def sync_catalog(tenant, row) -> dict:
         schedule.hurry("sync", tenant.id, plan.not_before, connector.key, exactly=True)
     return {"changes": len(taken), "products": len(products.batch.sku_ids) if products.batch else 0,
             "offers": len(offers), "rejected": sum(len(m) for m in rejected.values()),
-            "deferred": len(plan.deferred), "held": len(priced.held), "batches": [b.import_id for b in batches]}
+            "deferred": len(plan.deferred), "held": len(priced.held), "not_ready": len(reads.not_ready),
+            "batches": [b.import_id for b in batches]}
 
 
 class ProductReads:
     """SKU contexts read from VTEX chunk by chunk as the product file is written; only what the bindings need
-    (EAN, title) is kept, so a catalog of any size fits in memory."""
+    (EAN, title) is kept, so a catalog of any size fits in memory. With ``check``, a SKU whose context has problems
+    (``saas.catalog.readiness``) is kept out of the file, its problems in ``not_ready``."""
 
     CHUNK = 2000
 
-    def __init__(self, reader: VtexReader, sku_ids: list[str], cost_spec: str = ""):
-        self.reader, self.sku_ids, self.cost_spec = reader, sku_ids, cost_spec
+    def __init__(self, reader: VtexReader, sku_ids: list[str], cost_spec: str = "", check=None):
+        self.reader, self.sku_ids, self.cost_spec, self.check = reader, sku_ids, cost_spec, check
         self.eans, self.titles, self.taxonomy, self.costs, self.missing, self.unread = {}, {}, {}, {}, {}, {}
+        self.not_ready = {}
+
+    def unsendable(self, sku: str) -> bool:
+        """The SKU's product could not be read, does not exist or is not ready: its offer cannot go either."""
+        return sku in self.unread or sku in self.missing or sku in self.not_ready
 
     def items(self):
         for start in range(0, len(self.sku_ids), self.CHUNK):
@@ -143,6 +150,10 @@ class ProductReads:
                     self.taxonomy[sku] = taxonomy_of(contexts[sku])
                     if self.cost_spec:
                         self.costs[sku] = rules.cost_of(contexts[sku], self.cost_spec)
+                    problems = self.check(contexts[sku]) if self.check else []
+                    if problems:
+                        self.not_ready[sku] = problems
+                        continue
                     yield CatalogItem(sku, context=contexts[sku])
 
 
@@ -168,7 +179,7 @@ def _plan(tenant, connector, taken, bindings) -> Plan:
             if not offers_may_go:
                 plan.deferred.add(sku)
             continue
-        needs_product = binding is None or binding.product_state in ("none", "error") or (
+        needs_product = binding is None or binding.product_state in ("none", "error", "not_ready") or (
             change.catalog_modified and binding.product_state != "listed")
         if needs_product:
             if products_may_go:
@@ -191,6 +202,15 @@ def _allowed_at(tenant, connector_key, kind: str, min_interval: int) -> datetime
         func.max(ImportBatch.created_at)).scalar()
     allowed = last + timedelta(seconds=min_interval) if last else None
     return allowed if allowed and allowed > utcnow() else None
+
+
+def _readiness_check(connector, settings: dict):
+    """What the core checks of each product before it goes, as the connector declares it (None: nothing)."""
+    requirements = connector.requirements
+    if requirements is None:
+        return None
+    specs = settings.get("certificate_specs") or {}
+    return lambda context: readiness.problems(context, requirements, connector.name, specs)
 
 
 def _offer_items(plan: Plan, bindings, eans, prices) -> list[CatalogItem]:
@@ -271,7 +291,7 @@ def _record(tenant, connector_key, batches, started, rejected: dict[str, dict[st
                                     "product_sent_at": None, "offer_sent_at": None, "listed_at": None,
                                     "brand": None, "category_id": None, "vtex_price_cents": None,
                                     "price_rule": None, "held_price_cents": None, "held_reason": None,
-                                    "approved_price_cents": None})
+                                    "approved_price_cents": None, "readiness": None})
 
     def update(sku, **values):
         target = binding_for(sku)
@@ -290,7 +310,7 @@ def _record(tenant, connector_key, batches, started, rejected: dict[str, dict[st
         for sku in batch.sku_ids:
             if batch.kind == "product":
                 update(sku, ean=reads.eans.get(sku), title=reads.titles.get(sku), product_state="sent",
-                       product_sent_at=now)
+                       product_sent_at=now, readiness=None)
             elif offers[sku].withdraw:
                 update(sku, offer_state="withdrawing", offer_sent_at=now)
             else:
@@ -302,6 +322,11 @@ def _record(tenant, connector_key, batches, started, rejected: dict[str, dict[st
                     message=HELD[reason](price_cents=price, last_cents=last or 0, cost_cents=cost or 0),
                     details={"held_price": price / 100, "last_accepted": last / 100 if last else None})
                for sku, (reason, price, last, cost) in held.items()]
+    for sku, problems in reads.not_ready.items():
+        first = stored(problems[0].message)
+        update(sku, ean=reads.eans.get(sku), title=reads.titles.get(sku), product_state="not_ready",
+               readiness=readiness.stored_problems(problems), last_error=first[0], last_error_params=first[1])
+        entries += [dict(entity="product", entity_id=sku, status="error", message=p.message) for p in problems]
     for entity, messages in rejected.items():
         for sku, message in messages.items():
             state = {"product_state": "error"} if entity == "product" else {"offer_state": "error"}

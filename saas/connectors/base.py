@@ -43,6 +43,17 @@ class NotSupported(Exception):
 
 
 @dataclass(frozen=True)
+class Requirements:
+    """What the marketplace requires of a product, checked by the core on every SKU before it is sent
+    (``saas.catalog.readiness``): the longest title, the most images, and the certificate a category needs (each
+    certificate → words of the category names that need it)."""
+
+    max_title: int = 255
+    max_images: int = 5
+    certificates: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class AccountInfo:
     shop_id: str
     shop_name: str
@@ -197,6 +208,8 @@ class Connector:
     # module of its wire format: from_query(args) and from_json(body) give a FreightRequest (or raise
     # FreightRequestError), answer(request, options) the body it expects.
     freight_wire = None
+    # What a product needs to be accepted; None: nothing is checked before sending.
+    requirements: Requirements | None = None
 
     # Settings the marketplace itself tells once the key opens it (``discover_settings``), kept across saves.
     discovered_settings: tuple[str, ...] = ()

@@ -631,7 +631,7 @@ class MiraklSimulator:
         """Every offer file received: when, and its lines (what a benchmark times its changes against)."""
         return jsonify([{"import_id": r["import_id"], "created": r["created"],
                          "complete_at": r["created"] + self.cfg["IMPORT_SECONDS"],
-                         "lines": [{k: row.get(k) for k in ("sku", "price", "quantity")}
+                         "lines": [{k: row.get(k) for k in ("sku", "price", "discount-price", "quantity")}
                                    for row in csv.DictReader(io.StringIO(r["content"]), delimiter=";")]}
                         for r in self.store.all("offer_import")])
 

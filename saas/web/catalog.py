@@ -1,9 +1,13 @@
 """Catálogo: the state of every SKU at each marketplace, one row per SKU (the Bridge keeps the history behind it):
-filters by state and by cause, search by SKU, EAN or name, counts per state, and sending a selection again."""
+filters by state, by cause and by the reason a SKU is not ready, search by SKU, EAN or name, counts per state and per
+reason, and sending a selection again."""
+import re
+from collections import Counter
+
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, or_
+from sqlalchemy import String, cast, func, or_
 
 from saas.catalog import changes as sku_changes
 from saas.catalog.models import OFFER_STATES, PRODUCT_STATES, STATE_COLOURS, SkuBinding, SkuChange
@@ -20,6 +24,7 @@ bp = Blueprint("catalog", __name__, url_prefix="/t/<slug>/catalog")
 attach_tenant(bp)
 PAGE_SIZE = 50
 CAUSES_SHOWN = 20
+REASON_CODE = re.compile(r"[a-z_]{1,40}")  # saas.catalog.readiness's codes
 
 
 @bp.get("/")
@@ -31,12 +36,13 @@ def index():
     product, offer = request.args.get("product", ""), request.args.get("offer", "")
     cause, search = request.args.get("cause", ""), request.args.get("q", "").strip()
     held = "1" if request.args.get("held") else ""
-    query = _filtered(scoped(SkuBinding, connector_key=key), product, offer, cause, search)
+    reason = request.args.get("reason", "") if REASON_CODE.fullmatch(request.args.get("reason", "")) else ""
+    query = _filtered(scoped(SkuBinding, connector_key=key), product, offer, cause, search, reason)
     if held:
         query = query.filter(SkuBinding.held_price_cents.isnot(None))
     page = page_number()
     states = _state_counts(key)
-    filtered = product or offer or cause or search or held
+    filtered = product or offer or cause or search or held or reason
     total = query.with_entities(func.count()).scalar() if filtered else sum(states.values())
     rows = query.order_by(SkuBinding.updated_at.desc(), SkuBinding.id.desc()) \
         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
@@ -44,20 +50,25 @@ def index():
         "catalog/index.html", rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
         connector=get_connector_class(key), connectors=[get_connector_class(k) for k in keys],
         product_counts=_tally(states, 0), offer_counts=_tally(states, 1),
-        causes=_causes(key), waiting=scoped(SkuChange, connector_key=key).with_entities(func.count()).scalar(),
+        causes=_causes(key), reasons=_reasons(key),
+        waiting=scoped(SkuChange, connector_key=key).with_entities(func.count()).scalar(),
         product_states=PRODUCT_STATES, offer_states=OFFER_STATES, colours=STATE_COLOURS,
         held=scoped(SkuBinding, connector_key=key).filter(SkuBinding.held_price_cents.isnot(None))
         .with_entities(func.count()).scalar(),
-        args={"connector": key, "product": product, "offer": offer, "cause": cause, "q": search, "held": held})
+        args={"connector": key, "product": product, "offer": offer, "cause": cause, "q": search, "held": held,
+              "reason": reason})
 
 
-def _filtered(query, product, offer, cause, search):
+def _filtered(query, product, offer, cause, search, reason=""):
     if product in PRODUCT_STATES:
         query = query.filter(SkuBinding.product_state == product)
     if offer in OFFER_STATES:
         query = query.filter(SkuBinding.offer_state == offer)
     if cause:
         query = query.filter(SkuBinding.last_error == cause)
+    if reason:
+        query = query.filter(SkuBinding.product_state == "not_ready",
+                             cast(SkuBinding.readiness, String).like(f'%"{reason}"%'))
     if search:
         query = query.filter(or_(SkuBinding.sku_id == search, SkuBinding.ean == search,
                                  SkuBinding.title.ilike(f"%{_like(search)}%", escape="\\")))
@@ -91,6 +102,18 @@ def _causes(key) -> list[tuple[str, str, int]]:
         .with_entities(SkuBinding.last_error, func.count()).group_by(SkuBinding.last_error) \
         .order_by(func.count().desc()).limit(CAUSES_SHOWN).all()
     return [(cause, cause_words(cause), count) for cause, count in rows]
+
+
+def _reasons(key) -> list[tuple[str, str, int]]:
+    """Why SKUs are not ready, each reason with how many SKUs it holds back, most frequent first: (its code, the
+    reason in the reader's language, its values left out, how many)."""
+    counts, words = Counter(), {}
+    for problems, in scoped(SkuBinding, connector_key=key).filter(SkuBinding.product_state == "not_ready") \
+            .with_entities(SkuBinding.readiness):
+        for problem in problems or []:
+            counts[problem["code"]] += 1
+            words.setdefault(problem["code"], problem["key"])
+    return [(code, cause_words(words[code]), count) for code, count in counts.most_common()]
 
 
 @bp.post("/resend")

@@ -259,3 +259,39 @@ def test_a_change_goes_as_soon_as_the_marketplace_allows_not_a_cycle_later(world
     world.age_batches(minutes=1)
     assert world.sync()["offers"] >= 1
     assert world.db.session.query(SkuChange).filter_by(sku_id=str(sku["Id"])).count() == 0
+
+
+def test_a_sku_not_ready_is_not_sent_shows_why_and_goes_by_itself_once_fixed_at_vtex(world, client, owner):
+    store = world.vtex.extensions["store"]
+    sku = store.get("sku", 1002)
+    good_ean, good_images, good_image = sku["AlternateIds"]["Ean"], sku["Images"], sku.get("ImageUrl")
+    sku["AlternateIds"]["Ean"] = good_ean[:-1] + str((int(good_ean[-1]) + 1) % 10)  # a wrong check digit
+    sku["Images"], sku["ImageUrl"] = [], ""
+    store.put("sku", 1002, sku)
+    result = world.cycle()
+    assert result["not_ready"] == 1 + 3  # and the simulator's three SKUs without an EAN
+    binding = world.db.session.query(SkuBinding).filter_by(sku_id="1002").one()
+    assert binding.product_state == "not_ready" and binding.offer_state == "none"
+    assert [r["code"] for r in binding.readiness] == ["ean_invalid", "images_missing"]
+    assert "1002" not in world.offers()
+    assert "1002" not in {product["sku"] for product in world.mirakl_state()["products"]}
+    assert [e.status for e in world.entries(entity="product", entity_id="1002")] == ["error", "error"]
+
+    login(client, owner.email)
+    page = client.get("/t/loja-a/catalog/").get_data(as_text=True)
+    assert "Diagnóstico do catálogo" in page and "não pronto" in page
+    assert "O EAN … não é um GTIN válido" in page  # the reason, with how many SKUs it holds back
+    listed = client.get("/t/loja-a/catalog/?reason=images_missing").get_data(as_text=True)
+    assert ">1002<" in listed and ">1003<" not in listed and "1 SKU<" in listed
+    assert f"O EAN {sku['AlternateIds']['Ean']} não é um GTIN válido" in listed  # each of the SKU's reasons
+    assert "O SKU não tem imagem na VTEX" in listed
+
+    sku["AlternateIds"]["Ean"], sku["Images"], sku["ImageUrl"] = good_ean, good_images, good_image  # fixed at VTEX
+    store.put("sku", 1002, sku)
+    world.vtex_admin(1002, stock=sku["stock"] + 1)
+    world.wait_for_change("1002")
+    result = world.cycle()
+    world.db.session.expire_all()
+    binding = world.db.session.query(SkuBinding).filter_by(sku_id="1002").one()
+    assert binding.product_state in ("pending", "listed") and binding.readiness is None
+    assert "1002" in world.offers()

@@ -17,6 +17,7 @@ from saas.connectors.base import (
     OrderPage,
     PermanentError,
     Published,
+    Requirements,
 )
 from saas.connectors.mirakl import mapping
 from saas.connectors.mirakl.client import MiraklClient
@@ -38,6 +39,9 @@ class MiraklConnector(Connector):
     # Mirakl's published maxima: a product import every 15 minutes, an offer import every minute, per shop.
     min_product_import_interval = 15 * 60
     min_offer_import_interval = 60
+    # Images beyond the file's columns would be lost; the title is Mirakl's usual limit [I].
+    requirements = Requirements(max_title=255, max_images=mapping.MAX_IMAGES,
+                                certificates=mapping.CERTIFIED_CATEGORIES)
 
     @staticmethod
     def default_api_url() -> str:

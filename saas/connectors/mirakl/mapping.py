@@ -19,6 +19,14 @@ VARIANT_AXES = ("Cor", "Tamanho", "Voltagem")
 CERTIFICATES = ("ANATEL", "INMETRO", "ANVISA", "MAPA")
 DEFAULT_CERTIFICATE_SPECS = {name: f"Certificado {name}" for name in CERTIFICATES}
 MAX_IMAGES = 5
+# The categories each certificate is asked for, by words of their names [I: Carrefour publishes no list; these are
+# the Brazilian regulators' usual scopes: telecom; electrical goods and toys; health and cosmetics; animal and farm].
+CERTIFIED_CATEGORIES = {
+    "ANATEL": ("celular", "smartphone", "telefon", "roteador", "rádio", "tablet"),
+    "INMETRO": ("eletroport", "eletrodom", "brinquedo", "capacete", "lâmpada"),
+    "ANVISA": ("cosmét", "perfum", "higiene", "saúde", "suplemento", "maquiagem"),
+    "MAPA": ("pet", "ração", "agro", "semente", "fertiliz"),
+}
 PRODUCT_HEADER = (["sku", "ean", "title", "description", "brand", "category", "category-label"]
                   + [f"image-{n}" for n in range(1, MAX_IMAGES + 1)]
                   + ["weight", "height", "width", "length"]
