@@ -41,10 +41,12 @@ def run():
             loaded, offered = _wait_listed(mirakl_url)
             changes = _make_changes(vtex_url, offered)
             latencies, imports = _measure(mirakl_url, changes)
+            memory = _worker_memory(processes["worker"].popen.pid)
         finally:
             for process in processes.values():
                 process.stop()
     _report(loaded, changes, latencies, imports)
+    print(f"  the worker pool: {len(memory)} workers, resident memory {', '.join(f'{mb:.0f}' for mb in memory)} MB")
 
 
 def _start(tmp: Path, vtex_url: str, mirakl_url: str) -> dict:
@@ -103,6 +105,19 @@ def _make_changes(vtex_url: str, prices: dict[str, int]) -> list[dict]:
         requests.post(f"{vtex_url}/_admin/skus/{sku}", json={field: value}, timeout=10).raise_for_status()
         changes.append({"sku": sku, "field": field, "value": value, "at": changed_at})
     return changes
+
+
+def _worker_memory(pool: int) -> list[float]:
+    """The resident memory of each worker of the pool (the pool's own children), in MB."""
+    sizes = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if int(fields["PPid"]) == pool and "VmRSS" in fields:
+            sizes.append(int(fields["VmRSS"].split()[0]) / 1024)
+    return sorted(sizes)
 
 
 def _carries(line: dict, change: dict) -> bool:

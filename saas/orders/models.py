@@ -7,6 +7,18 @@ STATUS_LABELS = Words(new=N_("new"), awaiting_decision=N_("awaiting your decisio
                       refused=N_("refused"), waiting_payment=N_("awaiting payment"), importing=N_("importing"),
                       imported=N_("integrated"), failed=N_("failed"), cancelled=N_("cancelled"))
 STATUSES = tuple(STATUS_LABELS)
+# Why orders fail, as the Orders tab groups them (``CheckFailed.cause``), and what fixes each cause.
+CAUSES = Words(sku_not_found=N_("SKU missing at VTEX"), out_of_stock=N_("out of stock at VTEX"),
+               shipping_unmapped=N_("shipping type without a carrier"),
+               sla_unavailable=N_("carrier does not serve the CEP"), price_divergence=N_("price divergence"),
+               vtex_unavailable=N_("VTEX unavailable"))
+CAUSE_FIXES = Words(
+    sku_not_found=N_("Create the SKU at VTEX, or correct the offer's SKU at the marketplace."),
+    out_of_stock=N_("Restock the SKUs at VTEX, or cancel the orders at the marketplace."),
+    shipping_unmapped=N_("Map the shipping type to a VTEX carrier in the marketplace's settings."),
+    sla_unavailable=N_("Make the carrier serve those CEPs at VTEX, or map another carrier to the shipping type."),
+    price_divergence=N_("Check the prices at VTEX, or raise the divergence tolerance in the settings."),
+    vtex_unavailable=N_("Nothing to fix on your side: VTEX did not answer; reprocess once it is back."))
 ATTEMPT_OUTCOMES = Words(running=N_("running"), imported=N_("integrated"), failed=N_("failed"))
 EVENT_NAMES = Words(invoice=N_("invoice"), tracking=N_("tracking"), delivered=N_("delivery"),
                     cancel=N_("cancellation"))

@@ -22,7 +22,7 @@ from saas.connectors.base import ConnectorContext
 from saas.i18n import plain_decimal, render
 from saas.orders import acceptance, importer
 from saas.orders.checks import CheckFailed, mapped_carrier
-from saas.orders.models import STATUS_LABELS, STATUSES, MarketplaceOrder
+from saas.orders.models import CAUSE_FIXES, CAUSES, STATUS_LABELS, STATUSES, MarketplaceOrder
 from saas.tenants.scoping import get_scoped_or_404, scoped
 from saas.tenants.settings import build_connector, load_settings
 from saas.timeutil import local_time
@@ -43,6 +43,8 @@ def _filtered():
     status, search = request.args.get("status", ""), request.args.get("q", "").strip()
     if status in STATUSES:
         query = query.filter(MarketplaceOrder.status == status)
+    if request.args.get("cause") in CAUSES:
+        query = query.filter(MarketplaceOrder.status == "failed", MarketplaceOrder.cause == request.args["cause"])
     if search:
         query = query.filter(or_(MarketplaceOrder.marketplace_order_id == search,
                                  MarketplaceOrder.vtex_order_id == search))
@@ -66,8 +68,16 @@ def index():
     rows = query.options(selectinload(MarketplaceOrder.attempts)).order_by(MarketplaceOrder.id.desc()) \
         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
     return render_template("orders/index.html", rows=rows, total=total, page=page, readings=_readings(rows),
-                           pages=max(1, -(-total // PAGE_SIZE)), statuses=STATUS_LABELS,
+                           pages=max(1, -(-total // PAGE_SIZE)), statuses=STATUS_LABELS, failures=_failures(),
+                           causes=CAUSES, fixes=CAUSE_FIXES,
                            args={k: v for k, v in request.args.items() if k != "page"})
+
+
+def _failures() -> list[tuple[str, int]]:
+    """The failed orders by cause, most frequent first."""
+    return scoped(MarketplaceOrder).filter(MarketplaceOrder.status == "failed", MarketplaceOrder.cause.isnot(None)) \
+        .with_entities(MarketplaceOrder.cause, func.count()).group_by(MarketplaceOrder.cause) \
+        .order_by(func.count().desc()).all()
 
 
 @bp.get("/export.csv")
@@ -155,10 +165,16 @@ def _readings(orders) -> dict:
 
 @bp.post("/reprocess")
 def reprocess():
-    ids = [int(i) for i in request.form.getlist("order") if i.isdigit() and len(i) <= 9]
-    orders = scoped(MarketplaceOrder).filter(MarketplaceOrder.id.in_(ids)).all() if ids else []
-    if len(orders) != len(ids):
-        abort(404)
+    """The selected orders, or every failed order of one cause (once its cause is fixed)."""
+    cause = request.form.get("cause")
+    if cause in CAUSES:
+        orders = scoped(MarketplaceOrder).filter(MarketplaceOrder.status == "failed",
+                                                 MarketplaceOrder.cause == cause).all()
+    else:
+        ids = [int(i) for i in request.form.getlist("order") if i.isdigit() and len(i) <= 9]
+        orders = scoped(MarketplaceOrder).filter(MarketplaceOrder.id.in_(ids)).all() if ids else []
+        if len(orders) != len(ids):
+            abort(404)
     started = sum(importer.reprocess(order) for order in orders)
     skipped = len(orders) - started
     flash(ngettext("%(num)d order reprocessed now: up to 5 attempts in 15 minutes.",

@@ -262,6 +262,29 @@ def test_orders_tab_filters_searches_exports_and_reprocesses_a_selection(shop, c
     assert shop.order(bad).series == 1 and shop.import_pending() == {bad: "imported"}
 
 
+def test_failed_orders_are_grouped_by_cause_with_the_fix_and_reprocessed_all_at_once(shop, client, owner):
+    unmapped = [shop.carrefour_order(1001, shipping_type="AGENDADA", state="SHIPPING") for _ in range(3)]
+    good = shop.carrefour_order(1005, state="SHIPPING")
+    shop.poll()
+    shop.import_pending()
+    for mkt_id in unmapped:  # their retries spent
+        shop.order(mkt_id).status = "failed"
+        shop.db.session.commit()
+    login(client, owner.email)
+    page = client.get("/t/loja-a/orders/").get_data(as_text=True)
+    assert "Pedidos com falha por causa" in page
+    assert "tipo de entrega sem transportadora</strong></a>: 3 pedidos." in page
+    assert "Mapeie o tipo de entrega a uma transportadora da VTEX" in page
+    listed = client.get("/t/loja-a/orders/?cause=shipping_unmapped").get_data(as_text=True)
+    assert all(mkt_id in listed for mkt_id in unmapped) and good not in listed
+
+    shop.settings(sla_agendada="Agendada")  # the cause fixed once, every order of it goes again
+    client.post("/t/loja-a/orders/reprocess", data={"cause": "shipping_unmapped"})
+    assert shop.import_pending() == {mkt_id: "imported" for mkt_id in unmapped}
+    assert len(shop.vtex_orders()) == 4
+    assert "Pedidos com falha por causa" not in client.get("/t/loja-a/orders/").get_data(as_text=True)
+
+
 def test_an_order_whose_job_was_lost_is_resumed_by_the_recovery_sweep_once_nobody_holds_it(shop):
     mkt_id = shop.carrefour_order(1001, state="SHIPPING")
     shop.poll()  # importing, its job queued … and lost (Redis restarted empty)
