@@ -115,7 +115,7 @@ def sync_catalog(tenant, row) -> dict:
     sku_changes.consume(tenant.id, connector.key,
                         [(c.id, c.version) for c in taken if c.sku_id not in plan.deferred])
     if plan.not_before:  # what waits goes as soon as the marketplace allows, not a whole cycle later
-        schedule.hurry("sync", tenant.id, plan.not_before, connector.key, exactly=True)
+        schedule.run_at("sync", tenant.id, connector.key, plan.not_before)
     return {"changes": len(taken), "products": len(products.batch.sku_ids) if products.batch else 0,
             "offers": len(offers), "rejected": sum(len(m) for m in rejected.values()),
             "deferred": len(plan.deferred), "held": len(priced.held), "not_ready": len(reads.not_ready),

@@ -169,6 +169,15 @@ def hurry(kind: str, tenant_id: int, at: datetime, connector_key: str | None = N
         db.session.commit()
 
 
+def run_at(kind: str, tenant_id: int, connector_key: str, at: datetime) -> None:
+    """Run the job of ``kind`` at ``at`` exactly (when the marketplace's limits allow it): a delayed job fires then,
+    rather than at the first tick after, and the schedule is due then too, should Redis lose the job."""
+    hurry(kind, tenant_id, at, connector_key, exactly=True)
+    job_id = f"{kind}-{tenant_id}-{connector_key}-at-{int(at.timestamp())}"
+    enqueue(run_periodic, kind, tenant_id, connector_key, queue_name=PERIODIC[kind].queue,
+            delay=max(at - utcnow(), timedelta()), job_id=job_id)
+
+
 @job("default", 3600, Retry(max=2, interval=[0, 120]), tenant_arg=1, integration=True)
 def run_periodic(kind: str, integration: Integration, look_again: bool = True):
     """One (tenant, connector)'s periodic job: nothing when the integration is off, never two at once for a pair.

@@ -256,6 +256,11 @@ def test_a_change_goes_as_soon_as_the_marketplace_allows_not_a_cycle_later(world
     world.db.session.expire_all()
     row = world.db.session.query(JobSchedule).filter_by(kind="sync").one()
     assert row.next_run_at == last.created_at + timedelta(seconds=60)
+    at = last.created_at + timedelta(seconds=60)  # and a delayed job runs it then, not at the tick after
+    delayed = ScheduledJobRegistry(queue=queue("sync"))
+    job_id = f"sync-{world.tenant.id}-carrefour-at-{int(at.timestamp())}"
+    assert job_id in delayed.get_job_ids()
+    assert abs(delayed.get_scheduled_time(job_id).replace(tzinfo=None) - at) < timedelta(seconds=1)
     world.age_batches(minutes=1)
     assert world.sync()["offers"] >= 1
     assert world.db.session.query(SkuChange).filter_by(sku_id=str(sku["Id"])).count() == 0
