@@ -37,3 +37,29 @@ def test_the_selected_skus_go_again_and_a_viewer_cannot_send_them(client, db, ow
     client.post("/logout")
     login(client, viewer.email)
     assert client.post("/t/loja-a/catalog/resend", data={"sku": ["1001"]}).status_code == 403
+
+
+def test_every_sku_of_a_cause_or_of_a_readiness_reason_goes_again_at_once(client, db, owner, tenant):
+    _skus(db, tenant)
+    db.session.add_all([
+        SkuBinding(tenant_id=tenant.id, connector_key="carrefour", sku_id="1003", title="Camiseta Rosa",
+                   product_state="error", offer_state="none", last_error="The SKU has no name at VTEX.",
+                   last_error_params={}),
+        SkuBinding(tenant_id=tenant.id, connector_key="carrefour", sku_id="1004", title="Camiseta Lilás",
+                   product_state="not_ready", offer_state="none", readiness=[
+                       {"code": "images_missing", "params": None,
+                        "key": "The SKU has no image at VTEX (the marketplace requires at least one)."}])])
+    db.session.commit()
+    login(client, owner.email)
+    page = client.get("/t/loja-a/catalog/?cause=The SKU has no name at VTEX.").get_data(as_text=True)
+    assert "Reenviar todos os 2 SKUs desta causa" in page
+    client.post("/t/loja-a/catalog/resend", data={"connector": "carrefour", "cause": "The SKU has no name at VTEX."})
+    assert sorted(c.sku_id for c in db.session.query(SkuChange)) == ["1002", "1003"]
+    page = client.get("/t/loja-a/catalog/?reason=images_missing").get_data(as_text=True)
+    assert "Reenviar o 1 SKU desta causa" in page and "Camiseta Lilás" in page and "Camiseta Rosa" not in page
+    client.post("/t/loja-a/catalog/resend", data={"connector": "carrefour", "reason": "images_missing"})
+    assert sorted(c.sku_id for c in db.session.query(SkuChange)) == ["1002", "1003", "1004"]
+    # Another store's connector, or a made-up reason, sends nothing.
+    assert client.post("/t/loja-a/catalog/resend", data={"connector": "x", "reason": "images_missing"}
+                       ).status_code == 302
+    assert db.session.query(SkuChange).count() == 3

@@ -24,6 +24,7 @@ bp = Blueprint("catalog", __name__, url_prefix="/t/<slug>/catalog")
 attach_tenant(bp)
 PAGE_SIZE = 50
 CAUSES_SHOWN = 20
+RESEND_LIMIT = 100_000  # a whole catalog
 REASON_CODE = re.compile(r"[a-z_]{1,40}")  # saas.catalog.readiness's codes
 
 
@@ -118,7 +119,20 @@ def _reasons(key) -> list[tuple[str, str, int]]:
 
 @bp.post("/resend")
 def resend():
-    resend_selected(request.form.getlist("sku"))
+    """The selected SKUs, or every SKU of one cause or one readiness reason (once it is fixed)."""
+    cause, reason, key = (request.form.get(name, "") for name in ("cause", "reason", "connector"))
+    skus = scoped(SkuBinding, connector_key=key) if key in configured_connectors() else None
+    if skus is not None and cause:
+        skus = _filtered(skus, "", "", cause, "").filter(
+            or_(SkuBinding.product_state == "error", SkuBinding.offer_state == "error"))
+    elif skus is not None and REASON_CODE.fullmatch(reason):
+        skus = _filtered(skus, "", "", "", "", reason)
+    else:
+        skus = None
+    if skus is None:
+        resend_selected(request.form.getlist("sku"))
+    else:
+        resend_selected([sku for sku, in skus.with_entities(SkuBinding.sku_id).limit(RESEND_LIMIT)])
     return redirect(safe_next(request.form.get("back")) or url_for("catalog.index"))
 
 
