@@ -15,6 +15,7 @@ Throughput: the poll hands the paid orders to ``import_batch`` jobs of up to ``B
 its orders on ``ORDER_IMPORT_CONCURRENCY`` threads (VTEX's latency, not our CPU, is what an import waits on).
 """
 import logging
+import math
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -168,7 +169,8 @@ def place(tenant, row, order) -> str:
             check_skus_exist(vtex, data, trade_policy, simulation)
             checks.check_stock(data, simulation)
             slas = checks.select_slas(data, simulation, carrier)
-            checks.check_price(data, simulation, slas, float(settings.get("divergence") or 0))
+            tolerance = float(settings.get("divergence") or 0)
+            checks.check_price(data, simulation, slas, max(tolerance, order.divergence_allowed or 0))
             body = checks.vtex_order(data, slas, services_endpoint=services_endpoint(tenant))
             existing = _place(vtex, body, vtex_order_id, trade_policy=trade_policy, affiliate=affiliate)
         order.vtex_order_id = vtex_order_id
@@ -249,6 +251,19 @@ def _failed(tenant, row, order, attempt, failure: checks.CheckFailed) -> None:
                   _("The order %(order)s could not be integrated into VTEX.\n\n%(problem)s\n\n"
                     "After the fix, reprocess the order in the Orders tab.", problem=failure, **names))
     db.session.commit()
+
+
+def accept_divergence(order: MarketplaceOrder, difference_pct: float, user_email: str) -> bool:
+    """Let this order through a price divergence of up to ``difference_pct`` (the store's tolerance is unchanged),
+    said in the Bridge, and reprocess it; false when the order cannot be reprocessed."""
+    if not order.can_reprocess:
+        return False
+    order.divergence_allowed = math.ceil(difference_pct * 100) / 100
+    bridge.record(order.tenant_id, "order", order.marketplace_order_id, "warning",
+                  msg("%(user)s accepted a price divergence of %(difference_pct)s%% for this order only.",
+                      user=user_email, difference_pct=order.divergence_allowed),
+                  commit=False, connector_key=order.connector_key)
+    return reprocess(order)
 
 
 def reprocess(order: MarketplaceOrder) -> bool:

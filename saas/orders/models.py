@@ -44,6 +44,7 @@ class MarketplaceOrder(db.Model):
     history = db.Column(db.JSON, nullable=False, default=list)
     mailed_causes = db.Column(db.JSON, nullable=False, default=list)
     series = db.Column(db.Integer, nullable=False, default=0)  # a reprocess starts a new series of attempts
+    divergence_allowed = db.Column(db.Float)  # a price divergence (%) the merchant accepted for this order only
     series_started_at = db.Column(db.DateTime)
     # While importing: when the next attempt is due (or the current one began). The recovery sweep hands an order
     # whose attempt is long overdue, and whose lock nobody holds, back to the importer.

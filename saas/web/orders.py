@@ -187,6 +187,20 @@ def reprocess():
     return redirect(url_for("orders.index"))
 
 
+@bp.post("/<int:order_id>/divergence")
+def accept_divergence(order_id):
+    """This order only goes through its price divergence, as its last check measured it."""
+    order = get_scoped_or_404(MarketplaceOrder, order_id)
+    difference = next((e.details.get("difference_pct") for e in scoped(BridgeEntry).filter(
+        BridgeEntry.entity == "order", BridgeEntry.entity_id == order.marketplace_order_id)
+        .order_by(BridgeEntry.id.desc()).limit(50) if e.details.get("cause") == "price_divergence"), None)
+    if order.cause != "price_divergence" or not isinstance(difference, (int, float)):
+        abort(409)
+    if importer.accept_divergence(order, float(difference), current_user.email):
+        flash(_("Divergence accepted for this order only; it is being reprocessed now."), "success")
+    return redirect(url_for("orders.detail", order_id=order.id))
+
+
 @bp.post("/<int:order_id>/<any(accept, refuse):decision>")
 def decide(order_id, decision):
     order = get_scoped_or_404(MarketplaceOrder, order_id)

@@ -285,6 +285,28 @@ def test_failed_orders_are_grouped_by_cause_with_the_fix_and_reprocessed_all_at_
     assert "Pedidos com falha por causa" not in client.get("/t/loja-a/orders/").get_data(as_text=True)
 
 
+def test_a_price_divergence_can_be_accepted_for_one_order_only(shop, client, owner):
+    shop.settings(auto_accept=False)
+    diverging = shop.carrefour_order(1001, price=1.0, state="SHIPPING")
+    shop.poll()
+    assert shop.import_pending()[diverging] == "price_divergence"
+    order = shop.order(diverging)
+    login(client, owner.email)
+    page = client.get(f"/t/loja-a/orders/{order.id}").get_data(as_text=True)
+    assert "Aceitar esta divergência só para este pedido e reprocessar" in page
+    client.post(f"/t/loja-a/orders/{order.id}/divergence")
+    assert shop.import_pending() == {diverging: "imported"}
+    order = shop.order(diverging)
+    assert order.divergence_allowed > 5.0 and [o["marketplaceOrderId"] for o in shop.vtex_orders()] == [diverging]
+    assert "for this order only" in shop.db.session.query(BridgeEntry).filter_by(
+        entity="order", entity_id=diverging, status="warning").one().message
+    # The store's tolerance is unchanged: the next order with the same divergence fails as before.
+    another = shop.carrefour_order(1001, price=1.0, state="SHIPPING")
+    shop.poll()
+    assert shop.import_pending()[another] == "price_divergence"
+    assert client.post(f"/t/loja-a/orders/{shop.order(diverging).id}/divergence").status_code == 409
+
+
 def test_an_order_whose_job_was_lost_is_resumed_by_the_recovery_sweep_once_nobody_holds_it(shop):
     mkt_id = shop.carrefour_order(1001, state="SHIPPING")
     shop.poll()  # importing, its job queued … and lost (Redis restarted empty)
