@@ -4,12 +4,15 @@ A connector declares what its marketplace requires (``Requirements``); the core 
 product is about to go, and a SKU that fails is not sent: it is "não pronto" in the Catálogo, with every reason and
 what to fix at VTEX. The next change notification of the SKU checks it again, so a fix at VTEX is enough.
 """
+from collections import Counter
 from dataclasses import dataclass
 
 from stdnum import ean as gtin
 
+from saas.catalog.models import SkuBinding
 from saas.connectors.base import Requirements
 from saas.i18n import Text, msg, stored
+from saas.tenants.scoping import scoped
 
 MAX_WEIGHT_GRAMS = 1_000_000  # a tonne: anything heavier is a unit mistake at VTEX (kilos typed as grams, say)
 MAX_SIDE_CM = 500
@@ -110,6 +113,18 @@ def _number(value) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+def reasons(tenant, connector_key: str) -> list[tuple[str, str, int]]:
+    """Why the SKUs of one marketplace are not ready, each reason with how many SKUs it holds back, most frequent
+    first: (its code, its message's key, how many)."""
+    counts, keys = Counter(), {}
+    for problems, in scoped(SkuBinding, tenant, connector_key).filter(SkuBinding.product_state == "not_ready") \
+            .with_entities(SkuBinding.readiness):
+        for problem in problems or []:
+            counts[problem["code"]] += 1
+            keys.setdefault(problem["code"], problem["key"])
+    return [(code, keys[code], count) for code, count in counts.most_common()]
 
 
 def stored_problems(found: list[Problem]) -> list[dict]:

@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func
 
-from saas import bridge
+from saas import alerts, bridge
 from saas.catalog import changes as sku_changes
 from saas.catalog import readiness, reports, rules
 from saas.catalog.models import ImportBatch, SkuBinding
@@ -254,15 +254,19 @@ def _what_rules_need(reader, pricing, offers, bindings, reads) -> tuple[dict[str
 
 
 def _tell_held(tenant, connector, settings, held) -> None:
-    """The merchant hears of held prices at once, by mail to the notification e-mail."""
+    """The merchant hears of held prices at once, by mail to the notification e-mail and on the alert webhook."""
+    subject = _("[%(store)s] %(count)d price(s) held for %(marketplace)s", store=tenant.display_name,
+                count=len(held), marketplace=connector.name)
+    alerts.alert(tenant, "price_held", subject, marketplace=connector.key,
+                 skus={sku: {"price": price / 100, "last_accepted": last / 100 if last else None, "reason": reason}
+                       for sku, (reason, price, last, _cost) in list(held.items())[:100]})
     email = settings.get("notification_email")
     if not email:
         return
     lines = "\n".join(_("SKU %(sku)s: %(price)s (last accepted: %(last)s)", sku=sku, price=money(price),
                           last=money(last) if last else "—")
                        for sku, (_reason, price, last, _cost) in list(held.items())[:20])
-    send_mail(email, _("[%(store)s] %(count)d price(s) held for %(marketplace)s", store=tenant.display_name,
-                       count=len(held), marketplace=connector.name),
+    send_mail(email, subject,
               _("These prices were not sent to %(marketplace)s: they are zero, below cost or fell more than the "
                 "price-drop guard allows.\n\n%(lines)s\n\nApprove them in the Catalog (filter “price held”) or fix "
                 "the price at VTEX.",

@@ -2,7 +2,7 @@
 silence."""
 from flask_babel import gettext as _
 
-from saas import bridge
+from saas import alerts, bridge
 from saas.connectors.base import AuthError, RetryableError
 from saas.i18n import msg
 from saas.mail import send_mail
@@ -18,11 +18,12 @@ def check_credentials(tenant, row) -> str:
                       msg("%(marketplace)s rejected the %(key_name)s: %(detail)s. Generate a new key in "
                           "%(marketplace)s's portal and save it in the settings.", marketplace=connector.name,
                           key_name=connector.credentials_label, detail=exc.message), connector_key=connector.key)
+        names = {"store": tenant.display_name, "marketplace": connector.name, "key_name": connector.credentials_label}
+        subject = _("[%(store)s] %(marketplace)s: the API key was refused", **names)
+        alerts.alert(tenant, "key_refused", subject, marketplace=connector.key, detail=exc.message)
         email = row.settings.get("notification_email")
         if email:
-            names = {"store": tenant.display_name, "marketplace": connector.name,
-                     "key_name": connector.credentials_label}
-            send_mail(email, _("[%(store)s] %(marketplace)s: the API key was refused", **names),
+            send_mail(email, subject,
                       _("%(marketplace)s refused the %(key_name)s of the store %(store)s (%(detail)s).\n"
                         "Until a new key is saved, products, prices, stock and orders are not synchronised.\n"
                         "Generate a new key in %(marketplace)s's portal and save it in the integration's settings.",

@@ -38,6 +38,7 @@ class Periodic:
     func: str              # dotted path of ``func(tenant, settings_row)``
     interval_setting: str  # config key holding the interval in seconds
     queue: str
+    waits_first: bool = False  # a new store's first run comes one interval after it appears, not at once
 
 
 PERIODIC = {
@@ -46,6 +47,7 @@ PERIODIC = {
         Periodic("sync", "saas.catalog.sync.sync_catalog", "SYNC_INTERVAL", "sync"),
         # Polls go with the everyday work: the urgent queue is the imports' and the events' alone.
         Periodic("orders", "saas.orders.polling.poll_orders", "ORDERS_INTERVAL", "default"),
+        Periodic("digest", "saas.digest.send_digest", "DIGEST_INTERVAL", "default", waits_first=True),
     )
 }
 
@@ -128,10 +130,11 @@ def _add_missing_schedules(periodic: Periodic, now) -> None:
                    (JobSchedule.connector_key == ConnectorSettings.connector_key) &
                    (JobSchedule.kind == periodic.kind))
         .where(ConnectorSettings.active.is_(True), JobSchedule.id.is_(None))).all()
+    first = now + interval(periodic) if periodic.waits_first else now
     for tenant_id, connector_key in missing:
         try:
             db.session.add(JobSchedule(tenant_id=tenant_id, connector_key=connector_key, kind=periodic.kind,
-                                       next_run_at=now))
+                                       next_run_at=first))
             db.session.commit()
         except IntegrityError:  # a concurrent tick added it
             db.session.rollback()

@@ -23,7 +23,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from rq import Retry
 
-from saas import bridge
+from saas import alerts, bridge
 from saas.connectors import get_connector_class
 from saas.connectors.base import IntegrationError, PermanentError
 from saas.extensions import db
@@ -241,15 +241,18 @@ def _failed(tenant, row, order, attempt, failure: checks.CheckFailed) -> None:
     bridge.record(tenant.id, "order", order.marketplace_order_id, "error", failure.message + tail,
                   details={"cause": failure.cause, **failure.details}, attempt=attempt.number, commit=False,
                   connector_key=order.connector_key)
-    email = row.settings.get("notification_email")
-    if email and failure.cause not in order.mailed_causes:
+    if failure.cause not in order.mailed_causes:  # told once per cause, by mail and to the alert webhook
         order.mailed_causes = [*order.mailed_causes, failure.cause]
         db.session.commit()
         names = {"store": tenant.display_name, "marketplace": _marketplace(order),
                  "order": order.marketplace_order_id}
-        send_mail(email, _("[%(store)s] %(marketplace)s order %(order)s not integrated", **names),
-                  _("The order %(order)s could not be integrated into VTEX.\n\n%(problem)s\n\n"
-                    "After the fix, reprocess the order in the Orders tab.", problem=failure, **names))
+        subject = _("[%(store)s] %(marketplace)s order %(order)s not integrated", **names)
+        if email := row.settings.get("notification_email"):
+            send_mail(email, subject, _("The order %(order)s could not be integrated into VTEX.\n\n%(problem)s\n\n"
+                                        "After the fix, reprocess the order in the Orders tab.",
+                                        problem=failure, **names))
+        alerts.alert(tenant, "order_failed", subject, marketplace=order.connector_key,
+                     order=order.marketplace_order_id, cause=failure.cause, problem=str(failure))
     db.session.commit()
 
 

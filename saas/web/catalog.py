@@ -2,7 +2,6 @@
 filters by state, by cause and by the reason a SKU is not ready, search by SKU, EAN or name, counts per state and per
 reason, and sending a selection again."""
 import re
-from collections import Counter
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,6 +9,7 @@ from flask_babel import ngettext
 from sqlalchemy import String, cast, func, or_
 
 from saas.catalog import changes as sku_changes
+from saas.catalog import readiness
 from saas.catalog.models import OFFER_STATES, PRODUCT_STATES, STATE_COLOURS, SkuBinding, SkuChange
 from saas.connectors import get_connector_class
 from saas.i18n import cause_words
@@ -106,15 +106,8 @@ def _causes(key) -> list[tuple[str, str, int]]:
 
 
 def _reasons(key) -> list[tuple[str, str, int]]:
-    """Why SKUs are not ready, each reason with how many SKUs it holds back, most frequent first: (its code, the
-    reason in the reader's language, its values left out, how many)."""
-    counts, words = Counter(), {}
-    for problems, in scoped(SkuBinding, connector_key=key).filter(SkuBinding.product_state == "not_ready") \
-            .with_entities(SkuBinding.readiness):
-        for problem in problems or []:
-            counts[problem["code"]] += 1
-            words.setdefault(problem["code"], problem["key"])
-    return [(code, cause_words(words[code]), count) for code, count in counts.most_common()]
+    """Why SKUs are not ready: (the reason's code, its words, its values left out, how many SKUs)."""
+    return [(code, cause_words(words), count) for code, words, count in readiness.reasons(g.tenant, key)]
 
 
 @bp.post("/resend")

@@ -79,6 +79,15 @@ class TenantForm(FlaskForm, StoreFields):
     pass
 
 
+class AlertsForm(FlaskForm):
+    webhook_url = StringField(_l("Alert webhook URL"),
+                              validators=[Optional(), Length(max=500),
+                                          URL(require_tld=False, message=_l("Enter a full URL."))],
+                              description=_l("Optional. Each alert (an order not integrated, a key refused, prices "
+                                             "held) is sent there as it happens, as JSON signed with HMAC-SHA256 in "
+                                             "the X-Conector-Signature header. Empty to stop."))
+
+
 class PasswordChangeForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[InputRequired()])
     password = PasswordField(_l("New password"), validators=NEW_PASSWORD)

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from saas import alerts
 from saas.bridge.models import BridgeEntry
 from saas.catalog import activation
 from saas.catalog.models import PRODUCT_STATES, STATE_COLOURS, ImportBatch, SkuBinding, SkuChange
@@ -26,7 +27,7 @@ from saas.tenants.settings import load_settings
 from saas.timeutil import local_time, start_of_local_day, utcnow
 from saas.vtex.client import VtexClient
 from saas.web.bridge import marketplace_names
-from saas.web.forms import ROLE_NAMES, InviteForm, TenantForm, vtex_answers
+from saas.web.forms import ROLE_NAMES, AlertsForm, InviteForm, TenantForm, vtex_answers
 from saas.web.pricing import PRICING_LABELS
 from saas.web.public_urls import freight_url
 from saas.web.redirects import safe_next
@@ -193,7 +194,32 @@ def store():
             db.session.commit()
             flash(_("Store updated."), "success")
             return redirect(url_for("portal.store", slug=tenant.slug))
-    return render_template("portal/tenant_form.html", form=form, title=_("Store details"), editing=True)
+    return _store_page(form, AlertsForm(formdata=None))
+
+
+def _store_page(form, alerts_form):
+    hook = alerts.webhook_of(g.tenant)
+    if hook and not alerts_form.webhook_url.data:
+        alerts_form.webhook_url.data = hook[0] if g.membership.can_edit else mask(hook[0])
+    return render_template("portal/tenant_form.html", form=form, title=_("Store details"), editing=True,
+                           alerts_form=alerts_form, alert_secret=hook[1] if hook and g.membership.can_edit else None)
+
+
+@bp.post("/store/alerts")
+def store_alerts():
+    form = AlertsForm()
+    if form.validate_on_submit():
+        url = (form.webhook_url.data or "").strip()
+        problem = alerts.url_problem(url, current_app.config["APP_ENV"] == "production") if url else None
+        if problem:
+            form.webhook_url.errors.append(_("The address must be https and reachable on the internet (not a "
+                                             "private or local address)."))
+        else:
+            alerts.configure(g.tenant, url or None)
+            db.session.commit()
+            flash(_("Alert webhook saved.") if url else _("Alert webhook removed."), "success")
+            return redirect(url_for("portal.store"))
+    return _store_page(TenantForm(obj=g.tenant), form)
 
 
 def _vtex_access_changed(tenant, form) -> bool:
