@@ -263,6 +263,8 @@ def test_orders_tab_filters_searches_exports_and_reprocesses_a_selection(shop, c
 
 
 def test_failed_orders_are_grouped_by_cause_with_the_fix_and_reprocessed_all_at_once(shop, client, owner):
+    shop.settings(sla_agendada="Agendada")
+    shop.settings(sla_agendada="")  # the change that starts it: Agendada loses its carrier
     unmapped = [shop.carrefour_order(1001, shipping_type="AGENDADA", state="SHIPPING") for _ in range(3)]
     good = shop.carrefour_order(1005, state="SHIPPING")
     shop.poll()
@@ -275,6 +277,8 @@ def test_failed_orders_are_grouped_by_cause_with_the_fix_and_reprocessed_all_at_
     assert "Pedidos com falha por causa" in page
     assert "tipo de entrega sem transportadora</strong></a>: 3 pedidos." in page
     assert "Mapeie o tipo de entrega a uma transportadora da VTEX" in page
+    assert "Começou 0 min depois de sistema alterar Mapeamento de SLA de tipo Agendada nas configurações do " \
+           "Carrefour." in page
     listed = client.get("/t/loja-a/orders/?cause=shipping_unmapped").get_data(as_text=True)
     assert all(mkt_id in listed for mkt_id in unmapped) and good not in listed
 
