@@ -3,9 +3,10 @@ filters by state, by cause and by the reason a SKU is not ready, search by SKU, 
 reason, and sending a selection again."""
 import re
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_login import current_user
 from sqlalchemy import String, cast, func, or_
 
 from saas.catalog import changes as sku_changes
@@ -14,8 +15,9 @@ from saas.catalog.models import OFFER_STATES, PRODUCT_STATES, STATE_COLOURS, Sku
 from saas.connectors import get_connector_class
 from saas.i18n import cause_words
 from saas.jobs.schedule import run_soon
+from saas.orders import paths as order_paths
 from saas.tenants.scoping import scoped
-from saas.tenants.settings import configured_connectors
+from saas.tenants.settings import configured_connectors, load_settings, save_settings
 from saas.web.inputs import page_number
 from saas.web.redirects import safe_next
 from saas.web.tenant_context import attach_tenant
@@ -108,6 +110,34 @@ def _causes(key) -> list[tuple[str, str, int]]:
 def _reasons(key) -> list[tuple[str, str, int]]:
     """Why SKUs are not ready: (the reason's code, its words, its values left out, how many SKUs)."""
     return [(code, cause_words(words), count) for code, words, count in readiness.reasons(g.tenant, key)]
+
+
+@bp.route("/paths", methods=["GET", "POST"])
+def paths():
+    """The order paths of one marketplace: each shipping type × region, served or why not; the reference CEPs
+    editable."""
+    keys = configured_connectors()
+    key = request.values.get("connector") if request.values.get("connector") in keys else (keys[0] if keys else None)
+    row = load_settings(g.tenant, key) if key else None
+    if row is None:
+        abort(404)
+    cls = get_connector_class(key)
+    if request.method == "POST":
+        ceps = {region: "".join(ch for ch in request.form.get(region, "") if ch.isdigit())
+                for region in order_paths.REGIONS}
+        wrong = [region for region, cep in ceps.items() if len(cep) != 8]
+        if wrong:
+            flash(_("A CEP has 8 digits: check %(regions)s.", regions=", ".join(wrong)), "error")
+        else:
+            save_settings(g.tenant, key, active=row.active, settings={**row.settings, "reference_ceps": ceps},
+                          secrets=row.secrets, user=current_user)
+            flash(_("Reference CEPs saved."), "success")
+            return redirect(url_for("catalog.paths", connector=key))
+    types = cls.shipping_types_for(row.settings)
+    skus = order_paths.sample_skus(g.tenant, key)
+    found = order_paths.check(g.tenant, row.settings, types, skus) if skus else {}
+    return render_template("catalog/paths.html", connector=cls, types=types, skus=skus, paths=found,
+                           ceps=order_paths.reference_ceps(row.settings))
 
 
 @bp.post("/resend")

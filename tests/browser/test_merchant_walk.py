@@ -135,8 +135,8 @@ def test_the_merchants_walk(live, browser, db, vtex_sim, mirakl_sim):
     phone.click("button.primary")
     base = f"{live}/t/loja-walk"
     for path in ("/", "/catalog/", "/orders/", f"/orders/{shop.order(mkt_id).id}", "/bridge/product",
-                 "/marketplace", "/marketplace/carrefour", "/marketplace/mirakl", "/pricing/carrefour", "/store",
-                 "/members"):
+                 "/marketplace", "/marketplace/carrefour", "/marketplace/mirakl", "/pricing/carrefour",
+                 "/catalog/paths", "/store", "/members"):
         phone.goto(base + path)
         fits(phone)
         accessible(phone)

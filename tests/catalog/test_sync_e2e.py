@@ -300,3 +300,23 @@ def test_a_sku_not_ready_is_not_sent_shows_why_and_goes_by_itself_once_fixed_at_
     binding = world.db.session.query(SkuBinding).filter_by(sku_id="1002").one()
     assert binding.product_state in ("pending", "listed") and binding.readiness is None
     assert "1002" in world.offers()
+
+
+def test_the_delivery_paths_show_each_shipping_type_by_region_before_any_order_fails(world, client, owner):
+    world.cycle()
+    login(client, owner.email)
+    page = client.get("/t/loja-a/catalog/paths").get_data(as_text=True)
+    assert "Tipo de entrega × região" in page and "Sudeste" in page and "01310-100" in page
+    normal = page.split("<th scope=\"row\">Normal</th>")[1].split("</tr>")[0]
+    assert normal.count("badge success") == 5 and "R$" in normal  # Normal is mapped: served everywhere, priced
+    agendada = page.split("<th scope=\"row\">Agendada</th>")[1].split("</tr>")[0]
+    assert agendada.count("Nenhuma transportadora da VTEX está mapeada para este tipo.") == 5
+
+    ceps = {"Norte": "99999-999", "Nordeste": "50030230", "Centro-Oeste": "70040010", "Sudeste": "01310100",
+            "Sul": "90010150"}
+    assert "Um CEP tem 8 dígitos" in client.post("/t/loja-a/catalog/paths", data={**ceps, "Sul": "123"},
+                                                   follow_redirects=True).get_data(as_text=True)
+    client.post("/t/loja-a/catalog/paths", data=ceps)
+    page = client.get("/t/loja-a/catalog/paths").get_data(as_text=True)
+    normal = page.split("<th scope=\"row\">Normal</th>")[1].split("</tr>")[0]
+    assert normal.count("badge success") == 4 and "A transportadora “Normal” não entrega aqui." in normal
