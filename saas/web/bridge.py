@@ -1,4 +1,6 @@
 """The Bridge screens: a tab per entity, a status filter, search by SKU or order id, paging, an entry's detail."""
+from datetime import timedelta
+
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from sqlalchemy import func
 
@@ -6,8 +8,10 @@ from saas.bridge.models import ENTITIES, ENTITY_LABELS, STATUS_LABELS, STATUSES,
 from saas.catalog.models import SkuBinding
 from saas.connectors import get_connector_class, registry
 from saas.extensions import db
+from saas.i18n import cause_words
 from saas.tenants.scoping import get_scoped_or_404, scoped
 from saas.tenants.settings import configured_connectors
+from saas.timeutil import utcnow
 from saas.web.catalog import resend_selected
 from saas.web.inputs import page_number
 from saas.web.tenant_context import attach_tenant
@@ -17,6 +21,8 @@ attach_tenant(bp)
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
 CATALOG_ENTITIES = ("product", "price", "inventory")
+CAUSES_WINDOW = timedelta(days=1)
+CAUSES_SHOWN = 10
 
 
 @bp.get("/")
@@ -40,6 +46,10 @@ def entries(entity):
         query = query.filter(BridgeEntry.status == status)
     if search:
         query = query.filter(BridgeEntry.entity_id == search)
+    causes = _causes(query)
+    cause = request.args.get("cause", "")
+    if cause:
+        query = query.filter(BridgeEntry.status == "error", BridgeEntry.message == cause)
     # Counted up to a cap: an exact count of a million rows costs more than the page; past the cap, search.
     total = db.session.query(func.count()).select_from(query.with_entities(BridgeEntry.id).limit(COUNT_CAP + 1)
                                                        .subquery()).scalar()
@@ -51,7 +61,19 @@ def entries(entity):
                            pages=max(1, -(-min(total, COUNT_CAP) // PAGE_SIZE)), total=min(total, COUNT_CAP),
                            more=total > COUNT_CAP, tabs=ENTITY_LABELS,
                            statuses=STATUS_LABELS, connector=connector, marketplaces=marketplace_names(keys),
-                           resendable=entity in CATALOG_ENTITIES and g.membership.can_edit)
+                           resendable=entity in CATALOG_ENTITIES and g.membership.can_edit, causes=causes,
+                           cause=cause)
+
+
+def _causes(query) -> list[tuple[str, str, int]]:
+    """The errors of the last day by cause (their message, its values left out): (the cause, in the reader's
+    words, how many SKUs or orders), most frequent first."""
+    since = utcnow() - CAUSES_WINDOW
+    rows = query.filter(BridgeEntry.status == "error", BridgeEntry.created_at >= since) \
+        .with_entities(BridgeEntry.message, func.count(func.distinct(BridgeEntry.entity_id))) \
+        .group_by(BridgeEntry.message).order_by(func.count(func.distinct(BridgeEntry.entity_id)).desc()) \
+        .limit(CAUSES_SHOWN).all()
+    return [(key, cause_words(key), count) for key, count in rows]
 
 
 def marketplace_names(keys=None) -> dict[str, str]:
