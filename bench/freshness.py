@@ -121,15 +121,21 @@ def _worker_memory(pool: int) -> list[float]:
 
 
 def _carries(line: dict, change: dict) -> bool:
+    """Whether the offer line carries the change, or a later change of the same value that superseded it before
+    the sync (``change["values"]``: its own and the later ones)."""
     if line["sku"] != change["sku"]:
         return False
     if change["field"] == "price":
-        return round(float(line["discount-price"] or line["price"]) * 100) == change["value"]  # de/por: the "por"
-    return int(line["quantity"]) == change["value"]
+        return round(float(line["discount-price"] or line["price"]) * 100) in change["values"]  # de/por: the "por"
+    return int(line["quantity"]) in change["values"]
 
 
 def _measure(mirakl_url: str, changes: list[dict]) -> tuple[list[float], list[dict]]:
-    """Each change's latency: the first offer import after it that carries its value, COMPLETE."""
+    """Each change's latency: the first offer import after it that carries its value (or a later one of the same
+    SKU and field, which superseded it), COMPLETE."""
+    for n, change in enumerate(changes):
+        change["values"] = {change["value"]} | {c["value"] for c in changes[n + 1:]
+                                                if (c["sku"], c["field"]) == (change["sku"], change["field"])}
     deadline = time.time() + 300
     while True:
         imports = sorted(requests.get(mirakl_url + "/_admin/imports/offers", timeout=30).json(),
