@@ -14,6 +14,10 @@ from saas.connectors.base import Requirements
 from saas.i18n import Text, msg, stored
 from saas.tenants.scoping import scoped
 
+# What the offer needs, checked on VTEX's simulation: a price (without one the offer is not sent, an error of the
+# SKU's price) and stock above the store's minimum (at or below it, the offer goes with quantity 0: no product is
+# held back for it, so that the product is approved by the time the stock arrives).
+NOT_SOLD = "VTEX does not sell this SKU in the trade policy (the simulation gives no price)."
 MAX_WEIGHT_GRAMS = 1_000_000  # a tonne: anything heavier is a unit mistake at VTEX (kilos typed as grams, say)
 MAX_SIDE_CM = 500
 
@@ -125,6 +129,15 @@ def reasons(tenant, connector_key: str) -> list[tuple[str, str, int]]:
             counts[problem["code"]] += 1
             keys.setdefault(problem["code"], problem["key"])
     return [(code, keys[code], count) for code, count in counts.most_common()]
+
+
+def offer_reasons(tenant, connector_key: str, min_stock: int) -> dict[str, int]:
+    """How many SKUs have no price in the trade policy (an offer in error that never had a price sent), and how many
+    are offered with no stock above the minimum."""
+    bindings = scoped(SkuBinding, tenant, connector_key)
+    return {"price": bindings.filter(SkuBinding.offer_state == "error", SkuBinding.price_cents.is_(None)).count(),
+            "stock": bindings.filter(SkuBinding.offer_state.in_(("sent", "live")),
+                                     SkuBinding.quantity <= min_stock).count()}
 
 
 def stored_problems(found: list[Problem]) -> list[dict]:

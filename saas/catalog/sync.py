@@ -100,7 +100,7 @@ def sync_catalog(tenant, row) -> dict:
                       details={"errors": dict(list(unreadable.items())[:20])}, connector_key=connector.key)
     rejected = {"product": {**{s: msg("VTEX has no such SKU (%(detail)s)", detail=why)
                                for s, why in reads.missing.items()}, **products.rejected},
-                "price": {**{s: msg("VTEX does not sell this SKU in the trade policy (the simulation gives no price).")
+                "price": {**{s: msg(readiness.NOT_SOLD)
                              for s in not_sold}, **offers_sent.rejected}}
     batches = [b for b in (products.batch, offers_sent.batch) if b]
     learned = {sku: {"brand": brand, "category_id": category} for sku, (brand, category) in taxonomy.items()

@@ -54,6 +54,8 @@ def index():
         connector=get_connector_class(key), connectors=[get_connector_class(k) for k in keys],
         product_counts=_tally(states, 0), offer_counts=_tally(states, 1),
         causes=_causes(key), reasons=_reasons(key),
+        offer_reasons=readiness.offer_reasons(g.tenant, key, int(load_settings(g.tenant, key).settings
+                                                                 .get("min_stock") or 0)),
         waiting=scoped(SkuChange, connector_key=key).with_entities(func.count()).scalar(),
         product_states=PRODUCT_STATES, offer_states=OFFER_STATES, colours=STATE_COLOURS,
         held=scoped(SkuBinding, connector_key=key).filter(SkuBinding.held_price_cents.isnot(None))

@@ -286,6 +286,12 @@ def test_a_sku_not_ready_is_not_sent_shows_why_and_goes_by_itself_once_fixed_at_
     page = client.get("/t/loja-a/catalog/").get_data(as_text=True)
     assert "Diagnóstico do catálogo" in page and "não pronto" in page
     assert "O EAN … não é um GTIN válido" in page  # the reason, with how many SKUs it holds back
+    # Price and stock are the offer's: a SKU without a price and the SKUs at or below the minimum stock are counted.
+    no_price = [s for s in store.all("sku") if s["price"] <= 0 and s["AlternateIds"]["Ean"]]
+    at_minimum = [s for s in sellable(world) if s["stock"] <= SETTINGS["min_stock"] and s["Id"] != 1002]
+    assert no_price and at_minimum
+    assert (f"sem preço na política comercial: a oferta não é enviada</a>: {len(no_price)} SKU") in page
+    assert f"estoque no mínimo ou abaixo: a oferta vai com quantidade 0: {len(at_minimum)} SKU" in page
     listed = client.get("/t/loja-a/catalog/?reason=images_missing").get_data(as_text=True)
     assert ">1002<" in listed and ">1003<" not in listed and "1 SKU<" in listed
     assert f"O EAN {sku['AlternateIds']['Ean']} não é um GTIN válido" in listed  # each of the SKU's reasons
