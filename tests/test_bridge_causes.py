@@ -4,6 +4,8 @@ from datetime import timedelta
 from saas import bridge
 from saas.bridge.models import BridgeEntry
 from saas.i18n import msg
+from saas.tenants.models import SettingsAudit
+from saas.tenants.settings import save_settings
 from saas.timeutil import utcnow
 from tests.conftest import login, make_tenant
 
@@ -11,6 +13,10 @@ NO_IMAGE = "The SKU has no image at VTEX (the marketplace requires at least one)
 
 
 def test_errors_are_grouped_by_cause_with_their_count_and_filtered_by_it(client, db, owner, tenant):
+    save_settings(tenant, "carrefour", active=True, settings={"trade_policy": "1"}, secrets={"shop_key": "k"},
+                  user=owner)
+    audit = db.session.query(SettingsAudit).one()
+    audit.created_at = utcnow() - timedelta(minutes=3)  # the change just before the errors started
     for sku in ("1001", "1002", "1002"):  # the same SKU twice counts once
         bridge.record(tenant.id, "product", sku, "error", msg(NO_IMAGE), connector_key="carrefour")
     for sku in ("1003", "1004", "1005"):
@@ -29,6 +35,7 @@ def test_errors_are_grouped_by_cause_with_their_count_and_filtered_by_it(client,
     assert "O EAN … não é um GTIN válido (8, 12, 13 ou 14 dígitos, o último um dígito verificador): corrija-o na " \
            "VTEX.</a>: 3" in page
     assert "O SKU não tem imagem na VTEX (o marketplace exige ao menos uma).</a>: 2" in page
+    assert f"Começou 3 min depois de {owner.email} alterar" in page
     listed = client.get(f"/t/loja-a/bridge/product?cause={NO_IMAGE}").get_data(as_text=True)
     shown = {e.entity_id for e in db.session.query(BridgeEntry).filter_by(tenant_id=tenant.id)
              if f">{e.entity_id}<" in listed}

@@ -13,6 +13,7 @@ from saas.tenants.scoping import get_scoped_or_404, scoped
 from saas.tenants.settings import configured_connectors
 from saas.timeutil import utcnow
 from saas.web.catalog import resend_selected
+from saas.web.causes import started_after
 from saas.web.inputs import page_number
 from saas.web.tenant_context import attach_tenant
 
@@ -65,15 +66,15 @@ def entries(entity):
                            cause=cause)
 
 
-def _causes(query) -> list[tuple[str, str, int]]:
+def _causes(query) -> list[tuple[str, str, int, str | None]]:
     """The errors of the last day by cause (their message, its values left out): (the cause, in the reader's
-    words, how many SKUs or orders), most frequent first."""
+    words, how many SKUs or orders, the settings change just before it started), most frequent first."""
     since = utcnow() - CAUSES_WINDOW
+    hit = func.count(func.distinct(BridgeEntry.entity_id))
     rows = query.filter(BridgeEntry.status == "error", BridgeEntry.created_at >= since) \
-        .with_entities(BridgeEntry.message, func.count(func.distinct(BridgeEntry.entity_id))) \
-        .group_by(BridgeEntry.message).order_by(func.count(func.distinct(BridgeEntry.entity_id)).desc()) \
-        .limit(CAUSES_SHOWN).all()
-    return [(key, cause_words(key), count) for key, count in rows]
+        .with_entities(BridgeEntry.message, hit, func.min(BridgeEntry.created_at)) \
+        .group_by(BridgeEntry.message).order_by(hit.desc()).limit(CAUSES_SHOWN).all()
+    return [(key, cause_words(key), count, started_after(first)) for key, count, first in rows]
 
 
 def marketplace_names(keys=None) -> dict[str, str]:

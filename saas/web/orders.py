@@ -23,17 +23,16 @@ from saas.i18n import plain_decimal, render
 from saas.orders import acceptance, importer
 from saas.orders.checks import CheckFailed, mapped_carrier
 from saas.orders.models import CAUSE_FIXES, CAUSES, STATUS_LABELS, STATUSES, MarketplaceOrder, OrderAttempt
-from saas.tenants.models import AUDIT_ACTIONS, SettingsAudit
 from saas.tenants.scoping import get_scoped_or_404, scoped
 from saas.tenants.settings import build_connector, load_settings
 from saas.timeutil import local_time
+from saas.web.causes import started_after
 from saas.web.inputs import page_number
 from saas.web.tenant_context import attach_tenant
 
 bp = Blueprint("orders", __name__, url_prefix="/t/<slug>/orders")
 attach_tenant(bp)
 PAGE_SIZE = 50
-CHANGE_WINDOW = timedelta(days=1)  # how far back a settings change still explains a cause's first failure
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Headers and values as a spreadsheet in pt-BR opens them: ";" between columns, "," in decimals, a BOM for UTF-8.
 CSV_COLUMNS = (_l("Marketplace order"), _l("VTEX order"), _l("State at the marketplace"), _l("State at VTEX"),
@@ -85,25 +84,11 @@ def _failures() -> list[tuple[str, int, str | None]]:
 
 
 def _change_before(cause: str) -> str | None:
-    """"Started 2 min after …": the last change of a marketplace's settings in the day before the cause's first
-    failure among the orders that failed of it."""
+    """"Started 2 min after …", for the first failure of this cause among the orders that failed of it."""
     first = scoped(OrderAttempt).join(MarketplaceOrder, MarketplaceOrder.id == OrderAttempt.order_id).filter(
         MarketplaceOrder.status == "failed", MarketplaceOrder.cause == cause, OrderAttempt.cause == cause) \
         .with_entities(func.min(OrderAttempt.started_at)).scalar()
-    change = first and scoped(SettingsAudit).filter(SettingsAudit.created_at <= first,
-                                                    SettingsAudit.created_at >= first - CHANGE_WINDOW) \
-        .order_by(SettingsAudit.created_at.desc(), SettingsAudit.id.desc()).first()
-    if not change:
-        return None
-    cls = get_connector_class(change.connector_key)
-    row = load_settings(g.tenant, change.connector_key)
-    labels = {f.name: str(f.label) for f in cls.fields_for(row.settings if row else {})} if cls else {}
-    names = [labels.get(name, name) for name in change.changes]
-    fields = ", ".join(names[:3]) + (", …" if len(names) > 3 else "") or AUDIT_ACTIONS[change.action]
-    return _("Started %(minutes)d min after %(who)s changed %(fields)s in %(marketplace)s's settings.",
-             minutes=int((first - change.created_at).total_seconds() // 60),
-             who=change.user.email if change.user else _("system"), fields=fields,
-             marketplace=cls.name if cls else change.connector_key)
+    return started_after(first)
 
 
 @bp.get("/export.csv")
