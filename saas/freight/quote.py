@@ -59,13 +59,14 @@ def store(slug: str, connector_key: str) -> Store | None:
     return result
 
 
-def quote(shop: Store, request: FreightRequest) -> tuple[list[FreightOption], bool]:
-    """The options, and whether they came from the cache (which a Redis outage only bypasses)."""
+def quote(shop: Store, request: FreightRequest, *, fresh: bool = False) -> tuple[list[FreightOption], bool]:
+    """The options, and whether they came from the cache (which a Redis outage only bypasses, and ``fresh``
+    skips)."""
     cache = redis_connection()
     cart = json.dumps([shop.tenant_id, shop.connector_key, request.postal_code, request.items])
     key = "freight:q:" + hashlib.sha1(cart.encode()).hexdigest()
     with contextlib.suppress(RedisError):
-        cached = cache.get(key)
+        cached = None if fresh else cache.get(key)
         if cached is not None:
             return [FreightOption(**o) for o in json.loads(cached)], True
     client = VtexClient(shop.vtex_url, shop.app_key, shop.app_token,

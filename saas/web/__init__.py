@@ -28,7 +28,7 @@ def load_user(user_id):
 
 
 def register_blueprints(app):
-    from saas.web import admin, auth, bridge, catalog, freight, health, orders, portal, pricing, public
+    from saas.web import admin, auth, bridge, catalog, freight, freight_stats, health, orders, portal, pricing, public
     app.register_blueprint(auth.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(pricing.bp)
@@ -39,6 +39,7 @@ def register_blueprints(app):
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(freight.bp)
+    app.register_blueprint(freight_stats.bp)
     admin.register(app)
     app.add_template_filter(mask, "mask")
     app.add_template_filter(local_time, "local_time")

@@ -5,6 +5,7 @@ every page on the way, and the main pages again at 390 px, where nothing may be 
 
 The jobs a worker would run are run by the test, between clicks, so each step is deterministic."""
 import pytest
+import requests
 
 from saas import create_app
 from saas.catalog import activation
@@ -124,6 +125,18 @@ def test_the_merchants_walk(live, browser, db, vtex_sim, mirakl_sim):
     assert "integrado" in page.inner_text("main")
     assert len(shop.vtex_orders()) == 1
 
+    # Carrefour's quotes, one failing while VTEX errs, on the Frete page; the failed one replayed.
+    quote = f"{live}/api/carrefourintegration/pub/loja-walk/freight?postalCode=01310100&items={sku['Id']}:1"
+    assert requests.get(quote).status_code == 200
+    requests.post(f"{vtex_sim.config['URL']}/_admin/knobs", json={"error_rate": 1.0}).raise_for_status()
+    assert requests.get(quote.replace("01310100", "04538133")).status_code == 503
+    requests.post(f"{vtex_sim.config['URL']}/_admin/knobs", json={"error_rate": 0.0}).raise_for_status()
+    page.click("nav.tabs >> text=Frete")
+    accessible(page)
+    assert "A VTEX falhou" in page.inner_text("main")
+    page.click("text=Repetir")
+    assert "A VTEX respondeu com 2 opções: Normal R$" in page.inner_text("main")
+
     # The main pages on a phone.
     phone = browser.new_page(locale="pt-BR", viewport=PHONE)
     for path in ("/signup", "/no-such-page", "/login"):
@@ -136,7 +149,7 @@ def test_the_merchants_walk(live, browser, db, vtex_sim, mirakl_sim):
     base = f"{live}/t/loja-walk"
     for path in ("/", "/catalog/", "/orders/", f"/orders/{shop.order(mkt_id).id}", "/bridge/product",
                  "/marketplace", "/marketplace/carrefour", "/marketplace/mirakl", "/pricing/carrefour",
-                 "/catalog/paths", "/store", "/members"):
+                 "/catalog/paths", "/freight/", "/store", "/members"):
         phone.goto(base + path)
         fits(phone)
         accessible(phone)
