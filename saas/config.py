@@ -162,6 +162,8 @@ VARIABLES = (
     Variable("REPORT_DELAY", _integer(0), "180", "180 (seconds)"),
     Variable("CREDENTIALS_CHECK_INTERVAL", _integer(1), "86400", "86400 (seconds)"),
     Variable("DIGEST_INTERVAL", _integer(60), "86400", "86400 (seconds)"),
+    # Mirakl allows one full export of the offers a day.
+    Variable("RECONCILE_INTERVAL", _integer(60), "86400", "86400 (seconds)"),
     # Short, so that a change reaches the marketplace within Mirakl's minute; a tick costs a few statements.
     Variable("TICK_INTERVAL", _integer(1), "10", "10 (seconds)"),
     Variable("BRIDGE_RETENTION_DAYS", _integer(1), "90", "90 (days)"),

@@ -149,3 +149,16 @@ def test_each_store_runs_on_its_own_phase_of_the_interval(app, db, tenants):
     schedule.tick("credentials")
     nexts = [s.next_run_at for s in db.session.query(JobSchedule).filter_by(kind="credentials")]
     assert len(set(nexts)) == len(nexts) == 2
+
+
+def test_the_sweep_hands_back_a_report_and_an_event_whose_jobs_were_lost(db, tenant):
+    """Each is queued again as its own job: the sweep names them by dotted path, and those paths must resolve."""
+    from saas.catalog.models import ImportBatch
+    from saas.jobs import recovery
+    activate(tenant)
+    db.session.add(ImportBatch(tenant_id=tenant.id, connector_key="carrefour", kind="offer", import_id="7",
+                               next_check_at=utcnow() - timedelta(minutes=10)))
+    db.session.commit()
+    assert recovery.recover() == {"reports": 1}
+    queued = Queue("sync", connection=redis_connection()).jobs
+    assert [job.func_name for job in queued] == ["saas.catalog.reports.check_import"]

@@ -106,3 +106,22 @@ class ImportBatch(db.Model):
     __table_args__ = (db.Index("ix_import_batch_tenant_connector_kind_time", "tenant_id", "connector_key", "kind",
                                "created_at"),
                       db.Index("ix_import_batch_status_next_check", "status", "next_check_at"))
+
+
+class Reconciliation(db.Model):
+    """One daily comparison of a marketplace's offers with VTEX, and the sweep of its recent paid orders: from the
+    export asked of the marketplace to what was corrected (``summary``: counts, and up to 100 corrections)."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    tenant_id = db.Column(db.Integer, db.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    connector_key = db.Column(db.String(40), nullable=False)
+    status = db.Column(db.String(12), nullable=False, default="exporting")  # exporting | done | failed
+    handle = db.Column(db.String(80))  # the marketplace's export id
+    summary = db.Column(db.JSON, nullable=False, default=dict)
+    error = db.Column(db.Text)
+    started_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    next_check_at = db.Column(db.DateTime)  # while exporting: when the export is looked at next (recovery sweep)
+    finished_at = db.Column(db.DateTime)
+
+    __table_args__ = (db.Index("ix_reconciliation_tenant_connector_started", "tenant_id", "connector_key",
+                               "started_at"),)

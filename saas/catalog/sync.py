@@ -65,7 +65,7 @@ def sync_catalog(tenant, row) -> dict:
     taken = sku_changes.pending(tenant.id, connector.key, current_app.config["SYNC_BATCH_LIMIT"])
     if not taken:
         return {"changes": 0}
-    bindings = _bindings(tenant, connector.key, [c.sku_id for c in taken])
+    bindings = bindings_of(tenant, connector.key, [c.sku_id for c in taken])
     plan = _plan(tenant, connector, taken, bindings)
     pricing = Pricing(settings)
     reads = ProductReads(reader, plan.products, pricing.cost_spec, _readiness_check(connector, settings))
@@ -75,7 +75,7 @@ def sync_catalog(tenant, row) -> dict:
         prices, unpriced = reader.prices_and_stock(
             [s for s in plan.offers if s not in plan.deferred and not reads.unsendable(s)])
         offers = [i for i in _offer_items(plan, bindings, reads.eans, prices) if not reads.unsendable(i.sku_id)]
-        taxonomy, costs = _what_rules_need(reader, pricing, offers, bindings, reads)
+        taxonomy, costs = what_rules_need(reader, pricing, offers, bindings, reads)
         priced = pricing.apply(offers, bindings, taxonomy, costs)
         not_sold = {i.sku_id for i in priced.items if i.price_cents is None and not i.withdraw}
         started["offer"] = utcnow()
@@ -157,7 +157,7 @@ class ProductReads:
                     yield CatalogItem(sku, context=contexts[sku])
 
 
-def _bindings(tenant, connector_key, sku_ids) -> dict[str, SkuBinding]:
+def bindings_of(tenant, connector_key, sku_ids) -> dict[str, SkuBinding]:
     found = {}
     for start in range(0, len(sku_ids), 1000):
         chunk = sku_ids[start:start + 1000]
@@ -234,7 +234,7 @@ def taxonomy_of(context: dict) -> tuple[str | None, str | None]:
     return str(context.get("BrandName") or "")[:120] or None, path.split("/")[-1] or None
 
 
-def _what_rules_need(reader, pricing, offers, bindings, reads) -> tuple[dict[str, tuple], dict[str, int | None]]:
+def what_rules_need(reader, pricing, offers, bindings, reads) -> tuple[dict[str, tuple], dict[str, int | None]]:
     """Brand and category of the SKUs offered (from their bindings and this cycle's reads, and from VTEX for those
     not known yet when a rule targets a brand or a category), and their cost when a specification carries it (read
     from VTEX for every SKU offered, since a cost may change without a catalog change)."""

@@ -85,6 +85,16 @@ class CatalogItem:
 
 
 @dataclass(frozen=True)
+class MarketplaceOffer:
+    """An offer as the marketplace shows it now, for the reconciliation: the price the buyer pays, the quantity."""
+
+    sku_id: str
+    price_cents: int | None
+    quantity: int
+    active: bool = True
+
+
+@dataclass(frozen=True)
 class Batch:
     kind: str  # product | offer
     import_id: str
@@ -258,6 +268,24 @@ class Connector:
 
     def check_batch(self, batch):
         raise NotSupported(f"{self.name} cannot read import reports")
+
+    def offered_quantity(self, stock: int | None) -> int:
+        """The quantity an offer of ``stock`` units goes with (after the settings' minimum stock)."""
+        return max(stock or 0, 0)
+
+    def start_offer_export(self) -> str:
+        """Ask the marketplace for every offer of the shop (the reconciliation's); answers a handle to read it by."""
+        raise NotSupported(f"{self.name} cannot export its offers")
+
+    def offer_export(self, handle: str) -> Iterable[list[MarketplaceOffer]] | None:
+        """The export's offers, a chunk at a time; None while the marketplace is still preparing it. Raises
+        ``IntegrationError`` when the marketplace says the export failed."""
+        raise NotSupported(f"{self.name} cannot export its offers")
+
+    def paid_orders_since(self, since: str) -> list[OrderData]:
+        """Every paid order created since ``since`` (ISO 8601), whatever the poll's cursor: the reconciliation's
+        sweep for orders a poll missed."""
+        raise NotSupported(f"{self.name} cannot list orders by creation")
 
     def fetch_orders(self, cursor: str | None) -> OrderPage:
         """Every order created or changed since ``cursor`` (overlap included: callers dedupe)."""

@@ -10,6 +10,7 @@ Run at every tick by the scheduler (on the urgent queue) and once by every worke
    job once it is ``STALL`` late and nobody holds its lock. The jobs are idempotent and check that their row is due,
    so a duplicate of a job still queued does nothing.
 """
+import importlib
 import logging
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ from rq import Retry
 from rq.registry import StartedJobRegistry
 from sqlalchemy import or_, select
 
-from saas.catalog.models import ImportBatch
+from saas.catalog.models import ImportBatch, Reconciliation
 from saas.extensions import db
 from saas.jobs import locks
 from saas.jobs.queues import QUEUES, enqueue, job, redis_connection
@@ -34,7 +35,7 @@ SWEEP_LIMIT = 1000
 def recover() -> dict[str, int]:
     """What was resumed, by kind (nothing: an empty dict)."""
     counts = {"abandoned jobs": requeue_abandoned(), "orders": resume_orders(), "reports": resume_reports(),
-              "events": resume_events()}
+              "events": resume_events(), "reconciliations": resume_reconciliations()}
     resumed = {kind: n for kind, n in counts.items() if n}
     if resumed:
         log.warning("resumed abandoned work: %s", ", ".join(f"{n} {kind}" for kind, n in resumed.items()))
@@ -66,19 +67,27 @@ def resume_reports() -> int:
     return _hand_back(ImportBatch, ImportBatch.status == "sent", "next_check_at", "saas.catalog.reports.check_import")
 
 
+def resume_reconciliations() -> int:
+    return _hand_back(Reconciliation, Reconciliation.status == "exporting", "next_check_at",
+                      "saas.catalog.reconcile.check_reconciliation")
+
+
 def resume_events() -> int:
     return _hand_back(OrderEvent, OrderEvent.status.in_(("pending", "waiting")), "next_attempt_at",
                       "saas.orders.events.forward")
 
 
 def _hand_back(model, waiting, due_column: str, job: str) -> int:
-    """Rows still waiting whose ``due_column`` is overdue: due now, and their job queued again."""
+    """Rows still waiting whose ``due_column`` is overdue: due now, and their job (named by its dotted path: those
+    modules import this one's) queued again."""
     rows = db.session.scalars(select(model).where(waiting, _overdue(getattr(model, due_column)))
                               .limit(SWEEP_LIMIT)).all()
     now = utcnow()
     for row in rows:
         setattr(row, due_column, now)
     db.session.commit()
+    module, _, name = job.rpartition(".")
+    func = getattr(importlib.import_module(module), name)
     for row in rows:
-        enqueue(job, row.id)
+        enqueue(func, row.id)
     return len(rows)

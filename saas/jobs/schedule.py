@@ -48,6 +48,7 @@ PERIODIC = {
         # Polls go with the everyday work: the urgent queue is the imports' and the events' alone.
         Periodic("orders", "saas.orders.polling.poll_orders", "ORDERS_INTERVAL", "default"),
         Periodic("digest", "saas.digest.send_digest", "DIGEST_INTERVAL", "default", waits_first=True),
+        Periodic("reconcile", "saas.catalog.reconcile.start", "RECONCILE_INTERVAL", "sync", waits_first=True),
     )
 }
 

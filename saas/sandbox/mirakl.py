@@ -15,6 +15,7 @@ import json
 import os
 import random
 import time
+import uuid
 from datetime import datetime, timezone
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
@@ -112,6 +113,9 @@ class MiraklSimulator:
         app.get("/api/offers/imports/<import_id>")(self.offer_import_status)
         app.get("/api/offers/imports/<import_id>/error_report")(self.offer_error_report)
         app.get("/api/offers")(self.offers)
+        app.post("/api/offers/export/async")(self.export_offers)
+        app.get("/api/offers/export/async/status/<tracking_id>")(self.offer_export_status)
+        app.get("/api/offers/export/async/file/<tracking_id>")(self.offer_export_file)
         app.get("/api/orders")(self.orders)
         app.put("/api/orders/<order_id>/accept")(self.accept)
         app.put("/api/orders/<order_id>/tracking")(self.tracking)
@@ -127,6 +131,7 @@ class MiraklSimulator:
         app.post("/_admin/products/approve")(self.admin_approve_all)
         app.get("/_admin/state")(self.admin_state)
         app.get("/_admin/imports/offers")(self.admin_offer_imports)
+        app.route("/_admin/offers/<sku>", methods=["POST", "DELETE"])(self.admin_offer)
 
     # -- account -----------------------------------------------------------------------------------------------------
     def account(self):
@@ -344,6 +349,59 @@ class MiraklSimulator:
                 for o in offers[offset: offset + size]]
         return jsonify(offers=page, total_count=len(offers))
 
+    def admin_offer(self, sku):
+        """Drift for the reconciliation's tests: change an offer's price or quantity as the operator's side might,
+        or delete it."""
+        offer = self.store.get("offer", sku)
+        if offer is None:
+            return error(f"No offer {sku}", 404)
+        if request.method == "DELETE":
+            self.store.delete("offer", sku)
+            return jsonify(deleted=sku)
+        changes = {k: v for k, v in (request.get_json(silent=True) or {}).items() if k in ("price", "quantity")}
+        offer.update(changes)
+        if "quantity" in changes:
+            offer["active"] = offer["quantity"] > 0
+        self.store.put("offer", sku, offer)
+        return jsonify(offer)
+
+    # -- OF52, OF53, OF54: the full export, ready ``IMPORT_SECONDS`` after it is asked, in files of
+    # ``items_per_chunk`` offers, read as they are when the file is downloaded ----------------------------------------
+    def export_offers(self):
+        body = request.get_json(silent=True) or {}
+        if body.get("export_type", "text/csv") not in ("application/json", "text/csv"):
+            return error("export_type must be application/json or text/csv")
+        tracking_id = str(uuid.uuid4())
+        self.store.put("offer_export", tracking_id, {
+            "created": time.time(), "chunk": max(int(body.get("items_per_chunk") or 10_000), 1),
+            "fields": body.get("include_fields") or []})
+        return jsonify(tracking_id=tracking_id)
+
+    def offer_export_status(self, tracking_id):
+        export = self.store.get("offer_export", tracking_id)
+        if export is None:
+            return error(f"Export {tracking_id} not found", 404)
+        if time.time() - export["created"] < self.cfg["IMPORT_SECONDS"]:
+            return jsonify(status="PENDING", last_updated=iso(time.time()))
+        files = max(1, -(-len(self.store.all("offer")) // export["chunk"]))
+        base = request.host_url.rstrip("/")
+        return jsonify(status="COMPLETED", last_updated=iso(time.time()),
+                       urls=[f"{base}/api/offers/export/async/file/{tracking_id}?file={n}.json" for n in range(files)])
+
+    def offer_export_file(self, tracking_id):
+        export = self.store.get("offer_export", tracking_id)
+        number = request.args.get("file", "").removesuffix(".json")
+        if export is None or not number.isdigit():
+            return error(f"Export file {tracking_id} not found", 404)
+        offers = sorted(self.store.all("offer"), key=lambda o: o["offer_id"])
+        start = int(number) * export["chunk"]
+        rows = [{"offer-id": o["offer_id"], "shop-sku": o["shop_sku"], "product-sku": o["product_sku"],
+                 "price": o["price"], "origin-price": o["origin_price"], "quantity": o["quantity"],
+                 "active": o["active"], "deleted": False, "state-code": o["state_code"]}
+                for o in offers[start:start + export["chunk"]]]
+        fields = set(export["fields"])
+        return jsonify([{k: v for k, v in row.items() if not fields or k in fields} for row in rows])
+
     # -- orders ------------------------------------------------------------------------------------------------------
     def _generate_due_orders(self):
         rate = self.cfg["ORDERS_PER_MINUTE"]
@@ -477,6 +535,12 @@ class MiraklSimulator:
         states = set(filter(None, request.args.get("order_state_codes", "").split(",")))
         ids = set(filter(None, request.args.get("order_ids", "").split(",")))
         since = request.args.get("start_update_date")
+        created_since = request.args.get("start_date")
+        if created_since:
+            try:
+                orders = [o for o in orders if parse_iso(o["created_date"]) >= parse_iso(created_since)]
+            except ValueError:
+                return error(f"start_date {created_since!r} is not an ISO-8601 date-time")
         if states:
             orders = [o for o in orders if o["order_state"] in states]
         if ids:

@@ -2,6 +2,7 @@
 filters by state, by cause and by the reason a SKU is not ready, search by SKU, EAN or name, counts per state and per
 reason, and sending a selection again."""
 import re
+from datetime import timedelta
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,13 +12,14 @@ from sqlalchemy import String, cast, func, or_
 
 from saas.catalog import changes as sku_changes
 from saas.catalog import readiness
-from saas.catalog.models import OFFER_STATES, PRODUCT_STATES, STATE_COLOURS, SkuBinding, SkuChange
+from saas.catalog.models import OFFER_STATES, PRODUCT_STATES, STATE_COLOURS, Reconciliation, SkuBinding, SkuChange
 from saas.connectors import get_connector_class
 from saas.i18n import cause_words
 from saas.jobs.schedule import run_soon
 from saas.orders import paths as order_paths
 from saas.tenants.scoping import scoped
 from saas.tenants.settings import configured_connectors, load_settings, save_settings
+from saas.timeutil import utcnow
 from saas.web.inputs import page_number
 from saas.web.redirects import safe_next
 from saas.web.tenant_context import attach_tenant
@@ -53,7 +55,8 @@ def index():
         "catalog/index.html", rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
         connector=get_connector_class(key), connectors=[get_connector_class(k) for k in keys],
         product_counts=_tally(states, 0), offer_counts=_tally(states, 1),
-        causes=_causes(key), reasons=_reasons(key),
+        causes=_causes(key), reasons=_reasons(key), reconciliation=last_reconciliation(key),
+        may_reconcile=may_reconcile(key),
         offer_reasons=readiness.offer_reasons(g.tenant, key, int(load_settings(g.tenant, key).settings
                                                                  .get("min_stock") or 0)),
         waiting=scoped(SkuChange, connector_key=key).with_entities(func.count()).scalar(),
@@ -112,6 +115,31 @@ def _causes(key) -> list[tuple[str, str, int]]:
 def _reasons(key) -> list[tuple[str, str, int]]:
     """Why SKUs are not ready: (the reason's code, its words, its values left out, how many SKUs)."""
     return [(code, cause_words(words), count) for code, words, count in readiness.reasons(g.tenant, key)]
+
+
+def last_reconciliation(key) -> Reconciliation | None:
+    return scoped(Reconciliation, connector_key=key).order_by(Reconciliation.started_at.desc()).first()
+
+
+def may_reconcile(key) -> bool:
+    """A full export of the offers is allowed once a day: none running, the last one a day ago or more."""
+    last = last_reconciliation(key)
+    return last is None or (last.status != "exporting" and last.started_at <= utcnow() - timedelta(days=1))
+
+
+@bp.post("/reconcile")
+def reconcile():
+    key = request.form.get("connector", "")
+    if key not in configured_connectors():
+        abort(404)
+    if may_reconcile(key):
+        run_soon("reconcile", g.tenant.id, key)
+        flash(_("The reconciliation starts in a few seconds; its result shows here when the marketplace's export "
+                "is ready."), "success")
+    else:
+        flash(_("The marketplace allows one full export of the offers a day: the next reconciliation can start a "
+                "day after the last one."), "error")
+    return redirect(url_for("catalog.index", connector=key))
 
 
 @bp.route("/paths", methods=["GET", "POST"])

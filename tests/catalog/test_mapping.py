@@ -98,3 +98,13 @@ def test_simulation_gives_price_and_stock_balance_not_availability():
     assert read_simulation(body) == {"1": (900, 7, 900), "2": (500, 0, 500)}
     body["items"][0]["listPrice"] = 1200
     assert read_simulation(body)["1"] == (900, 7, 1200)
+
+
+def test_an_offer_export_is_read_tolerantly():
+    from saas.connectors.base import MarketplaceOffer
+    from saas.connectors.mirakl.mapping import exported_offers
+    rows = [{"shop-sku": "1001", "price": 15.9, "quantity": 3, "active": True},
+            {"shop-sku": " 1002 ", "price": "abc", "quantity": "x", "active": False},
+            {"shop-sku": "1003", "price": 1, "deleted": True}, {"price": 2}, "garbage", None]
+    assert exported_offers(rows) == [MarketplaceOffer("1001", 1590, 3, True), MarketplaceOffer("1002", None, 0, False)]
+    assert exported_offers({"not": "a list"}) == []

@@ -46,6 +46,10 @@ def test_mirakl_simulator_answers_match_the_spec(mirakl_client):
         b"sku;product-id;product-id-type;price;quantity;state\n1;7890000010016;EAN;9.9;2;11\n"), "o.csv")}).get_json()
     check("GET", f"/api/offers/imports/{offer['import_id']}")
     check("GET", "/api/offers?max=10")
+    export = check("POST", "/api/offers/export/async", json={"export_type": "application/json",
+                                                              "include_fields": ["shop-sku", "price"]}).get_json()
+    status = check("GET", f"/api/offers/export/async/status/{export['tracking_id']}").get_json()
+    assert status["status"] == "COMPLETED" and status["urls"]
     mirakl_client.post("/_admin/orders", json={"skus": "1"})
     check("GET", "/api/orders?max=100")
     order_id = mirakl_client.get("/api/orders", headers=KEY).get_json()["orders"][0]["order_id"]

@@ -84,11 +84,27 @@ class MiraklClient:
     def list_offers(self, *, offset: int = 0, max_results: int = 100, sku: str | None = None) -> dict:
         return self._call("GET", "/api/offers", params={"offset": offset, "max": max_results, "sku": sku}).json()
 
+    # -- the whole catalog of offers (OF52, OF53, OF54): a full export at most once a day --------------------------
+    def export_offers(self, fields: list[str], items_per_chunk: int = 10_000) -> str:
+        """OF52, full (no ``last_request_date``), as JSON files; answers its tracking id."""
+        body = {"export_type": "application/json", "include_fields": fields, "items_per_chunk": items_per_chunk}
+        return str(self._call("POST", "/api/offers/export/async", json=body).json()["tracking_id"])
+
+    def offer_export(self, tracking_id: str) -> dict:
+        """OF53: ``{"status": PENDING|COMPLETED|FAILED, "urls": [...], "error": {...}}``."""
+        return self._call("GET", f"/api/offers/export/async/status/{tracking_id}").json()
+
+    def offer_export_file(self, url: str) -> list[dict]:
+        """OF54: one file of the export, at the URL OF53 gave."""
+        headers = {"Authorization": self.api_key, "Accept": "application/json"}
+        return send(self.session, "GET", url, service=SERVICE, timeout=max(self.timeout, 60), headers=headers).json()
+
     # -- orders ----------------------------------------------------------------------------------------------------
-    def list_orders(self, *, states=None, start_update_date: str | None = None, order_ids=None,
-                    offset: int = 0, max_results: int = 100) -> dict:
-        """OR11, one page: ``{"orders": [...], "total_count": n}``."""
+    def list_orders(self, *, states=None, start_update_date: str | None = None, start_date: str | None = None,
+                    order_ids=None, offset: int = 0, max_results: int = 100) -> dict:
+        """OR11, one page: ``{"orders": [...], "total_count": n}``; ``start_date`` by creation."""
         params = {"paginate": "true", "offset": offset, "max": max_results, "start_update_date": start_update_date,
+                  "start_date": start_date,
                   "order_state_codes": ",".join(states) if states else None,
                   "order_ids": ",".join(order_ids) if order_ids else None}
         return self._call("GET", "/api/orders", params=params).json()

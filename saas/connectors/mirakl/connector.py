@@ -99,6 +99,33 @@ class MiraklConnector(Connector):
                 published.batch = Batch(kind, upload(csv_file), tuple(sent))
         return published
 
+    def offered_quantity(self, stock: int | None) -> int:
+        return mapping.offered_quantity(stock, int(self.context.settings.get("min_stock") or 0))
+
+    # -- reconciliation: OF52 → OF53 → OF54, OR11 by creation --------------------------------------------------------
+    def start_offer_export(self) -> str:
+        return self.client.export_offers(mapping.EXPORT_FIELDS)
+
+    def offer_export(self, handle: str):
+        status = self.client.offer_export(handle)
+        state = status.get("status")
+        if state == "FAILED":
+            detail = (status.get("error") or {}).get("detail") or state
+            raise PermanentError(f"{self.marketplace_name} could not export the offers: {detail}")
+        if state != "COMPLETED":
+            return None
+        return (mapping.exported_offers(self.client.offer_export_file(url)) for url in status.get("urls") or [])
+
+    def paid_orders_since(self, since: str) -> list[OrderData]:
+        orders, offset = [], 0
+        while True:
+            page = self.client.list_orders(states=["SHIPPING"], start_date=since, offset=offset, max_results=100)
+            batch = page.get("orders") or []
+            orders += [mapping.order_from_mirakl(raw) for raw in batch]
+            offset += len(batch)
+            if not batch or offset >= int(page.get("total_count") or 0):
+                return orders
+
     def check_batch(self, batch: Batch) -> BatchReport:
         if batch.kind == "product":
             return self._product_report(batch)

@@ -11,7 +11,7 @@ import re
 import tempfile
 from decimal import Decimal
 
-from saas.connectors.base import Address, CatalogItem, OrderData, OrderLine
+from saas.connectors.base import Address, CatalogItem, MarketplaceOffer, OrderData, OrderLine
 from saas.i18n import Text, msg
 from saas.text import plain
 
@@ -86,11 +86,11 @@ def product_row(item: CatalogItem, certificate_specs: dict[str, str] | None = No
 def offer_row(item: CatalogItem, min_stock: int = 0) -> list[str]:
     """One offer line: price (de/por when the list price is higher) and stock, quantity 0 at or below the minimum
     stock; a withdrawal deletes the offer."""
+    if item.withdraw:  # a deletion names the offer by its SKU alone
+        return [item.sku_id, item.ean or "", "EAN" if item.ean else "", "", "", OFFER_STATE_NEW, "delete", ""]
     if not item.ean:
         raise RowError(msg("The SKU has no EAN at VTEX, so its offer cannot be matched to a product of the "
                            "marketplace."))
-    if item.withdraw:
-        return [item.sku_id, item.ean, "EAN", "", "", OFFER_STATE_NEW, "delete", ""]
     if not item.price_cents or item.price_cents <= 0:
         raise RowError(msg("The SKU has no price in the trade policy (the VTEX simulation returned none)."))
     # De/por: a list price above the price goes as the offer's price, the price as its discount price.
@@ -98,6 +98,33 @@ def offer_row(item: CatalogItem, min_stock: int = 0) -> list[str]:
     return [item.sku_id, item.ean, "EAN", reais(listed or item.price_cents),
             str(offered_quantity(item.quantity, min_stock)), OFFER_STATE_NEW, "update",
             reais(item.price_cents) if listed else ""]
+
+
+# What the reconciliation reads of each offer in OF52's export, by the names OF52 gives its fields.
+EXPORT_FIELDS = ["shop-sku", "price", "quantity", "active", "deleted"]
+
+
+def exported_offers(rows) -> list[MarketplaceOffer]:
+    """One file of OF52's JSON export as offers; rows without a SKU or deleted offers are left out, a price or
+    quantity that is not a number reads as none."""
+    offers = []
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, dict) or not str(row.get("shop-sku") or "").strip() or row.get("deleted") is True:
+            continue
+        price = _cents_or_none(row.get("price"))
+        try:
+            quantity = max(int(row.get("quantity") or 0), 0)
+        except (TypeError, ValueError):
+            quantity = 0
+        offers.append(MarketplaceOffer(str(row["shop-sku"]).strip(), price, quantity, row.get("active") is not False))
+    return offers
+
+
+def _cents_or_none(value) -> int | None:
+    try:
+        return int((Decimal(str(value)) * 100).quantize(Decimal("1"))) if value not in (None, "") else None
+    except ArithmeticError:
+        return None
 
 
 def offered_quantity(quantity: int | None, min_stock: int) -> int:
