@@ -5,7 +5,8 @@ import sys
 BENCHMARKS = {"sync": ("bench.sync", "run"), "initial-load": ("bench.sync", "run_initial_load"),
               "orders": ("bench.orders", "run"), "freight": ("bench.freight", "run"),
               "freight-abuse": ("bench.freight_abuse", "run"), "portal": ("bench.portal", "run"),
-              "fanout": ("bench.fanout", "run"), "freshness": ("bench.freshness", "run")}
+              "fanout": ("bench.fanout", "run"), "freshness": ("bench.freshness", "run"),
+              "reconcile": ("bench.reconcile", "run")}
 
 
 def main(names):

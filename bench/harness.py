@@ -183,6 +183,11 @@ def list_catalog_at_mirakl(tenant, count: int) -> None:
     wait_import_complete(lambda: connector.client.product_import(published.batch.import_id))
 
 
+def delete_offer(mirakl_url: str, sku: str) -> None:
+    """An offer gone from the marketplace's side (the simulator's admin route)."""
+    requests.delete(f"{mirakl_url}/_admin/offers/{sku}", timeout=10).raise_for_status()
+
+
 def in_child(func, *args):
     """Run ``func(*args)`` in a fresh process; answer its result and its peak resident memory in MB."""
     ctx = multiprocessing.get_context("spawn")
