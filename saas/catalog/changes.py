@@ -116,7 +116,7 @@ def pending(tenant_id: int, connector_key: str, limit: int):
     """The connector's oldest pending changes, as light rows (a cycle may take a whole catalog)."""
     return db.session.execute(
         select(SkuChange.id, SkuChange.version, SkuChange.sku_id, SkuChange.catalog_modified,
-               SkuChange.is_active, SkuChange.removed_from_affiliate)
+               SkuChange.is_active, SkuChange.removed_from_affiliate, SkuChange.received_at)
         .where(SkuChange.tenant_id == tenant_id, SkuChange.connector_key == connector_key)
         .order_by(SkuChange.id).limit(limit)).all()
 

@@ -60,6 +60,7 @@ class SkuBinding(db.Model):
     held_reason = db.Column(db.String(10))
     approved_price_cents = db.Column(db.Integer)  # a held price the merchant let through
     readiness = db.Column(db.JSON)  # while not_ready, every reason: [{"code", "key", "params"}]
+    safety = db.Column(db.JSON)  # the units the last offer held back and why (saas.catalog.safety), if any
     last_error = db.Column(db.Text)
     last_error_params = db.Column(db.JSON)
     product_sent_at = db.Column(db.DateTime)
@@ -100,6 +101,7 @@ class ImportBatch(db.Model):
     summary = db.Column(db.JSON, nullable=False, default=dict)
     checks = db.Column(db.Integer, nullable=False, default=0)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    changed_at = db.Column(db.DateTime)  # when the oldest change it carries reached us: the delay safety stock covers
     checked_at = db.Column(db.DateTime)
     next_check_at = db.Column(db.DateTime)  # while sent: when its report is read next; see the recovery sweep
 

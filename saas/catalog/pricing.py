@@ -16,7 +16,9 @@ class Priced:
 
 
 class Pricing:
-    def __init__(self, settings: dict):
+    def __init__(self, settings: dict, safety: dict | None = None):
+        """``safety``: SKU → :class:`~saas.catalog.safety.Safety`, the units each offer holds back."""
+        self.safety = safety or {}
         self.rules = rules.load(settings)
         self.stored = [rule.as_dict() for rule in self.rules]  # as each SKU's binding keeps the rule that priced it
         self.drop_pct = float(settings.get("price_drop_guard", rules.DEFAULT_DROP_GUARD) or 0)
@@ -39,10 +41,15 @@ class Pricing:
             brand, category = taxonomy.get(item.sku_id, (None, None))
             index = rules.rule_for(self.rules, item.sku_id, brand, category)
             rule = self.rules[index] if index is not None else None
+            safety = self.safety.get(item.sku_id)
+            quantity = rules.quantity(rule, item.quantity)
+            if safety is not None and quantity is not None:
+                quantity = max(quantity - safety.units, 0)
             sent = replace(item, price_cents=rules.price(rule, item.price_cents),
                            list_price_cents=rules.price(rule, item.list_price_cents) if item.list_price_cents else None,
-                           quantity=rules.quantity(rule, item.quantity))
-            notes = {"vtex_price_cents": item.price_cents, "price_rule": self.stored[index] if rule else None}
+                           quantity=quantity)
+            notes = {"vtex_price_cents": item.price_cents, "price_rule": self.stored[index] if rule else None,
+                     "safety": safety.as_dict() if safety is not None and safety.units else None}
             last = binding.price_cents if binding is not None and binding.offer_state in ("live", "sent") else None
             cost = (costs or {}).get(item.sku_id)
             reason = rules.held(sent.price_cents, last, self.drop_pct,

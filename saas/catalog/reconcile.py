@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from saas import bridge
 from saas.catalog import changes as sku_changes
-from saas.catalog import sync
+from saas.catalog import safety, sync
 from saas.catalog.models import Reconciliation, SkuBinding
 from saas.catalog.pricing import Pricing
 from saas.catalog.vtex_reads import VtexReader
@@ -193,7 +193,7 @@ class Comparison:
         self.reader = VtexReader(VtexClient.for_tenant(tenant), account=tenant.vtex_account,
                                  trade_policy=str(settings.get("trade_policy") or "1"),
                                  affiliate_id=settings.get("affiliate_id") or "CRF")
-        self.pricing = Pricing(settings)
+        self.pricing = Pricing(settings, safety.for_store(tenant.id, self.connector, settings))
 
     @property
     def fixed(self) -> int:

@@ -17,7 +17,7 @@ from sqlalchemy import func
 
 from saas import alerts, bridge
 from saas.catalog import changes as sku_changes
-from saas.catalog import readiness, reports, rules
+from saas.catalog import readiness, reports, rules, safety
 from saas.catalog.models import ImportBatch, SkuBinding
 from saas.catalog.pricing import Pricing
 from saas.catalog.vtex_reads import VtexReader
@@ -67,7 +67,7 @@ def sync_catalog(tenant, row) -> dict:
         return {"changes": 0}
     bindings = bindings_of(tenant, connector.key, [c.sku_id for c in taken])
     plan = _plan(tenant, connector, taken, bindings)
-    pricing = Pricing(settings)
+    pricing = Pricing(settings, safety.for_store(tenant.id, connector, settings))
     reads = ProductReads(reader, plan.products, pricing.cost_spec, _readiness_check(connector, settings))
     started = {"product": utcnow()}  # each import's own start, from which the marketplace counts its limits
     try:
@@ -109,7 +109,7 @@ def sync_catalog(tenant, row) -> dict:
                   if sku not in bindings or bindings[sku].held_price_cents != held[1]}
     _record(tenant, connector.key, batches, started, rejected, bindings, reads, {i.sku_id: i for i in priced.items},
             {sku: {**learned.get(sku, {}), **priced.notes.get(sku, {})} for sku in {*learned, *priced.notes}},
-            newly_held)
+            newly_held, {c.sku_id: c.received_at for c in taken})
     if newly_held:
         _tell_held(tenant, connector, settings, newly_held)
     sku_changes.consume(tenant.id, connector.key,
@@ -278,9 +278,11 @@ def _ean(context) -> str | None:
 
 
 def _record(tenant, connector_key, batches, started, rejected: dict[str, dict[str, str]], bindings,
-            reads: ProductReads, offers, notes: dict[str, dict], held: dict[str, tuple]) -> None:
+            reads: ProductReads, offers, notes: dict[str, dict], held: dict[str, tuple],
+            received: dict[str, datetime]) -> None:
     """Bindings and batches of what went, error entries for what could not; new bindings are inserted in bulk
-    (an initial load creates one per SKU of the catalog)."""
+    (an initial load creates one per SKU of the catalog). A batch keeps when the oldest change it carries reached
+    us (``received``: SKU → that moment), from which the delay that safety stock covers is measured."""
     now = utcnow()
     new = {}
 
@@ -295,7 +297,7 @@ def _record(tenant, connector_key, batches, started, rejected: dict[str, dict[st
                                     "product_sent_at": None, "offer_sent_at": None, "listed_at": None,
                                     "brand": None, "category_id": None, "vtex_price_cents": None,
                                     "price_rule": None, "held_price_cents": None, "held_reason": None,
-                                    "approved_price_cents": None, "readiness": None})
+                                    "approved_price_cents": None, "readiness": None, "safety": None})
 
     def update(sku, **values):
         target = binding_for(sku)
@@ -307,9 +309,10 @@ def _record(tenant, connector_key, batches, started, rejected: dict[str, dict[st
 
     recorded = []
     for batch in batches:
+        changed = [received[sku] for sku in batch.sku_ids if sku in received]
         recorded.append(ImportBatch(tenant_id=tenant.id, connector_key=connector_key, kind=batch.kind,
-                                    import_id=batch.import_id,
-                                    sku_ids=list(batch.sku_ids), created_at=started[batch.kind]))
+                                    import_id=batch.import_id, sku_ids=list(batch.sku_ids),
+                                    created_at=started[batch.kind], changed_at=min(changed, default=None)))
         db.session.add(recorded[-1])
         for sku in batch.sku_ids:
             if batch.kind == "product":

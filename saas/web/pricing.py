@@ -10,12 +10,12 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_
-from wtforms import DecimalField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from saas import bridge
 from saas.catalog import changes as sku_changes
-from saas.catalog import rules
+from saas.catalog import rules, safety
 from saas.catalog.models import SkuBinding
 from saas.connectors import get_connector_class
 from saas.extensions import db
@@ -23,7 +23,8 @@ from saas.i18n import msg
 from saas.jobs.schedule import run_soon
 from saas.tenants.models import SettingsAudit
 from saas.tenants.scoping import scoped
-from saas.tenants.settings import configured_connectors, load_settings, save_settings
+from saas.tenants.settings import build_connector, configured_connectors, load_settings, save_settings
+from saas.timeutil import utcnow
 from saas.web.redirects import safe_next
 from saas.web.tenant_context import attach_tenant
 
@@ -93,6 +94,18 @@ class GuardForm(FlaskForm):
                        "too. Empty: no cost check. VTEX is then read for every SKU offered."))
 
 
+class SafetyForm(FlaskForm):
+    safety_stock = BooleanField(
+        _l("Hold stock back from sales speed"), default=True,
+        description=_l("Each SKU's offer holds back the units it sells at the marketplace while a stock change "
+                       "takes to reach it (its sales per hour over 72 hours × that delay, measured), so a fast "
+                       "seller is not sold beyond its stock."))
+    safety_cap = IntegerField(
+        _l("At most, units held back per SKU"), default=safety.DEFAULT_CAP,
+        validators=[InputRequired(message=_l("Enter a whole number from 0 to 1000.")),
+                    NumberRange(min=0, max=1000, message=_l("Enter a whole number from 0 to 1000."))])
+
+
 def _cents(reais: Decimal | None) -> int | None:
     return None if reais is None else int((reais * 100).to_integral_value())
 
@@ -113,6 +126,12 @@ def index(key):
         _save(row, key, {**row.settings, "price_rules": [*(row.settings.get("price_rules") or []),
                                                          form.rule().as_dict()]})
         return redirect(url_for("pricing.index", key=key))
+    cover = SafetyForm(prefix="safety", data={"safety_stock": row.settings.get("safety_stock", True) is not False,
+                                              "safety_cap": safety.cap(row.settings)})
+    if request.method == "POST" and request.form.get("action") == "safety" and cover.validate():
+        _save(row, key, {**row.settings, "safety_stock": bool(cover.safety_stock.data),
+                         "safety_cap": cover.safety_cap.data}, sold=True)
+        return redirect(url_for("pricing.index", key=key))
     if request.method == "POST" and request.form.get("action") == "guard" and guard.validate():
         _save(row, key, {**row.settings, "price_drop_guard": float(guard.price_drop_guard.data),
                          "cost_spec": (guard.cost_spec.data or "").strip()})
@@ -120,7 +139,7 @@ def index(key):
     history = scoped(SettingsAudit).filter(SettingsAudit.connector_key == key).order_by(SettingsAudit.id.desc()) \
         .limit(50).all()
     history = [a for a in history if {"price_rules", "price_drop_guard", "cost_spec"} & set(a.changes)][:10]
-    return render_template("pricing/index.html", cls=cls, key=key, form=form, guard=guard,
+    return render_template("pricing/index.html", cls=cls, key=key, form=form, guard=guard, cover=cover,
                            rules=rules.load(row.settings), targets=TARGET_LABELS, history=history,
                            can_edit=g.membership.can_edit)
 
@@ -136,20 +155,23 @@ def remove(key, index):
     return redirect(url_for("pricing.index", key=key))
 
 
-def _save(row, key, settings: dict) -> None:
-    """Store the rules in the settings (and their history), then queue again only the SKUs they change."""
+def _save(row, key, settings: dict, sold: bool = False) -> None:
+    """Store the rules in the settings (and their history), then queue again only the SKUs they change (``sold``:
+    and those sold lately, whose safety stock the settings change)."""
     before = rules.load(row.settings)
+    recent = list(safety.sales_per_hour(g.tenant.id, build_connector(g.tenant, key, row), utcnow())) if sold else []
     save_settings(g.tenant, key, active=row.active, settings=settings, secrets=row.secrets, user=current_user,
                   account_id=row.account_id)
     changed = set(before) ^ set(rules.load(settings))
     guard_changed = any(row.settings.get(name) != settings.get(name) for name in ("price_drop_guard", "cost_spec"))
-    skus = _targeted(key, changed)
+    skus = sorted({*_targeted(key, changed), *recent})
     if skus:
         sku_changes.record(g.tenant.id, [sku_changes.Change(s, price_modified=True, stock_modified=True)
                                          for s in skus], connectors=[key])
         run_soon("sync", g.tenant.id, key)
-    flash(_("Price and stock rules saved.") if not guard_changed else _("Price-drop guard saved."), "success")
-    if changed:
+    flash(_("Safety stock saved.") if sold else _("Price and stock rules saved.") if not guard_changed
+          else _("Price-drop guard saved."), "success")
+    if changed or recent:
         flash(ngettext("%(num)d SKU gets its price and stock again at the next sync.",
                        "%(num)d SKUs get their price and stock again at the next sync.", len(skus)), "success")
 
