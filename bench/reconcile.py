@@ -31,7 +31,8 @@ def run():
           f"SKU, Mirakl's export status read once a minute:")
     print(f"  ours: {result['seconds']:.0f} s start → last correction recorded ({result['waiting']:.0f} s of it "
           f"waiting for the export's status), the export read in {result['read_seconds']:.1f} s; "
-          f"{result['simulations']:,} VTEX simulations ({result['simulation_rate']:,.0f} a minute); peak {peak_mb:.0f} MB")
+          f"{result['simulations']:,} VTEX simulations ({result['simulation_rate']:,.0f} a minute); "
+          f"peak {peak_mb:.0f} MB")
     print(f"  baseline: the same offers through OF21, 100 a page: {result['of21_seconds']:.1f} s and "
           f"{result['of21_calls']:,} calls to read them ({result['of21_seconds'] / result['read_seconds']:.1f}× the "
           f"export's read)")
