@@ -31,8 +31,8 @@ def _order(db, tenant, number, lines, *, hours_ago=1, status="imported"):
         {"order_line_id": f"O-{number}-{i}", "offer_sku": sku, "quantity": quantity, "price_unit": 10}
         for i, (sku, quantity) in enumerate(lines)]}
     db.session.add(MarketplaceOrder(tenant_id=tenant.id, connector_key="carrefour",
-                                    marketplace_order_id=raw["order_id"], marketplace_state="SHIPPING", marketplace_updated_at="2026-12-01T10:00:00Z",
-                                    status=status, raw=raw, history=[],
+                                    marketplace_order_id=raw["order_id"], marketplace_state="SHIPPING",
+                                    marketplace_updated_at="2026-12-01T10:00:00Z", status=status, raw=raw, history=[],
                                     created_at=utcnow() - timedelta(hours=hours_ago)))
 
 
