@@ -123,18 +123,21 @@ def knobs(url: str, **values) -> None:
     requests.post(url + "/_admin/knobs", json=values, timeout=5).raise_for_status()
 
 
-def make_app(tmpdir: Path, **config):
+def make_app(tmpdir: Path, fresh: bool = True, **config):
+    """The app on the benchmark's database and Redis, emptied unless ``fresh`` is False (a second process of the
+    same benchmark)."""
     from saas import create_app
     from saas.extensions import db
     redis_url = ensure_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")).rsplit("/", 1)[0] + "/13"
     database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmpdir / 'bench.db'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": database, "REDIS_URL": redis_url,
                       "RATELIMIT_STORAGE_URI": redis_url, **config})
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        from saas.jobs.queues import redis_connection
-        redis_connection().flushdb()
+    if fresh:
+        with app.app_context():
+            db.drop_all()
+            db.create_all()
+            from saas.jobs.queues import redis_connection
+            redis_connection().flushdb()
     return app
 
 

@@ -26,6 +26,7 @@ from saas.tenants.service import create_tenant, slug_in_public_urls, slug_taken,
 from saas.tenants.settings import load_settings
 from saas.timeutil import local_time, start_of_local_day, utcnow
 from saas.vtex.client import VtexClient
+from saas.web import trends
 from saas.web.bridge import marketplace_names
 from saas.web.forms import ROLE_NAMES, AlertsForm, InviteForm, TenantForm, vtex_answers
 from saas.web.pricing import PRICING_LABELS
@@ -116,7 +117,8 @@ def dashboard():
     return render_template("portal/dashboard.html", skus=skus, orders=orders, today=today,
                            connectors=_connector_cards(), recent=recent, last_batch=last_batch, pending=pending,
                            product_states=PRODUCT_STATES, colours=STATE_COLOURS,
-                           today_iso=local_time(utcnow(), "%Y-%m-%d"), marketplaces=marketplace_names())
+                           today_iso=local_time(utcnow(), "%Y-%m-%d"), marketplaces=marketplace_names(),
+                           charts=trends.dashboard_charts())
 
 
 @bp.get("/marketplace")
