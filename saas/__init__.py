@@ -42,6 +42,7 @@ def _import_models():
     """Every model module, so that ``db.metadata`` (and Alembic's autogenerate) sees every table."""
     import saas.bridge.models  # noqa: F401
     import saas.catalog.models  # noqa: F401
+    import saas.freight.models  # noqa: F401
     import saas.jobs.models  # noqa: F401
     import saas.mail  # noqa: F401
     import saas.orders.models  # noqa: F401

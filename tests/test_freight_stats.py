@@ -88,3 +88,60 @@ def test_an_unreadable_replay_is_refused_and_another_store_sees_nothing(client, 
     save_settings(other, "carrefour", active=True, settings=SETTINGS, secrets={"shop_key": "k"})
     page = client.get("/t/loja-b/freight/").get_data(as_text=True)
     assert "04538133" not in page and "Nenhuma cotação falhou" in page
+
+
+def test_the_contingency_table_quotes_every_range_and_band_with_a_sku_of_that_weight(client, db, owner, tenant,
+                                                                                     vtex_sim):
+    """Against the simulator's known catalog: its carriers charge by weight and serve Expressa only near São
+    Paulo, so the table must say that, and a band no SKU weighs is left out and said so."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from saas.catalog.models import SkuBinding
+    from saas.freight import contingency
+    from saas.freight.cep_ranges import RANGES
+    from saas.freight.models import ContingencyTable
+    _store(tenant, vtex_sim)
+    save_settings(tenant, "carrefour", active=True, secrets={"shop_key": "k"},
+                  settings={**SETTINGS, "sla_expressa": "Expressa"})
+    skus = vtex_sim.extensions["store"].all("sku")
+    db.session.add_all([SkuBinding(tenant_id=tenant.id, connector_key="carrefour", sku_id=str(s["Id"]),
+                                   product_state="listed", offer_state="live", quantity=s["stock"])
+                        for s in skus if s["stock"] > 0])
+    db.session.commit()
+    login(client, owner.email)
+    client.post("/t/loja-a/freight/contingency", data={"connector": "carrefour"})
+    table = db.session.query(ContingencyTable).one()
+    assert table.status == "building" and table.total == len(RANGES) * 4
+    assert "Calculando" in client.get("/t/loja-a/freight/").get_data(as_text=True)
+    assert contingency.build(table.id) == "done"
+    db.session.refresh(table)
+
+    weights = {str(s["Id"]): s["Dimension"]["weight"] / 1000 for s in skus}
+    for band, sample in zip(contingency.BANDS_KG, (table.samples.get(str(i)) for i in range(4)), strict=True):
+        if sample:
+            assert band[0] < weights[sample["sku"]] <= band[1]
+    bands_quoted = sum(1 for s in table.samples.values() if s)
+    normal = [r for r in table.rows if r["shipping_type"] == "Normal"]
+    assert len(normal) == len(RANGES) * bands_quoted  # Normal serves every range
+    # The simulator's Expressa serves CEPs starting 0 to 3; its carriers charge more by weight.
+    assert {r["state"] for r in table.rows if r["shipping_type"] == "Expressa"} == {"SP", "RJ", "ES", "MG"}
+    porto_alegre = sorted((r for r in normal if r["state"] == "RS" and r["area"] == "capital"),
+                          key=lambda r: r["kg_max"])
+    prices = [r["price_cents"] for r in porto_alegre]
+    assert len(prices) == bands_quoted and prices == sorted(set(prices))
+    assert table.samples["3"] is None  # nothing of the simulator's catalog weighs over 10 kg
+
+    page = client.get("/t/loja-a/freight/").get_data(as_text=True)
+    assert "Baixar CSV" in page
+    body = client.get("/t/loja-a/freight/contingency.csv?connector=carrefour").get_data(as_text=True)
+    lines = list(csv.reader(io.StringIO(body), delimiter=";"))
+    assert lines[0][:4] == ["UF", "Área", "CEP inicial", "CEP final"] and len(lines) == len(table.rows) + 1
+    assert lines[1][2] == "01000-000" and "," in lines[1][7]
+    sheet = load_workbook(io.BytesIO(client.get("/t/loja-a/freight/contingency.xlsx?connector=carrefour").data)).active
+    assert sheet.max_row == len(table.rows) + 1 and isinstance(sheet.cell(2, 8).value, float)
+    other = make_tenant(owner, "loja-b")
+    save_settings(other, "carrefour", active=True, settings=SETTINGS, secrets={"shop_key": "k"})
+    assert client.get("/t/loja-b/freight/contingency.csv?connector=carrefour").status_code == 404

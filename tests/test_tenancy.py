@@ -14,7 +14,7 @@ from saas.tenants.settings import save_settings
 from tests.conftest import add_member, login, make_tenant, make_user
 
 FOREIGN_MARK = "Segredo da Loja B"
-DEFAULTS = {"key": "carrefour", "entity": "product", "decision": "accept"}
+DEFAULTS = {"key": "carrefour", "entity": "product", "decision": "accept", "kind": "csv"}
 
 
 def owned_rows(db, tenant, mark):

@@ -4,14 +4,16 @@ import re
 from collections import defaultdict
 from datetime import timezone
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from saas.connectors import get_connector_class
 from saas.connectors.base import FreightRequest, IntegrationError
-from saas.freight import metrics, quote
+from saas.freight import contingency, metrics, quote
+from saas.freight.models import ContingencyTable
 from saas.i18n import N_, Words, money
+from saas.tenants.scoping import scoped
 from saas.tenants.settings import configured_connectors
 from saas.timeutil import MERCHANT_ZONE, local_time_text
 from saas.web import charts
@@ -67,7 +69,48 @@ def index():
     return render_template("freight/index.html", connector=connector, connectors=connectors, week=week, days=days,
                            charts=_charts(hours, days), failures=metrics.failures(g.tenant.id, connector.key),
                            causes=CAUSES, fixes=FIXES, url=freight_url(g.tenant, connector.key),
-                           slow_ms=metrics.SLOW_MS, local=local_time_text, counted=bool(hours))
+                           slow_ms=metrics.SLOW_MS, local=local_time_text, counted=bool(hours),
+                           table=_last_table(connector.key), bands=contingency.BANDS_KG)
+
+
+def _last_table(key) -> ContingencyTable | None:
+    return scoped(ContingencyTable, connector_key=key).order_by(ContingencyTable.started_at.desc(),
+                                                                ContingencyTable.id.desc()).first()
+
+
+@bp.post("/contingency")
+def build_table():
+    connector = _chosen(freight_connectors())
+    if connector is None:
+        abort(404)
+    contingency.request(g.tenant, connector.key)
+    flash(_("The table is being built from VTEX's simulations; this page shows its progress."), "success")
+    return redirect(url_for(".index", connector=connector.key))
+
+
+@bp.get("/contingency/progress")
+def table_progress():
+    """For the page's progress bar (``static/progress.js``), while the table builds."""
+    connector = _chosen(freight_connectors())
+    table = _last_table(connector.key) if connector else None
+    if table is None:
+        abort(404)
+    return {"status": table.status, "done": table.done, "total": table.total,
+            "label": _("Building: %(done)d of %(total)d simulations", done=table.done, total=table.total)}
+
+
+@bp.get("/contingency.<kind>")
+def download_table(kind):
+    connector = _chosen(freight_connectors())
+    table = _last_table(connector.key) if connector else None
+    if table is None or table.status != "done" or kind not in ("csv", "xlsx"):
+        abort(404)
+    name = f"tabela-de-frete-{g.tenant.slug}-{connector.key}.{kind}"
+    if kind == "csv":
+        return Response(contingency.as_csv(table), content_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename={name}"})
+    return Response(contingency.as_xlsx(table), headers={"Content-Disposition": f"attachment; filename={name}"},
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def _by_day(hours) -> list[tuple[str, metrics.Hour]]:

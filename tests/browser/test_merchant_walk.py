@@ -136,6 +136,14 @@ def test_the_merchants_walk(live, browser, db, vtex_sim, mirakl_sim):
     assert "A VTEX falhou" in page.inner_text("main")
     page.click("text=Repetir")
     assert "A VTEX respondeu com 2 opções: Normal R$" in page.inner_text("main")
+    page.click("text=Calcular a tabela")
+    assert "Calculando: 0 de" in page.inner_text("main")
+    accessible(page)
+    from saas.freight import contingency
+    from saas.freight.models import ContingencyTable
+    assert contingency.build(db.session.query(ContingencyTable).one().id) == "done"
+    page.wait_for_selector("text=Baixar XLSX", timeout=10_000)  # the progress script reloads the page once done
+    accessible(page)
 
     # The main pages on a phone.
     phone = browser.new_page(locale="pt-BR", viewport=PHONE)
