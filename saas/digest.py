@@ -1,7 +1,7 @@
 """The daily digest of one store's marketplace, to its notification e-mail: orders integrated and failed (by cause),
 SKUs not ready (by reason) and products waiting for the marketplace's approval (and since when), over the last day.
 A periodic job (``DIGEST_INTERVAL``), each store on its own phase of the day."""
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -14,23 +14,40 @@ from saas.i18n import cause_words
 from saas.mail import send_mail
 from saas.orders.models import CAUSES, MarketplaceOrder
 from saas.tenants.scoping import scoped
-from saas.timeutil import local_time, utcnow
+from saas.timeutil import MERCHANT_ZONE, local_time, start_of_local_day, utcnow
 
 
-def facts(tenant, connector_key: str) -> dict:
-    """What the digest says, as numbers."""
-    since = utcnow() - timedelta(days=1)
+def facts(tenant, connector_key: str, now=None) -> dict:
+    """What the digest says, as numbers; on the first of a month (Brasília), the past month's orders that came while
+    the safety stock covered the store too."""
+    now = now or utcnow()
+    since = now - timedelta(days=1)
     orders = scoped(MarketplaceOrder, tenant, connector_key)
     failed = orders.filter(MarketplaceOrder.status == "failed", MarketplaceOrder.updated_at >= since) \
         .with_entities(MarketplaceOrder.cause, func.count()).group_by(MarketplaceOrder.cause) \
         .order_by(func.count().desc()).all()
     pending = scoped(SkuBinding, tenant, connector_key).filter(SkuBinding.product_state == "pending") \
         .with_entities(func.count(), func.min(SkuBinding.product_sent_at)).one()
-    return {"integrated": orders.filter(MarketplaceOrder.status == "imported",
+    month = _month_before(now)
+    covered = month and orders.filter(MarketplaceOrder.safety_covered.is_(True),
+                                      MarketplaceOrder.created_at >= month[0],
+                                      MarketplaceOrder.created_at < month[1]).count()
+    return {"safety_month": covered if month else None,
+            "integrated": orders.filter(MarketplaceOrder.status == "imported",
                                         MarketplaceOrder.updated_at >= since).count(),
             "failed": [(cause or "", count) for cause, count in failed],
             "not_ready": readiness.reasons(tenant, connector_key),
             "awaiting_approval": pending[0], "waiting_since": pending[1]}
+
+
+def _month_before(now) -> tuple | None:
+    """On the first of a month in Brasília, the past month as (start, end) in stored (naive UTC) times."""
+    local = now.replace(tzinfo=timezone.utc).astimezone(MERCHANT_ZONE)
+    if local.day != 1:
+        return None
+    first = (local.date() - timedelta(days=1)).replace(day=1)
+    start = datetime.combine(first, time(), MERCHANT_ZONE).astimezone(timezone.utc).replace(tzinfo=None)
+    return start, start_of_local_day(now)
 
 
 def send_digest(tenant, row) -> dict:
@@ -62,5 +79,12 @@ def _body(found: dict, marketplace: str) -> str:
                               "%(num)d products awaiting %(marketplace)s's approval, the oldest since %(since)s.",
                               found["awaiting_approval"], marketplace=marketplace,
                               since=local_time(found["waiting_since"]) if found["waiting_since"] else "—"))
+    if found["safety_month"] is not None:
+        lines.append(ngettext(
+            "Safety stock, last month: %(num)d order came when VTEX had fewer units than %(marketplace)s would "
+            "have shown without it; without it, %(marketplace)s could have sold what the store no longer had.",
+            "Safety stock, last month: %(num)d orders came when VTEX had fewer units than %(marketplace)s would "
+            "have shown without it; without it, %(marketplace)s could have sold what the store no longer had.",
+            found["safety_month"], marketplace=marketplace))
     lines.append(_("Failed orders and SKUs not ready are grouped by cause in the portal, with what fixes each."))
     return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""stock safety: the delay from a change to its offer accepted, and what each SKU's offer held back
+"""stock safety: the delay from a change to its offer accepted, what each SKU's offer held back, and the orders
+that came when it covered the store
 
 Revision ID: 0016
 Revises: 0015
@@ -20,9 +21,13 @@ def upgrade():
         batch_op.add_column(sa.Column('changed_at', sa.DateTime(), nullable=True))
     with op.batch_alter_table('sku_binding', schema=None) as batch_op:
         batch_op.add_column(sa.Column('safety', sa.JSON(), nullable=True))
+    with op.batch_alter_table('marketplace_order', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('safety_covered', sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade():
+    with op.batch_alter_table('marketplace_order', schema=None) as batch_op:
+        batch_op.drop_column('safety_covered')
     with op.batch_alter_table('sku_binding', schema=None) as batch_op:
         batch_op.drop_column('safety')
     with op.batch_alter_table('import_batch', schema=None) as batch_op:

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from saas.catalog.models import ImportBatch
+from saas.catalog.models import ImportBatch, SkuBinding
 from saas.extensions import db
 from saas.orders.models import MarketplaceOrder
 from saas.timeutil import utcnow
@@ -89,3 +89,18 @@ def lead_minutes(tenant_id: int, connector_key: str, now) -> float:
     if not delays:
         return 13.0
     return delays[min(len(delays) - 1, math.ceil(0.95 * len(delays)) - 1)]
+
+
+def covered(tenant_id: int, connector_key: str, order, simulation: dict) -> bool:
+    """Whether, as this order came, VTEX had fewer units of one of its SKUs than the marketplace would have shown
+    without the units held back (``order``'s lines against the import's simulation, whose stock is VTEX's now):
+    without the safety stock, the marketplace could have sold units the store no longer had."""
+    held = {b.sku_id: b for b in db.session.scalars(select(SkuBinding).where(
+        SkuBinding.tenant_id == tenant_id, SkuBinding.connector_key == connector_key,
+        SkuBinding.sku_id.in_([line.sku_id for line in order.lines]), SkuBinding.safety.isnot(None)))}
+    logistics = {li.get("itemIndex"): li for li in simulation.get("logisticsInfo") or []}
+    for index, line in enumerate(order.lines):
+        binding, stock = held.get(line.sku_id), (logistics.get(index) or {}).get("stockBalance")
+        if binding is not None and stock is not None and stock < (binding.quantity or 0) + binding.safety["units"]:
+            return True
+    return False

@@ -45,6 +45,8 @@ class MarketplaceOrder(db.Model):
     mailed_causes = db.Column(db.JSON, nullable=False, default=list)
     series = db.Column(db.Integer, nullable=False, default=0)  # a reprocess starts a new series of attempts
     divergence_allowed = db.Column(db.Float)  # a price divergence (%) the merchant accepted for this order only
+    # When it came, VTEX had fewer units than the marketplace would have shown without the safety stock.
+    safety_covered = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     series_started_at = db.Column(db.DateTime)
     # While importing: when the next attempt is due (or the current one began). The recovery sweep hands an order
     # whose attempt is long overdue, and whose lock nobody holds, back to the importer.

@@ -97,3 +97,42 @@ def test_the_cap_is_set_on_the_rules_page_and_a_wrong_one_is_refused_on_its_fiel
     assert settings["safety_stock"] is False and settings["safety_cap"] == 2
     from saas.catalog.models import SkuChange
     assert [c.sku_id for c in db.session.query(SkuChange)] == ["1001"]  # the SKU sold lately goes again
+
+
+def test_an_order_that_came_while_the_safety_covered_the_store_is_counted_in_the_months_digest(world):
+    from datetime import datetime
+
+    from saas import digest
+    from tests.orders.conftest import Shop
+    world.cycle()
+    world.cycle()
+    sku = next(s for s in test_sync_e2e.sellable(world) if s["stock"] >= 20)
+    for number in range(6):
+        _order(world.db, world.tenant, number, [(str(sku["Id"]), 72)], hours_ago=number + 1)
+    for _ in range(10):
+        _batch(world.db, world.tenant, 30)
+    world.db.session.commit()
+    world.vtex_admin(sku["Id"], stock=20)
+    world.wait_for_change(str(sku["Id"]))
+    world.cycle()  # 17 offered, 3 held back
+    vtex_store = world.vtex.extensions["store"]
+    vtex_store.put("sku", sku["Id"], {**vtex_store.get("sku", sku["Id"]), "stock": 18})  # sold elsewhere, not told
+    shop = Shop(world.app, world.db, world.tenant, world.vtex, world.mirakl)
+    covered = shop.carrefour_order(sku["Id"], state="SHIPPING")
+    shop.poll()
+    assert shop.import_pending() == {covered: "imported"}
+    assert shop.order(covered).safety_covered  # 18 at VTEX, where Carrefour would have shown 20 without it
+    vtex_store.put("sku", sku["Id"], {**vtex_store.get("sku", sku["Id"]), "stock": 40})
+    plenty = shop.carrefour_order(sku["Id"], state="SHIPPING")
+    shop.poll()
+    assert shop.import_pending() == {plenty: "imported"}
+    assert not shop.order(plenty).safety_covered  # VTEX had more than Carrefour could show either way
+    first_of_next_month = datetime(2027, 1, 1, 12) if utcnow().month == 12 else \
+        datetime(utcnow().year, utcnow().month + 1, 1, 12)
+    order = shop.order(covered)
+    order.created_at = first_of_next_month - timedelta(days=3)
+    world.db.session.commit()
+    assert digest.facts(world.tenant, "carrefour", now=first_of_next_month)["safety_month"] == 1
+    assert digest.facts(world.tenant, "carrefour", now=first_of_next_month + timedelta(days=1))["safety_month"] is None
+    body = digest._body(digest.facts(world.tenant, "carrefour", now=first_of_next_month), "Carrefour")
+    assert "Estoque de segurança no mês passado: 1 pedido chegou" in body
