@@ -97,10 +97,11 @@ def covered(tenant_id: int, connector_key: str, order, simulation: dict) -> bool
     without the safety stock, the marketplace could have sold units the store no longer had."""
     held = {b.sku_id: b for b in db.session.scalars(select(SkuBinding).where(
         SkuBinding.tenant_id == tenant_id, SkuBinding.connector_key == connector_key,
-        SkuBinding.sku_id.in_([line.sku_id for line in order.lines]), SkuBinding.safety.isnot(None)))}
+        SkuBinding.sku_id.in_([line.sku_id for line in order.lines])))}
     logistics = {li.get("itemIndex"): li for li in simulation.get("logisticsInfo") or []}
     for index, line in enumerate(order.lines):
         binding, stock = held.get(line.sku_id), (logistics.get(index) or {}).get("stockBalance")
-        if binding is not None and stock is not None and stock < (binding.quantity or 0) + binding.safety["units"]:
+        held_back = (binding.safety or {}).get("units", 0) if binding is not None else 0
+        if held_back and stock is not None and stock < (binding.quantity or 0) + held_back:
             return True
     return False
