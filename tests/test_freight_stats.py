@@ -40,8 +40,11 @@ def test_each_quote_is_counted_by_outcome_without_a_row(client, db, tenant, vtex
     assert failed[0]["request"] == {"postalCode": "04538133", "items": [["1001", 2]]}
 
 
-def test_an_unknown_store_counts_nothing(client, db, tenant, vtex_sim):
+def test_an_unknown_store_counts_nothing_nor_does_garbage_read_the_database(client, db, tenant, vtex_sim):
     _store(tenant, vtex_sim)
+    from saas.freight import quote
+    assert client.get(URL, query_string={"postalCode": "0131"}).status_code == 400
+    assert quote.known("loja-a", "carrefour") is None  # not looked up for an unreadable request
     client.get("/api/carrefourintegration/pub/no-such-store/freight", query_string={"postalCode": "0"})
     client.get("/api/carrefourintegration/pub/no-such-store/freight?postalCode=01310100&items=1001:1")
     assert metrics.total(metrics.hours(tenant.id, "carrefour")).quotes == 0

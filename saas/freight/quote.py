@@ -8,7 +8,7 @@ import re
 import threading
 from dataclasses import dataclass
 
-from cachetools import TTLCache, cached
+from cachetools import TTLCache, cached, keys
 from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -57,6 +57,12 @@ def store(slug: str, connector_key: str) -> Store | None:
                        tuple((label, settings[name].strip()) for name, label in cls.shipping_types_for(settings)
                              if (settings.get(name) or "").strip()))
     return result
+
+
+def known(slug: str, connector_key: str) -> Store | None:
+    """The store behind ``slug`` if the process has it cached already, without reading the database: what a request
+    that cannot be read may be counted against (anyone can send those, to any name)."""
+    return _stores.get(keys.hashkey(slug, connector_key))
 
 
 def quote(shop: Store, request: FreightRequest, *, fresh: bool = False) -> tuple[list[FreightOption], bool]:

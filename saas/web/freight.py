@@ -36,7 +36,7 @@ def freight(marketplace, store):
     try:
         freight_request = wire.from_json(json_body()) if request.method == "POST" else wire.from_query(request.args)
     except FreightRequestError as exc:
-        shop = quote.store(store, marketplace)
+        shop = quote.known(store, marketplace)  # never a database read for what cannot be read
         if shop is not None:  # counted for the store, its body not kept: anyone may send garbage to a public URL
             _count(shop, started, cause="invalid")
         return jsonify(error=str(exc)), 400
