@@ -339,15 +339,16 @@ class MiraklSimulator:
         return self._report(record) if record else error(f"Import {import_id} not found", 404)
 
     def offers(self):
-        offers = self.store.all("offer")
-        if request.args.get("sku"):
-            offers = [o for o in offers if o["shop_sku"] == request.args["sku"]]
         offset, size = request.args.get("offset", 0, type=int), request.args.get("max", 10, type=int)
         if size > 100:
             return error("max is at most 100")
-        page = [{k: v for k, v in o.items() if k != "updated"} | {"inactivity_reasons": []}
-                for o in offers[offset: offset + size]]
-        return jsonify(offers=page, total_count=len(offers))
+        if request.args.get("sku"):  # one offer at most: no page of the whole catalog to read
+            found = self.store.get("offer", request.args["sku"])
+            offers, total = [found] if found and offset == 0 else [], 1 if found else 0
+        else:  # a page read as a page, so that paging a large catalog costs what it would at Mirakl
+            offers, total = self.store.page("offer", offset, size), self.store.count("offer")
+        page = [{k: v for k, v in o.items() if k != "updated"} | {"inactivity_reasons": []} for o in offers]
+        return jsonify(offers=page, total_count=total)
 
     def admin_offer(self, sku):
         """Drift for the reconciliation's tests: change an offer's price or quantity as the operator's side might,
@@ -383,7 +384,7 @@ class MiraklSimulator:
             return error(f"Export {tracking_id} not found", 404)
         if time.time() - export["created"] < self.cfg["IMPORT_SECONDS"]:
             return jsonify(status="PENDING", last_updated=iso(time.time()))
-        files = max(1, -(-len(self.store.all("offer")) // export["chunk"]))
+        files = max(1, -(-self.store.count("offer") // export["chunk"]))
         base = request.host_url.rstrip("/")
         return jsonify(status="COMPLETED", last_updated=iso(time.time()),
                        urls=[f"{base}/api/offers/export/async/file/{tracking_id}?file={n}.json" for n in range(files)])
@@ -393,12 +394,10 @@ class MiraklSimulator:
         number = request.args.get("file", "").removesuffix(".json")
         if export is None or not number.isdigit():
             return error(f"Export file {tracking_id} not found", 404)
-        offers = sorted(self.store.all("offer"), key=lambda o: o["offer_id"])
-        start = int(number) * export["chunk"]
+        offers = self.store.page("offer", int(number) * export["chunk"], export["chunk"])
         rows = [{"offer-id": o["offer_id"], "shop-sku": o["shop_sku"], "product-sku": o["product_sku"],
                  "price": o["price"], "origin-price": o["origin_price"], "quantity": o["quantity"],
-                 "active": o["active"], "deleted": False, "state-code": o["state_code"]}
-                for o in offers[start:start + export["chunk"]]]
+                 "active": o["active"], "deleted": False, "state-code": o["state_code"]} for o in offers]
         fields = set(export["fields"])
         return jsonify([{k: v for k, v in row.items() if not fields or k in fields} for row in rows])
 
