@@ -4,8 +4,8 @@ and every difference goes back through the normal sync, never through an import 
 1. ``start`` (the periodic job, once a day per store): the sweep of the last 5 days of paid orders, which imports any
    the 5-minute poll missed; then a full export of the marketplace's offers is asked for (at most one a day).
 2. ``check_reconciliation`` looks at the export every minute (the pace marketplaces recommend) until it is ready,
-   then reads it a file at a time and compares each chunk of offers with VTEX's simulation of the same SKUs, the
-   store's price and stock rules applied:
+   then reads one of its files a run (the job queues itself again for the next) and compares each chunk of offers
+   with VTEX's simulation of the same SKUs, the store's price and stock rules applied:
 
    - a price or a quantity that differs: the SKU's change is recorded, so the next sync sends its offer;
    - an offer of a SKU that VTEX no longer sells in the trade policy: withdrawn by the next sync;
@@ -131,21 +131,43 @@ def check_reconciliation(reconciliation_id: int) -> str:
 
 
 def _check(reconciliation, integration) -> str:
+    """One part of the export a run, then the job queues itself for the next (a big catalog never holds a worker
+    for long, and the other stores' jobs queued meanwhile go first); after the last, the offers missing from every
+    part are sent again."""
     connector = integration.connector
+    summary = reconciliation.summary
     try:
-        files = connector.offer_export(reconciliation.handle)
-        if files is None:
+        parts = connector.offer_export(reconciliation.handle)
+        if parts is None:
             return _wait(reconciliation, connector)
-        comparison = Comparison(integration, reconciliation.started_at)
-        for offers in files:
+        comparison = Comparison(integration, reconciliation.started_at, Counter(summary.get("counts") or {}),
+                                list(summary.get("corrections") or []))
+        done = summary.get("parts_done", 0)
+        if done < len(parts):
+            offers = connector.offer_export_part(parts[done])
             for start in range(0, len(offers), CHUNK):
                 comparison.compare(offers[start:start + CHUNK])
+            reconciliation.summary = {**summary, "parts": len(parts), "parts_done": done + 1,
+                                      "counts": dict(comparison.counts), "corrections": comparison.corrections}
+            if done + 1 < len(parts):
+                reconciliation.next_check_at = utcnow()
+                db.session.commit()
+                enqueue(check_reconciliation, reconciliation.id)
+                return f"part {done + 1} of {len(parts)}"
+        for part in parts:  # only their SKUs, to know which accepted offers the marketplace no longer has
+            comparison.seen.update(offer.sku_id for offer in connector.offer_export_part(part))
         comparison.resend_missing()
     except IntegrationError as exc:
         _fail(reconciliation, connector, exc.message)
         return "failed"
+    _finish(reconciliation, connector, comparison)
+    return "done"
+
+
+def _finish(reconciliation, connector, comparison) -> None:
+    summary = {k: v for k, v in reconciliation.summary.items() if k != "counts"}
     reconciliation.status, reconciliation.finished_at = "done", utcnow()
-    reconciliation.summary = {**reconciliation.summary, **{k: comparison.counts[k] for k in COUNTS},
+    reconciliation.summary = {**summary, **{k: comparison.counts[k] for k in COUNTS},
                               "corrections": comparison.corrections[:KEPT_CORRECTIONS]}
     fixed = comparison.fixed
     bridge.record(reconciliation.tenant_id, "integration", "reconciliation", "warning" if fixed else "success",
@@ -155,7 +177,6 @@ def _check(reconciliation, integration) -> str:
                       orders=reconciliation.summary.get("orders_recovered", 0)),
                   details=reconciliation.summary, connector_key=connector.key, commit=False)
     db.session.commit()
-    return "done"
 
 
 def _wait(reconciliation, connector) -> str:
@@ -183,7 +204,7 @@ class Comparison:
 
     integration: Integration
     started_at: object
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter = field(default_factory=Counter)      # so far, the earlier parts' included
     corrections: list[dict] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
 
@@ -202,7 +223,6 @@ class Comparison:
     def compare(self, offers: list[MarketplaceOffer]) -> None:
         tenant, key = self.integration.tenant, self.connector.key
         self.counts["offers"] += len(offers)
-        self.seen.update(o.sku_id for o in offers)
         ours = [o for o in offers if sku_changes.is_sku_id(o.sku_id)]
         self.counts["foreign"] += len(offers) - len(ours)
         bindings = sync.bindings_of(tenant, key, [o.sku_id for o in ours])

@@ -277,9 +277,12 @@ class Connector:
         """Ask the marketplace for every offer of the shop (the reconciliation's); answers a handle to read it by."""
         raise NotSupported(f"{self.name} cannot export its offers")
 
-    def offer_export(self, handle: str) -> Iterable[list[MarketplaceOffer]] | None:
-        """The export's offers, a chunk at a time; None while the marketplace is still preparing it. Raises
-        ``IntegrationError`` when the marketplace says the export failed."""
+    def offer_export(self, handle: str) -> list[str] | None:
+        """The parts of the export (what ``offer_export_part`` reads); None while the marketplace is still preparing
+        it. Raises ``IntegrationError`` when the marketplace says the export failed."""
+        raise NotSupported(f"{self.name} cannot export its offers")
+
+    def offer_export_part(self, part: str) -> list[MarketplaceOffer]:
         raise NotSupported(f"{self.name} cannot export its offers")
 
     def paid_orders_since(self, since: str) -> list[OrderData]:

@@ -141,3 +141,31 @@ def test_the_catalog_shows_the_last_reconciliation_and_allows_one_a_day(client, 
     client.post("/t/loja-a/catalog/reconcile", data={"connector": "carrefour"})
     assert "uma exportação completa das ofertas por dia" in client.get("/t/loja-a/catalog/").get_data(as_text=True)
     assert client.post("/t/loja-a/catalog/reconcile", data={"connector": "outro"}).status_code == 404
+
+
+def test_a_big_export_is_read_one_part_a_run_and_the_job_yields_between_them(world, monkeypatch, client, owner):
+    from rq import Queue
+
+    from saas.connectors.mirakl.connector import MiraklConnector
+    from saas.jobs.queues import redis_connection
+    from tests.conftest import login
+    good = _listed(world)
+    monkeypatch.setattr(MiraklConnector, "export_chunk", 20)
+    requests.post(f"{world.mirakl.config['URL']}/_admin/offers/{good[0]['Id']}", json={"price": 1.23})
+    requests.delete(f"{world.mirakl.config['URL']}/_admin/offers/{good[-1]['Id']}")
+    schedule.run_periodic("reconcile", world.tenant.id, "carrefour")
+    reconciliation = world.db.session.query(Reconciliation).one()
+    parts = -(-(len(world.offers())) // 20)
+    assert parts >= 2
+    for part in range(1, parts):
+        assert check_reconciliation(reconciliation.id) == f"part {part} of {parts}"
+        queued = Queue("sync", connection=redis_connection()).jobs
+        assert [job.args for job in queued if job.func_name.endswith("check_reconciliation")][-1] == \
+            (reconciliation.id,)  # the next part waits its turn behind the jobs already queued
+    login(client, owner.email)
+    assert f"parte {parts} de {parts}" in client.get("/t/loja-a/catalog/").get_data(as_text=True)
+    assert check_reconciliation(reconciliation.id) == "done"
+    world.db.session.refresh(reconciliation)
+    summary = reconciliation.summary
+    assert summary["offers"] == len(world.offers()) and summary["price_fixed"] == 1
+    assert summary["missing_resent"] == 1 and summary["withdrawn"] == 0

@@ -39,6 +39,7 @@ class MiraklConnector(Connector):
     # Mirakl's published maxima: a product import every 15 minutes, an offer import every minute, per shop.
     min_product_import_interval = 15 * 60
     min_offer_import_interval = 60
+    export_chunk = 10_000  # offers per file of the reconciliation's export: one file is one run of its job
     # Images beyond the file's columns would be lost; the title is Mirakl's usual limit [I].
     requirements = Requirements(max_title=255, max_images=mapping.MAX_IMAGES,
                                 certificates=mapping.CERTIFIED_CATEGORIES)
@@ -104,7 +105,7 @@ class MiraklConnector(Connector):
 
     # -- reconciliation: OF52 → OF53 → OF54, OR11 by creation --------------------------------------------------------
     def start_offer_export(self) -> str:
-        return self.client.export_offers(mapping.EXPORT_FIELDS)
+        return self.client.export_offers(mapping.EXPORT_FIELDS, self.export_chunk)
 
     def offer_export(self, handle: str):
         status = self.client.offer_export(handle)
@@ -114,7 +115,10 @@ class MiraklConnector(Connector):
             raise PermanentError(f"{self.marketplace_name} could not export the offers: {detail}")
         if state != "COMPLETED":
             return None
-        return (mapping.exported_offers(self.client.offer_export_file(url)) for url in status.get("urls") or [])
+        return [str(url) for url in status.get("urls") or []]
+
+    def offer_export_part(self, part: str):
+        return mapping.exported_offers(self.client.offer_export_file(part))
 
     def paid_orders_since(self, since: str) -> list[OrderData]:
         orders, offset = [], 0
