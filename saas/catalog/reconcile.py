@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from rq import Retry
-from sqlalchemy import select
 
 from saas import bridge
 from saas.catalog import changes as sku_changes
@@ -214,7 +213,7 @@ class Comparison:
         self.reader = VtexReader(VtexClient.for_tenant(tenant), account=tenant.vtex_account,
                                  trade_policy=str(settings.get("trade_policy") or "1"),
                                  affiliate_id=settings.get("affiliate_id") or "CRF")
-        self.pricing = Pricing(settings, safety.for_store(tenant.id, self.connector, settings))
+        self.pricing = Pricing(settings, safety.for_store(tenant, self.connector, settings))
 
     @property
     def fixed(self) -> int:
@@ -293,10 +292,10 @@ class Comparison:
     def resend_missing(self) -> None:
         """Offers the marketplace accepted before the export began, and that it no longer shows."""
         tenant, key = self.integration.tenant, self.connector.key
-        live = db.session.scalars(select(SkuBinding.sku_id).where(
-            SkuBinding.tenant_id == tenant.id, SkuBinding.connector_key == key, SkuBinding.product_state == "listed",
-            SkuBinding.offer_state == "live", SkuBinding.updated_at < self.started_at))
-        missing = [sku for sku in live if sku not in self.seen]
+        live = scoped(SkuBinding, tenant, key).filter(
+            SkuBinding.product_state == "listed", SkuBinding.offer_state == "live",
+            SkuBinding.updated_at < self.started_at).with_entities(SkuBinding.sku_id)
+        missing = [sku for sku, in live if sku not in self.seen]
         self.counts["missing_resent"] += len(missing)
         for sku in missing[:KEPT_CORRECTIONS]:
             self._keep(sku, "missing", None, None)

@@ -11,11 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from saas.catalog.models import ImportBatch, SkuBinding
-from saas.extensions import db
 from saas.orders.models import MarketplaceOrder
+from saas.tenants.scoping import scoped
 from saas.timeutil import utcnow
 
 SALES_WINDOW = timedelta(hours=72)
@@ -47,15 +45,15 @@ def cap(settings: dict) -> int:
         return DEFAULT_CAP
 
 
-def for_store(tenant_id: int, connector, settings: dict, now=None) -> dict[str, Safety]:
+def for_store(tenant, connector, settings: dict, now=None) -> dict[str, Safety]:
     """Each SKU sold lately → its safety; empty when the store turned it off or nothing sold."""
     if not enabled(settings):
         return {}
     now = now or utcnow()
-    rates = sales_per_hour(tenant_id, connector, now)
+    rates = sales_per_hour(tenant, connector, now)
     if not rates:
         return {}
-    lead = lead_minutes(tenant_id, connector.key, now)
+    lead = lead_minutes(tenant, connector.key, now)
     return {sku: units(rate, lead, cap(settings)) for sku, rate in rates.items()}
 
 
@@ -65,39 +63,38 @@ def units(per_hour: float, lead: float, limit: int) -> Safety:
     return Safety(min(math.floor(per_hour * lead / 60 + 0.5), limit), per_hour, lead)
 
 
-def sales_per_hour(tenant_id: int, connector, now) -> dict[str, float]:
+def sales_per_hour(tenant, connector, now) -> dict[str, float]:
     """Units sold per hour per SKU in the marketplace's orders of the sales window (refused and cancelled left out)."""
     sold = defaultdict(int)
-    raws = db.session.scalars(select(MarketplaceOrder.raw).where(
-        MarketplaceOrder.tenant_id == tenant_id, MarketplaceOrder.connector_key == connector.key,
-        MarketplaceOrder.created_at >= now - SALES_WINDOW, MarketplaceOrder.status.notin_(NOT_SOLD)))
-    for raw in raws:
+    raws = scoped(MarketplaceOrder, tenant, connector.key).filter(
+        MarketplaceOrder.created_at >= now - SALES_WINDOW, MarketplaceOrder.status.notin_(NOT_SOLD)) \
+        .with_entities(MarketplaceOrder.raw)
+    for raw, in raws:
         for line in connector.order_data(raw).lines:
             sold[line.sku_id] += line.quantity
     hours = SALES_WINDOW.total_seconds() / 3600
     return {sku: quantity / hours for sku, quantity in sold.items()}
 
 
-def lead_minutes(tenant_id: int, connector_key: str, now) -> float:
+def lead_minutes(tenant, connector_key: str, now) -> float:
     """The p95 of the time from a change to its offer accepted, over the lead window; before any was measured, the
     seed's cycle (a sync every 10 minutes, its report read 3 minutes later)."""
-    rows = db.session.execute(select(ImportBatch.changed_at, ImportBatch.checked_at).where(
-        ImportBatch.tenant_id == tenant_id, ImportBatch.connector_key == connector_key, ImportBatch.kind == "offer",
-        ImportBatch.status == "complete", ImportBatch.created_at >= now - LEAD_WINDOW,
-        ImportBatch.changed_at.isnot(None), ImportBatch.checked_at.isnot(None))).all()
+    rows = scoped(ImportBatch, tenant, connector_key).filter(
+        ImportBatch.kind == "offer", ImportBatch.status == "complete", ImportBatch.created_at >= now - LEAD_WINDOW,
+        ImportBatch.changed_at.isnot(None), ImportBatch.checked_at.isnot(None)) \
+        .with_entities(ImportBatch.changed_at, ImportBatch.checked_at).all()
     delays = sorted((checked - changed).total_seconds() / 60 for changed, checked in rows)
     if not delays:
         return 13.0
     return delays[min(len(delays) - 1, math.ceil(0.95 * len(delays)) - 1)]
 
 
-def covered(tenant_id: int, connector_key: str, order, simulation: dict) -> bool:
+def covered(tenant, connector_key: str, order, simulation: dict) -> bool:
     """Whether, as this order came, VTEX had fewer units of one of its SKUs than the marketplace would have shown
     without the units held back (``order``'s lines against the import's simulation, whose stock is VTEX's now):
     without the safety stock, the marketplace could have sold units the store no longer had."""
-    held = {b.sku_id: b for b in db.session.scalars(select(SkuBinding).where(
-        SkuBinding.tenant_id == tenant_id, SkuBinding.connector_key == connector_key,
-        SkuBinding.sku_id.in_([line.sku_id for line in order.lines])))}
+    held = {b.sku_id: b for b in scoped(SkuBinding, tenant, connector_key).filter(
+        SkuBinding.sku_id.in_([line.sku_id for line in order.lines]))}
     logistics = {li.get("itemIndex"): li for li in simulation.get("logisticsInfo") or []}
     for index, line in enumerate(order.lines):
         binding, stock = held.get(line.sku_id), (logistics.get(index) or {}).get("stockBalance")

@@ -67,7 +67,7 @@ def sync_catalog(tenant, row) -> dict:
         return {"changes": 0}
     bindings = bindings_of(tenant, connector.key, [c.sku_id for c in taken])
     plan = _plan(tenant, connector, taken, bindings)
-    pricing = Pricing(settings, safety.for_store(tenant.id, connector, settings))
+    pricing = Pricing(settings, safety.for_store(tenant, connector, settings))
     reads = ProductReads(reader, plan.products, pricing.cost_spec, _readiness_check(connector, settings))
     started = {"product": utcnow()}  # each import's own start, from which the marketplace counts its limits
     try:

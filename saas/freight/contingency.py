@@ -17,7 +17,6 @@ import logging
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from rq import Retry
-from sqlalchemy import select
 
 from saas.catalog.models import SkuBinding
 from saas.catalog.vtex_reads import VtexReader
@@ -29,6 +28,7 @@ from saas.freight.models import ContingencyTable
 from saas.jobs import locks
 from saas.jobs.queues import enqueue, job
 from saas.tenants.models import Tenant
+from saas.tenants.scoping import scoped
 from saas.timeutil import utcnow
 from saas.vtex.client import VtexClient
 
@@ -40,9 +40,7 @@ PROGRESS_EVERY = 10
 
 def request(tenant, connector_key: str) -> ContingencyTable:
     """A new table for the store's marketplace, built by a job; the one being built if there is one."""
-    building = db.session.scalars(select(ContingencyTable).where(
-        ContingencyTable.tenant_id == tenant.id, ContingencyTable.connector_key == connector_key,
-        ContingencyTable.status == "building")).first()
+    building = scoped(ContingencyTable, tenant, connector_key).filter(ContingencyTable.status == "building").first()
     if building is not None:
         return building
     table = ContingencyTable(tenant_id=tenant.id, connector_key=connector_key,
@@ -67,7 +65,7 @@ def build(table_id: int) -> str:
             return _fail(table, _("The marketplace is not active, or no shipping type is mapped to a carrier."))
         reader = VtexReader(VtexClient.for_tenant(tenant), account=tenant.vtex_account,
                             trade_policy=shop.trade_policy, affiliate_id=shop.affiliate_id)
-        samples = weight_samples(reader, tenant.id, table.connector_key)
+        samples = weight_samples(reader, tenant, table.connector_key)
         table.samples, table.rows, table.done = {str(i): s for i, s in enumerate(samples)}, [], 0
         db.session.commit()
         rows = []
@@ -88,12 +86,11 @@ def _fail(table, reason: str) -> str:
     return "failed"
 
 
-def weight_samples(reader, tenant_id: int, connector_key: str) -> list[dict | None]:
+def weight_samples(reader, tenant, connector_key: str) -> list[dict | None]:
     """For each weight band, the SKU in stock whose weight is nearest the band's top (what the band's price
     covers): ``{"sku", "kg"}``; None when the store has none in that band."""
-    skus = list(db.session.scalars(select(SkuBinding.sku_id).where(
-        SkuBinding.tenant_id == tenant_id, SkuBinding.connector_key == connector_key,
-        SkuBinding.offer_state == "live", SkuBinding.quantity > 0).limit(SAMPLED)))
+    skus = [sku for sku, in scoped(SkuBinding, tenant, connector_key).filter(
+        SkuBinding.offer_state == "live", SkuBinding.quantity > 0).with_entities(SkuBinding.sku_id).limit(SAMPLED)]
     contexts, _missing, _failed = reader.sku_contexts(skus)
     weights = {sku: kg for sku, kg in ((sku, _kg(context)) for sku, context in contexts.items()) if kg}
     chosen = []

@@ -169,7 +169,7 @@ def place(tenant, row, order) -> str:
                                        postal_code=data.address.postal_code if data.address else None)
             check_skus_exist(vtex, data, trade_policy, simulation)
             checks.check_stock(data, simulation)
-            order.safety_covered = safety.covered(tenant.id, row.connector_key, data, simulation)
+            order.safety_covered = safety.covered(tenant, row.connector_key, data, simulation)
             slas = checks.select_slas(data, simulation, carrier)
             tolerance = float(settings.get("divergence") or 0)
             checks.check_price(data, simulation, slas, max(tolerance, order.divergence_allowed or 0))

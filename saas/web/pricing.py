@@ -159,7 +159,7 @@ def _save(row, key, settings: dict, sold: bool = False) -> None:
     """Store the rules in the settings (and their history), then queue again only the SKUs they change (``sold``:
     and those sold lately, whose safety stock the settings change)."""
     before = rules.load(row.settings)
-    recent = list(safety.sales_per_hour(g.tenant.id, build_connector(g.tenant, key, row), utcnow())) if sold else []
+    recent = list(safety.sales_per_hour(g.tenant, build_connector(g.tenant, key, row), utcnow())) if sold else []
     save_settings(g.tenant, key, active=row.active, settings=settings, secrets=row.secrets, user=current_user,
                   account_id=row.account_id)
     changed = set(before) ^ set(rules.load(settings))

@@ -54,12 +54,12 @@ def test_sales_speed_counts_the_sales_window_and_lead_time_is_the_p95_of_a_week(
     _batch(db, tenant, 600, days_ago=8)                                  # before the lead window
     db.session.commit()
     connector = build_connector(tenant, "carrefour")
-    rates = safety.sales_per_hour(tenant.id, connector, utcnow())
+    rates = safety.sales_per_hour(tenant, connector, utcnow())
     assert rates == {"1001": 1.0, "1002": 1 / 72}
-    assert safety.lead_minutes(tenant.id, "carrefour", utcnow()) == pytest.approx(9)
-    held = safety.for_store(tenant.id, connector, {"safety_cap": 5})
+    assert safety.lead_minutes(tenant, "carrefour", utcnow()) == pytest.approx(9)
+    held = safety.for_store(tenant, connector, {"safety_cap": 5})
     assert held["1001"] == safety.Safety(0, 1.0, 9.0)  # 0.15 of a unit sells while an update travels
-    assert safety.for_store(tenant.id, connector, {"safety_stock": False}) == {}
+    assert safety.for_store(tenant, connector, {"safety_stock": False}) == {}
 
 
 def test_a_fast_seller_is_offered_less_and_the_catalog_says_why(world, client, owner):
