@@ -172,6 +172,8 @@ VARIABLES = (
     Variable("VTEX_CATALOG_RATE", _rate, "240/second", "240/second"),
     Variable("VTEX_CONCURRENCY", _integer(1), "16", "16"),
     Variable("SYNC_BATCH_LIMIT", _integer(1), "100000", "100000"),
+    # SKU contexts one run of the sync reads ahead of a bigger product file: about 20 s at VTEX's catalog rate.
+    Variable("SYNC_STAGE_CHUNK", _integer(1), "5000", "5000"),
     Variable("ORDER_IMPORT_CONCURRENCY", _integer(1), "8", "8"),
     # The freight quote: Carrefour gives up after about 0.8 s, so VTEX gets 0.6 s of it.
     Variable("FREIGHT_VTEX_TIMEOUT", _seconds, "0.6", "0.6 (seconds)"),

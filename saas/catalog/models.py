@@ -127,3 +127,19 @@ class Reconciliation(db.Model):
 
     __table_args__ = (db.Index("ix_reconciliation_tenant_connector_started", "tenant_id", "connector_key",
                                "started_at"),)
+
+
+class StagedProduct(db.Model):
+    """A SKU's VTEX context read ahead for a product file too big for one run of the sync (``saas.catalog.staging``):
+    kept until the file that carries it has gone. ``missing``: VTEX has no such SKU, and why."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    tenant_id = db.Column(db.Integer, db.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    connector_key = db.Column(db.String(40), nullable=False)
+    sku_id = db.Column(db.String(40), nullable=False)
+    context = db.Column(db.JSON)
+    missing = db.Column(db.Text)
+    staged_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (db.UniqueConstraint("tenant_id", "connector_key", "sku_id",
+                                          name="uq_staged_product_tenant_connector_sku"),)

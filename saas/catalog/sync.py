@@ -20,6 +20,7 @@ from saas.catalog import changes as sku_changes
 from saas.catalog import readiness, reports, rules, safety
 from saas.catalog.models import ImportBatch, SkuBinding
 from saas.catalog.pricing import Pricing
+from saas.catalog.staging import Staging
 from saas.catalog.vtex_reads import VtexReader
 from saas.connectors.base import AuthError, CatalogItem, IntegrationError, NotSupported, Published
 from saas.extensions import db
@@ -45,11 +46,17 @@ HELD = {"below_cost": lambda **values: msg("Price held: %(price_cents)s is below
 class Plan:
     """What one cycle does with the pending changes it took."""
 
+    product_wanted: list[str] = field(default_factory=list)  # SKUs whose product must go, now or later
     products: list[str] = field(default_factory=list)   # SKUs whose product goes now
     offers: list[str] = field(default_factory=list)     # SKUs whose offer (price, stock) goes now
     withdraw: list[str] = field(default_factory=list)   # SKUs whose offer is deleted
     deferred: set[str] = field(default_factory=set)     # SKUs that must wait for a later cycle
     not_before: datetime | None = None                  # when the marketplace takes the import that had to wait
+
+    def hold_products(self) -> None:
+        """No product goes in this run, nor the offers of their SKUs (``saas.catalog.staging``)."""
+        self.deferred.update(self.products)
+        self.products = []
 
 
 def sync_catalog(tenant, row) -> dict:
@@ -67,8 +74,10 @@ def sync_catalog(tenant, row) -> dict:
         return {"changes": 0}
     bindings = bindings_of(tenant, connector.key, [c.sku_id for c in taken])
     plan = _plan(tenant, connector, taken, bindings)
+    staging = Staging(tenant, connector.key, reader, current_app.config["SYNC_STAGE_CHUNK"])
+    more = staging.read_ahead(plan, {c.sku_id: c.received_at for c in taken})
     pricing = Pricing(settings, safety.for_store(tenant, connector, settings))
-    reads = ProductReads(reader, plan.products, pricing.cost_spec, _readiness_check(connector, settings))
+    reads = ProductReads(staging, plan.products, pricing.cost_spec, _readiness_check(connector, settings))
     started = {"product": utcnow()}  # each import's own start, from which the marketplace counts its limits
     try:
         products = connector.publish_products(reads.items()) if plan.products else Published()
@@ -85,12 +94,12 @@ def sync_catalog(tenant, row) -> dict:
                       msg("%(marketplace)s refused the %(key_name)s (%(detail)s); nothing was sent. Save a new key.",
                           marketplace=connector.name, key_name=connector.credentials_label, detail=exc.message),
                       connector_key=connector.key)
-        return {"changes": len(taken), "batches": []}
+        return {"changes": len(taken), "batches": [], "more": more}
     except IntegrationError as exc:
         bridge.record(tenant.id, "integration", "sync", "warning",
                       msg("%(marketplace)s could not take the files (%(detail)s); they go in the next cycle.",
                           marketplace=connector.name, detail=exc.message), connector_key=connector.key)
-        return {"changes": len(taken), "batches": []}
+        return {"changes": len(taken), "batches": [], "more": more}
     unreadable = {**reads.unread, **unpriced}
     if unreadable:
         plan.deferred.update(unreadable)
@@ -110,6 +119,8 @@ def sync_catalog(tenant, row) -> dict:
     _record(tenant, connector.key, batches, started, rejected, bindings, reads, {i.sku_id: i for i in priced.items},
             {sku: {**learned.get(sku, {}), **priced.notes.get(sku, {})} for sku in {*learned, *priced.notes}},
             newly_held, {c.sku_id: c.received_at for c in taken})
+    if plan.products:
+        staging.clear(plan.products)
     if newly_held:
         _tell_held(tenant, connector, settings, newly_held)
     sku_changes.consume(tenant.id, connector.key,
@@ -119,17 +130,18 @@ def sync_catalog(tenant, row) -> dict:
     return {"changes": len(taken), "products": len(products.batch.sku_ids) if products.batch else 0,
             "offers": len(offers), "rejected": sum(len(m) for m in rejected.values()),
             "deferred": len(plan.deferred), "held": len(priced.held), "not_ready": len(reads.not_ready),
-            "batches": [b.import_id for b in batches]}
+            "batches": [b.import_id for b in batches], "more": more}
 
 
 class ProductReads:
-    """SKU contexts read from VTEX chunk by chunk as the product file is written; only what the bindings need
-    (EAN, title) is kept, so a catalog of any size fits in memory. With ``check``, a SKU whose context has problems
-    (``saas.catalog.readiness``) is kept out of the file, its problems in ``not_ready``."""
+    """SKU contexts read chunk by chunk as the product file is written (from ``reader``: what was staged ahead, and
+    VTEX for the rest); only what the bindings need (EAN, title) is kept, so a catalog of any size fits in memory.
+    With ``check``, a SKU whose context has problems (``saas.catalog.readiness``) is kept out of the file, its
+    problems in ``not_ready``."""
 
     CHUNK = 2000
 
-    def __init__(self, reader: VtexReader, sku_ids: list[str], cost_spec: str = "", check=None):
+    def __init__(self, reader, sku_ids: list[str], cost_spec: str = "", check=None):
         self.reader, self.sku_ids, self.cost_spec, self.check = reader, sku_ids, cost_spec, check
         self.eans, self.titles, self.taxonomy, self.costs, self.missing, self.unread = {}, {}, {}, {}, {}, {}
         self.not_ready = {}
@@ -182,6 +194,7 @@ def _plan(tenant, connector, taken, bindings) -> Plan:
         needs_product = binding is None or binding.product_state in ("none", "error", "not_ready") or (
             change.catalog_modified and binding.product_state != "listed")
         if needs_product:
+            plan.product_wanted.append(sku)
             if products_may_go:
                 plan.products.append(sku)
             else:

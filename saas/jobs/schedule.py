@@ -7,6 +7,7 @@ its holder), so a slow run and the next one never overlap, and a killed run bloc
 Each marketplace of a store has its own schedule, lock and state: neither waits for nor consumes the other's.
 """
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -183,14 +184,17 @@ def run_at(kind: str, tenant_id: int, connector_key: str, at: datetime) -> None:
 
 
 @job("default", 3600, Retry(max=2, interval=[0, 120]), tenant_arg=1, integration=True)
-def run_periodic(kind: str, integration: Integration, look_again: bool = True):
+def run_periodic(kind: str, integration: Integration, look_again: bool = True, part: str | None = None):
     """One (tenant, connector)'s periodic job: nothing when the integration is off, never two at once for a pair.
 
     A run that finds the lock taken looks once more when the lock would have expired: the holder may be a worker
-    killed a moment ago, whose lock outlives it by up to ``locks.TTL`` seconds."""
+    killed a moment ago, whose lock outlives it by up to ``locks.TTL`` seconds. A run that did one part of a big job
+    (its result says ``more``) queues the next part behind what is already queued (``part``: see ``_next_part``)."""
     periodic = PERIODIC[kind]
     tenant, row = integration.tenant, integration.row
     tenant_id, connector_key = tenant.id, row.connector_key
+    if part:
+        _take_marker(kind, tenant_id, connector_key, part)
     with logs.context(tenant=tenant_id), locks.hold(f"saas:lock:{kind}:{tenant_id}:{connector_key}") as held:
         if not held:
             log.info("%s skipped: the previous run is still going", kind)
@@ -200,4 +204,29 @@ def run_periodic(kind: str, integration: Integration, look_again: bool = True):
             return None
         module, _, name = periodic.func.rpartition(".")
         func = getattr(__import__(module, fromlist=[name]), name)
-        return func(tenant, row)
+        result = func(tenant, row)
+    if isinstance(result, dict) and result.get("more"):
+        _next_part(periodic, tenant_id, connector_key)
+    return result
+
+
+def _part_marker(kind: str, tenant_id: int, connector_key: str) -> str:
+    return f"saas:next-part:{kind}:{tenant_id}:{connector_key}"
+
+
+def _next_part(periodic: Periodic, tenant_id: int, connector_key: str) -> None:
+    """Queue the run of the next part, unless one is queued already: the marker names the queued run, which takes it
+    down when it starts, so a tick's run between two parts (or a marker expired while its run waited in a long
+    queue) never starts a second chain of parts for the same pair."""
+    part = uuid.uuid4().hex
+    if redis_connection().set(_part_marker(periodic.kind, tenant_id, connector_key), part, nx=True, ex=3600):
+        enqueue(run_periodic, periodic.kind, tenant_id, connector_key, True, part, queue_name=periodic.queue,
+                job_id=f"{periodic.kind}-{tenant_id}-{connector_key}-part-{part}")
+
+
+# Compare and delete in one step: a run of a chain that lost the marker must not take down the current one's.
+DELETE_IF_MINE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
+def _take_marker(kind: str, tenant_id: int, connector_key: str, part: str) -> None:
+    redis_connection().eval(DELETE_IF_MINE, 1, _part_marker(kind, tenant_id, connector_key), part)
