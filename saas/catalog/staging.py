@@ -1,6 +1,6 @@
 """A product file too big for one run of the sync, read over several runs.
 
-The marketplace may take one product import per quarter of an hour (Mirakl), so an initial load's 100,000 products
+A marketplace may take one product import per quarter of an hour, so an initial load's 100,000 products
 go in one file; reading their VTEX contexts takes minutes at VTEX's catalog rate. So a run that finds more unread
 products than ``SYNC_STAGE_CHUNK`` reads one chunk of contexts into ``staged_product``, holds every product back,
 and answers that it has more to do: the next run queues behind what is already queued, and one store's initial load
