@@ -72,6 +72,27 @@ def simulator_server(name: str, env: dict, workers: int = 2, threads: int = 16):
         process.wait(timeout=10)
 
 
+@contextlib.contextmanager
+def shops_server(name: str, env: dict, shops: int, workers: int = 2, threads: int = 32):
+    """The many-shop server of ``name`` (``saas.sandbox.shops``), its first ``shops`` shops seeded before gunicorn
+    forks; a shop's URL is ``<url>/shops/<n>``."""
+    data = tempfile.mkdtemp(prefix=f"bench-{name}-shops-")
+    env = {**os.environ, "SANDBOX_DATA_DIR": data, **{k: str(v) for k, v in env.items()}}
+    subprocess.run([sys.executable, "-c", f"from saas.sandbox.shops import create_app; create_app({name!r}, {shops})"],
+                   env=env, check=True, cwd=ROOT)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", f"saas.sandbox.shops:create_app({name!r})", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--threads", str(threads), "--log-level", "warning"], env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url + "/shops/1/_admin/knobs")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 class Process:
     """One of the product's processes, its output in a file (shown when a test fails)."""
 
@@ -141,15 +162,24 @@ def make_app(tmpdir: Path, fresh: bool = True, **config):
     return app
 
 
-def wired_tenant(vtex_url: str, mirakl_url: str, slug: str = "loja-bench", **settings):
+def bench_owner(email: str = "owner@bench.example"):
+    """One user for many stores (hashing a password per store would dominate setting up a thousand)."""
     from saas.extensions import db
     from saas.tenants.models import User
+    owner = User.query.filter_by(email=email).first()
+    if owner is None:
+        owner = User(email=email)
+        owner.set_password("bench password")
+        db.session.add(owner)
+    return owner
+
+
+def wired_tenant(vtex_url: str, mirakl_url: str, slug: str = "loja-bench", owner=None, vtex_account="lojademo",
+                 **settings):
     from saas.tenants.service import create_tenant
     from saas.tenants.settings import save_settings
-    owner = User(email=f"{slug}@bench.example")
-    owner.set_password("bench password")
-    db.session.add(owner)
-    tenant = create_tenant(owner, name="Loja Bench", slug=slug, vtex_account="lojademo", vtex_base_url=vtex_url,
+    owner = owner or bench_owner(f"{slug}@bench.example")
+    tenant = create_tenant(owner, name="Loja Bench", slug=slug, vtex_account=vtex_account, vtex_base_url=vtex_url,
                            vtex_app_key="vtexappkey-lojademo", vtex_app_token="sandbox-app-token")
     save_settings(tenant, "carrefour", active=True, secrets={"shop_key": SHOP_KEY}, settings={
         "api_url": mirakl_url, "notification_email": "ops@bench.example", "trade_policy": "1",

@@ -1,0 +1,264 @@
+"""A thousand stores at once (issue: fair across a thousand stores), on the Procfile's processes (web under gunicorn,
+the worker pool, the scheduler) with the production intervals: ``BENCH_TENANTS_STORES`` (1,000) stores, each with its
+own VTEX account and Carrefour shop (the many-shop simulators, ``saas.sandbox.shops``) and a small catalog, each
+getting a few SKU changes per sync interval and one paid order per 5 minutes, while one more store runs the initial
+load of ``BENCH_TENANTS_BIG`` (100,000) SKUs, for ``BENCH_TENANTS_SECONDS`` (600).
+
+Targets: order imports wait p95 < 30 s in the queue (RQ's own enqueued → started of every import job); no store's
+change waits more than one sync interval for its offer import; no job of the big store holds a worker for minutes.
+The baseline is the seed's layout, computed rather than run: one worker for every queue in FIFO order, so an import
+queued behind the big store's one-piece initial load waits for all of it (its length measured by ``bench.sync``).
+"""
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timezone
+from pathlib import Path
+
+import requests
+from rq.job import Job
+from rq.registry import FinishedJobRegistry
+
+from bench import harness
+from bench.freshness import _worker_memory
+
+STORES = int(os.environ.get("BENCH_TENANTS_STORES", "1000"))
+SECONDS = float(os.environ.get("BENCH_TENANTS_SECONDS", "600"))
+BIG = int(os.environ.get("BENCH_TENANTS_BIG", "100000"))
+SKUS = 10          # each small store's catalog: the simulator makes its last 4 unsellable on purpose
+CHANGES = 3        # per small store and sync interval
+PRODUCTION = {"SYNC_INTERVAL": "600", "TICK_INTERVAL": "10", "ORDERS_INTERVAL": "300", "REPORT_DELAY": "180"}
+ORDER_EVERY = 300
+TARGET_IMPORT_WAIT = 30
+SEED_INITIAL_LOAD_MINUTES = 8  # one worker reading 100,000 contexts at VTEX's catalog rate (bench.sync)
+
+
+def run():
+    with tempfile.TemporaryDirectory() as tmp, \
+            harness.shops_server("vtex", {"SANDBOX_SHOPS_SKUS": SKUS}, STORES) as vtex_url, \
+            harness.shops_server("mirakl", {"SANDBOX_MIRAKL_IMPORT_SECONDS": 2,
+                                            "SANDBOX_MIRAKL_APPROVAL_SECONDS": 0}, STORES + 1) as mirakl_url, \
+            harness.simulator("vtex", {"SANDBOX_VTEX_SKUS": BIG}) as big_vtex_url:
+        tmp = Path(tmp)
+        app, processes = _start(tmp)
+        try:
+            stores, ready = _setup(app, vtex_url, mirakl_url)
+            watcher = JobWatcher(app)
+            watcher.start()
+            started = time.time()
+            big = _start_big_store(app, big_vtex_url, f"{mirakl_url}/shops/{STORES + 1}")
+            changes = Driver(vtex_url, mirakl_url, stores).run(SECONDS)
+            time.sleep(90)  # the last changes' imports
+            watcher.stop()
+            memory = _worker_memory(processes["worker"].popen.pid)
+            delays = _change_delays(app, changes)
+            big_state = _big_store_state(app, big, started)
+        finally:
+            for process in processes.values():
+                process.stop()
+    _report(len(stores), ready, watcher, delays, big, big_state, memory)
+
+
+def _start(tmp: Path):
+    port = harness.free_port()
+    web_url = f"http://127.0.0.1:{port}"
+    app = harness.make_app(tmp, PUBLIC_BASE_URL=web_url)
+    env = {**os.environ, **PRODUCTION, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "REDIS_URL": app.config["REDIS_URL"], "PUBLIC_BASE_URL": web_url}
+    processes = harness.product_processes(env, port, tmp)
+    for process in processes.values():
+        process.start()
+    harness.wait_until_up(web_url + "/healthz", timeout=60)
+    return app, processes
+
+
+def _setup(app, vtex_url: str, mirakl_url: str) -> tuple[dict[int, dict], float]:
+    """Every small store wired to its own account and shop and activated through the queue; answers each store's
+    number → {tenant, skus offered at its shop}, once their offers are live, and how long that took."""
+    from saas.catalog.activation import activate
+    from saas.extensions import db
+    from saas.jobs.queues import enqueue
+    started = time.monotonic()
+    with app.app_context():
+        owner = harness.bench_owner()
+        tenants = {n: harness.wired_tenant(f"{vtex_url}/shops/{n}", f"{mirakl_url}/shops/{n}", slug=f"loja-{n}",
+                                           owner=owner, vtex_account=f"loja{n}").id
+                   for n in range(1, STORES + 1)}
+        db.session.commit()
+        for tenant_id in tenants.values():
+            enqueue(activate, tenant_id, "carrefour")
+        db.session.remove()
+    stores = {}
+    deadline = time.monotonic() + 1800
+    while len(stores) < STORES and time.monotonic() < deadline:
+        time.sleep(10)
+        with ThreadPoolExecutor(16) as pool:
+            for n, offers in pool.map(lambda n: (n, _offers(mirakl_url, n)), [n for n in tenants if n not in stores]):
+                if offers:
+                    stores[n] = {"tenant": tenants[n], "offers": offers}
+        print(f"  … {len(stores)} of {STORES} stores live after {time.monotonic() - started:.0f} s", file=sys.stderr,
+              flush=True)
+    return stores, time.monotonic() - started
+
+
+def _offers(mirakl_url: str, number: int) -> dict[str, float]:
+    """The shop's offers, by SKU: their price; None until all the sellable ones are there (or none is in stock)."""
+    offers = requests.get(f"{mirakl_url}/shops/{number}/_admin/state", timeout=30).json()["offers"]
+    in_stock = {o["shop_sku"]: o["price"] for o in offers if o["quantity"] > 0}
+    return in_stock if len(offers) >= SKUS - 4 and in_stock else None
+
+
+def _start_big_store(app, vtex_url: str, mirakl_url: str) -> int:
+    from saas.catalog.activation import activate
+    from saas.extensions import db
+    from saas.jobs.queues import enqueue
+    with app.app_context():
+        tenant_id = harness.wired_tenant(vtex_url, mirakl_url, slug="loja-grande", owner=harness.bench_owner(),
+                                         vtex_account="lojagrande").id
+        db.session.commit()
+        enqueue(activate, tenant_id, "carrefour")
+        db.session.remove()
+    return tenant_id
+
+
+class Driver:
+    """The merchants and the buyers: each store gets ``CHANGES`` price changes per sync interval and one order per
+    ``ORDER_EVERY`` seconds, each at its own moments."""
+
+    def __init__(self, vtex_url, mirakl_url, stores):
+        self.vtex_url, self.mirakl_url, self.stores = vtex_url, mirakl_url, stores
+        self.rng = random.Random(23)
+
+    def run(self, seconds: float) -> list[dict]:
+        start = time.time()
+        events = []
+        for n in self.stores:
+            for k in range(int(seconds // 600 * CHANGES) or CHANGES):
+                events.append((start + self.rng.random() * seconds, "change", n, k))
+            for k in range(int(seconds // ORDER_EVERY)):
+                events.append((start + (k + self.rng.random()) * ORDER_EVERY, "order", n, k))
+        events.sort()
+        changes, guard = [], threading.Lock()
+
+        def fire(event):
+            at, kind, n, k = event
+            time.sleep(max(0.0, at - time.time()))
+            store = self.stores[n]
+            sku = self.rng.choice(sorted(store["offers"]))
+            if kind == "order":
+                requests.post(f"{self.mirakl_url}/shops/{n}/_admin/orders",
+                              json={"lines": [{"sku": sku, "quantity": 1}]}, timeout=30).raise_for_status()
+                return
+            price = round(store["offers"][sku] * 100) + 100 * (k + 1)
+            changed = time.time()
+            requests.post(f"{self.vtex_url}/shops/{n}/_admin/skus/{sku}", json={"price": price},
+                          timeout=30).raise_for_status()
+            with guard:
+                changes.append({"tenant": store["tenant"], "sku": sku, "at": changed})
+
+        with ThreadPoolExecutor(32) as pool:
+            list(pool.map(fire, events))
+        return changes
+
+
+class JobWatcher(threading.Thread):
+    """Every job the workers finish, as RQ recorded it (enqueued, started, ended), read from its registries before
+    their results expire."""
+
+    def __init__(self, app):
+        super().__init__(daemon=True)
+        self.app, self.jobs, self.done = app, {}, threading.Event()
+
+    def run(self):
+        while not self.done.wait(20):
+            self.collect()
+        self.collect()
+
+    def stop(self):
+        self.done.set()
+        self.join()
+
+    def collect(self):
+        from saas.jobs.queues import queue
+        with self.app.app_context():
+            for name in ("orders", "default", "sync"):
+                q = queue(name)
+                ids = [i for i in FinishedJobRegistry(queue=q).get_job_ids() if i not in self.jobs]
+                for job in Job.fetch_many(ids, connection=q.connection):
+                    if job is not None and job.started_at and job.ended_at:
+                        self.jobs[job.id] = {"queue": name, "func": job.func_name, "args": job.args,
+                                             "wait": (job.started_at - job.enqueued_at).total_seconds(),
+                                             "length": (job.ended_at - job.started_at).total_seconds()}
+
+    def of(self, func: str) -> list[dict]:
+        return [j for j in self.jobs.values() if j["func"].endswith(func)]
+
+
+def _change_delays(app, changes: list[dict]) -> list[float]:
+    """Each change's wait for the first offer import of its store that carries its SKU (a missing one counts as
+    the whole window)."""
+    from saas.catalog.models import ImportBatch
+    with app.app_context():
+        batches = {}
+        for tenant_id, sku_ids, created in ImportBatch.query.filter_by(kind="offer").with_entities(
+                ImportBatch.tenant_id, ImportBatch.sku_ids, ImportBatch.created_at):
+            batches.setdefault(tenant_id, []).append((_epoch(created), set(sku_ids)))
+    delays = []
+    for change in changes:
+        carried = [at for at, skus in batches.get(change["tenant"], []) if at >= change["at"] and change["sku"] in skus]
+        delays.append(min(carried) - change["at"] if carried else float("inf"))
+    return delays
+
+
+def _epoch(moment) -> float:
+    """A naive UTC datetime of the database as a Unix time."""
+    return moment.replace(tzinfo=timezone.utc).timestamp()
+
+
+def _big_store_state(app, tenant_id: int, started: float) -> dict:
+    from saas.catalog.models import ImportBatch, SkuChange, StagedProduct
+    with app.app_context():
+        product = ImportBatch.query.filter_by(tenant_id=tenant_id, kind="product").first()
+        return {"product_file": (_epoch(product.created_at) - started, len(product.sku_ids))
+                if product else None,
+                "staged": StagedProduct.query.filter_by(tenant_id=tenant_id).count(),
+                "pending": SkuChange.query.filter_by(tenant_id=tenant_id).count()}
+
+
+def _p(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def _report(live, ready, watcher, delays, big, big_state, memory) -> None:
+    imports = [j["wait"] for j in watcher.of("import_batch")]
+    syncs = [j for j in watcher.of("run_periodic") if j["queue"] == "sync"]
+    big_parts = [j["length"] for j in syncs if j["args"][1] == big]
+    others = [j["length"] for j in syncs if j["args"][1] != big]
+    print(f"tenants: {STORES} stores of {SKUS} SKUs ({CHANGES} price changes a store per 600 s, an order a store per "
+          f"{ORDER_EVERY} s) and one initial load of {BIG:,} SKUs, for {SECONDS:.0f} s, production intervals, the "
+          f"Procfile's processes ({os.cpu_count()} cores); {live} stores activated and live in {ready:.0f} s")
+    if imports:
+        p95 = _p(imports, 95)
+        print(f"  order imports: {len(imports)} jobs, queue wait p50 {_p(imports, 50):.1f} s, p95 {p95:.1f} s, max "
+              f"{max(imports):.1f} s; target p95 < {TARGET_IMPORT_WAIT} s: "
+              f"{'met' if p95 < TARGET_IMPORT_WAIT else 'NOT met'}")
+    else:
+        print("  order imports: none ran: NOT met")
+    worst = max(delays, default=float("inf"))
+    print(f"  price changes: {len(delays)}, change → its store's offer import p50 {_p(delays, 50):.0f} s, p95 "
+          f"{_p(delays, 95):.0f} s, max {worst:.0f} s; target: none later than one sync interval (600 s): "
+          f"{'met' if worst <= 600 else 'NOT met'}")
+    if big_parts:
+        print(f"  the big store: {len(big_parts)} sync runs, the longest {max(big_parts):.0f} s (other stores' "
+              f"longest {max(others, default=0):.1f} s); product file "
+              + (f"of {big_state['product_file'][1]:,} SKUs sent {big_state['product_file'][0]:.0f} s after its "
+                 f"activation" if big_state["product_file"] else
+                 f"not sent yet ({big_state['staged']:,} contexts staged, {big_state['pending']:,} changes pending)"))
+    print(f"  baseline (the seed's one worker, one FIFO, computed): an import queued behind the big store's one-piece "
+          f"initial load waits up to {SEED_INITIAL_LOAD_MINUTES * 60} s")
+    print(f"  the worker pool: {len(memory)} workers, resident memory {', '.join(f'{mb:.0f}' for mb in memory)} MB")
