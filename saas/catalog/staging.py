@@ -9,7 +9,7 @@ the staged contexts read back from the database. A context staged before its SKU
 """
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 
 from saas.catalog.models import StagedProduct
 from saas.extensions import db
@@ -57,13 +57,14 @@ class Staging:
         table = StagedProduct.__table__
         mine = (table.c.tenant_id == self.tenant.id) & (table.c.connector_key == self.connector_key)
         for start in range(0, len(sku_ids), LOOKUP):
-            db.session.execute(delete(table).where(mine, table.c.sku_id.in_(sku_ids[start:start + LOOKUP])))
+            db.session.execute(delete(table).where(mine, _among(table.c.sku_id, sku_ids[start:start + LOOKUP])))
         db.session.execute(delete(table).where(mine, table.c.staged_at < utcnow() - FORGOTTEN_AFTER))
         db.session.commit()
 
     def _unstaged(self, sku_ids: list[str], received: dict[str, datetime]) -> list[str]:
-        fresh = {row.sku_id for row in self._rows(sku_ids, light=True)
-                 if row.staged_at >= received.get(row.sku_id, row.staged_at)}
+        staged = scoped(StagedProduct, self.tenant, self.connector_key).with_entities(
+            StagedProduct.sku_id, StagedProduct.staged_at)  # all of them: one index range, not a hundred lookups
+        fresh = {sku for sku, staged_at in staged if staged_at >= received.get(sku, staged_at)}
         return [sku for sku in sku_ids if sku not in fresh]
 
     def _stage(self, sku_ids: list[str]) -> int:
@@ -76,14 +77,19 @@ class Staging:
         for start in range(0, len(rows), LOOKUP):  # a context staged before is replaced
             db.session.execute(delete(table).where(
                 table.c.tenant_id == self.tenant.id, table.c.connector_key == self.connector_key,
-                table.c.sku_id.in_([r["sku_id"] for r in rows[start:start + LOOKUP]])))
+                _among(table.c.sku_id, [r["sku_id"] for r in rows[start:start + LOOKUP]])))
             db.session.execute(table.insert(), rows[start:start + LOOKUP])
         db.session.commit()
         return len(rows)
 
-    def _rows(self, sku_ids: list[str], light: bool = False):
+    def _rows(self, sku_ids: list[str]):
         query = scoped(StagedProduct, self.tenant, self.connector_key)
-        if light:
-            query = query.with_entities(StagedProduct.sku_id, StagedProduct.staged_at)
         for start in range(0, len(sku_ids), LOOKUP):
-            yield from query.filter(StagedProduct.sku_id.in_(sku_ids[start:start + LOOKUP]))
+            yield from query.filter(_among(StagedProduct.sku_id, sku_ids[start:start + LOOKUP]))
+
+
+def _among(column, sku_ids: list[str]):
+    """``column IN (…)`` with the ids as literals: this table fills and empties within hours, so its statistics are
+    often stale, and PostgreSQL's generic plan for a prepared IN of 1,000 parameters then compares every staged row
+    with every id (1.5 s a lookup instead of 30 ms, measured)."""
+    return column.in_(bindparam("sku_ids", sku_ids, expanding=True, literal_execute=True))
