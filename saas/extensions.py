@@ -3,7 +3,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, bindparam
 
 # Named constraints, so Alembic can alter them on SQLite and PostgreSQL alike.
 NAMING = {
@@ -18,3 +18,11 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def among(column, values: list):
+    """``column IN (…)`` with the values as literals, for lookups of up to a thousand ids in tables that grow or empty
+    by a whole catalog within minutes: their statistics are then stale, and PostgreSQL's generic plan for a prepared
+    IN of 1,000 parameters compared every row of the store with every id (1.5 s a lookup instead of 30 ms, measured
+    in ``staged_product``)."""
+    return column.in_(bindparam("among", values, expanding=True, literal_execute=True))

