@@ -50,15 +50,7 @@ def run():
 
 
 def _start(tmp: Path, vtex_url: str, mirakl_url: str) -> dict:
-    port = harness.free_port()
-    web_url = f"http://127.0.0.1:{port}"
-    app = harness.make_app(tmp, PUBLIC_BASE_URL=web_url)
-    env = {**os.environ, **PRODUCTION, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "REDIS_URL": app.config["REDIS_URL"], "PUBLIC_BASE_URL": web_url}
-    processes = harness.product_processes(env, port, tmp)
-    for process in processes.values():
-        process.start()
-    harness.wait_until_up(web_url + "/healthz", timeout=60)
+    app, processes = harness.product_stack(tmp, PRODUCTION)
     with app.app_context():
         from saas.catalog.activation import activate
         from saas.extensions import db

@@ -54,40 +54,34 @@ def simulator(name: str, env: dict, workers: int = 2, threads: int = 16):
 @contextlib.contextmanager
 def simulator_server(name: str, env: dict, workers: int = 2, threads: int = 16):
     """``name`` is vtex or mirakl; seeded once before gunicorn forks its workers."""
-    data = tempfile.mkdtemp(prefix=f"bench-{name}-")
-    env = {**os.environ, "SANDBOX_DATA_DIR": data, **{k: str(v) for k, v in env.items()}}
-    subprocess.run([sys.executable, "-c", f"from saas.sandbox.{name} import create_app; create_app()"],
-                   env=env, check=True, cwd=ROOT)
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", f"saas.sandbox.{name}:create_app()", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--threads", str(threads), "--log-level", "warning"],
-        env=env, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url + "/_admin/knobs")
-        yield Server(url, process.pid)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with _gunicorn(f"saas.sandbox.{name}", "create_app()", "create_app()", env, workers, threads,
+                   "/_admin/knobs") as (url, pid):
+        yield Server(url, pid)
 
 
 @contextlib.contextmanager
 def shops_server(name: str, env: dict, shops: int, workers: int = 2, threads: int = 32):
     """The many-shop server of ``name`` (``saas.sandbox.shops``), its first ``shops`` shops seeded before gunicorn
     forks; a shop's URL is ``<url>/shops/<n>``."""
-    data = tempfile.mkdtemp(prefix=f"bench-{name}-shops-")
+    with _gunicorn("saas.sandbox.shops", f"create_app({name!r}, {shops})", f"create_app({name!r})", env, workers,
+                   threads, "/shops/1/_admin/knobs") as (url, _pid):
+        yield url
+
+
+@contextlib.contextmanager
+def _gunicorn(module: str, seed: str, factory: str, env: dict, workers: int, threads: int, ready_path: str):
+    """A sandbox app under gunicorn on its own data directory, seeded by ``seed`` before it forks."""
+    data = tempfile.mkdtemp(prefix=f"bench-{module.rsplit('.', 1)[1]}-")
     env = {**os.environ, "SANDBOX_DATA_DIR": data, **{k: str(v) for k, v in env.items()}}
-    subprocess.run([sys.executable, "-c", f"from saas.sandbox.shops import create_app; create_app({name!r}, {shops})"],
-                   env=env, check=True, cwd=ROOT)
+    subprocess.run([sys.executable, "-c", f"from {module} import create_app; {seed}"], env=env, check=True, cwd=ROOT)
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", f"saas.sandbox.shops:create_app({name!r})", "--bind", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "gunicorn", f"{module}:{factory}", "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--threads", str(threads), "--log-level", "warning"], env=env, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(url + "/shops/1/_admin/knobs")
-        yield url
+        wait_until_up(url + ready_path)
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -125,6 +119,21 @@ def product_processes(env: dict, web_port: int, logdir: Path) -> dict[str, Proce
                                    "--workers", "1", "--threads", "8"], env, logdir),
             "worker": Process("worker", [*flask, "worker"], env, logdir),
             "scheduler": Process("scheduler", [*flask, "scheduler"], env, logdir)}
+
+
+def product_stack(tmp: Path, intervals: dict):
+    """The Procfile's processes (web, worker pool, scheduler) on a fresh bench database, with ``intervals`` in
+    their environment; answers the app (for reading the database) and the running processes."""
+    port = free_port()
+    web_url = f"http://127.0.0.1:{port}"
+    app = make_app(tmp, PUBLIC_BASE_URL=web_url)
+    env = {**os.environ, **intervals, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "REDIS_URL": app.config["REDIS_URL"], "PUBLIC_BASE_URL": web_url}
+    processes = product_processes(env, port, tmp)
+    for process in processes.values():
+        process.start()
+    wait_until_up(web_url + "/healthz", timeout=60)
+    return app, processes
 
 
 def cpu_seconds(pid: int) -> float:

@@ -45,7 +45,7 @@ def run():
                                             "SANDBOX_MIRAKL_APPROVAL_SECONDS": 0}, STORES + 1) as mirakl_url, \
             harness.simulator("vtex", {"SANDBOX_VTEX_SKUS": BIG}) as big_vtex_url:
         tmp = Path(tmp)
-        app, processes = _start(tmp)
+        app, processes = harness.product_stack(tmp, PRODUCTION)
         try:
             stores, ready = _setup(app, vtex_url, mirakl_url)
             watcher = JobWatcher(app)
@@ -62,19 +62,6 @@ def run():
             for process in processes.values():
                 process.stop()
     _report(len(stores), ready, watcher, delays, big, big_state, memory)
-
-
-def _start(tmp: Path):
-    port = harness.free_port()
-    web_url = f"http://127.0.0.1:{port}"
-    app = harness.make_app(tmp, PUBLIC_BASE_URL=web_url)
-    env = {**os.environ, **PRODUCTION, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "REDIS_URL": app.config["REDIS_URL"], "PUBLIC_BASE_URL": web_url}
-    processes = harness.product_processes(env, port, tmp)
-    for process in processes.values():
-        process.start()
-    harness.wait_until_up(web_url + "/healthz", timeout=60)
-    return app, processes
 
 
 def _setup(app, vtex_url: str, mirakl_url: str) -> tuple[dict[int, dict], float]:
