@@ -12,7 +12,7 @@ from saas.i18n import msg, stored
 from saas.jobs import locks
 from saas.jobs.queues import enqueue, job
 from saas.tenants.models import ConnectorSettings, Tenant
-from saas.tenants.scoping import scoped
+from saas.tenants.scoping import scoped, scoped_among
 from saas.tenants.settings import build_connector
 from saas.timeutil import utcnow
 
@@ -81,8 +81,8 @@ def _check_again(tenant, batch, status, connector_name: str) -> str:
 
 
 def _apply(tenant, batch, report, connector_name: str) -> None:
-    bindings = {b.sku_id: b for b in scoped(SkuBinding, tenant, batch.connector_key)
-                .filter(SkuBinding.sku_id.in_(batch.sku_ids))}
+    bindings = {b.sku_id: b for b in scoped_among(SkuBinding, SkuBinding.sku_id, batch.sku_ids, tenant,
+                                                  batch.connector_key)}
     entries = []
     for sku, line in report.results.items():
         binding = bindings.get(sku)

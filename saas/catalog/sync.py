@@ -27,7 +27,7 @@ from saas.extensions import db
 from saas.i18n import money, msg, stored
 from saas.jobs import schedule
 from saas.mail import send_mail
-from saas.tenants.scoping import scoped
+from saas.tenants.scoping import scoped, scoped_among
 from saas.tenants.settings import build_connector
 from saas.timeutil import utcnow
 from saas.vtex.client import VtexClient
@@ -51,12 +51,20 @@ class Plan:
     offers: list[str] = field(default_factory=list)     # SKUs whose offer (price, stock) goes now
     withdraw: list[str] = field(default_factory=list)   # SKUs whose offer is deleted
     deferred: set[str] = field(default_factory=set)     # SKUs that must wait for a later cycle
+    catalog_done: set[str] = field(default_factory=set)  # deferred SKUs whose product went: only their offer waits
     not_before: datetime | None = None                  # when the marketplace takes the import that had to wait
 
     def hold_products(self) -> None:
         """No product goes in this run, nor the offers of their SKUs (``saas.catalog.staging``)."""
         self.deferred.update(self.products)
         self.products = []
+
+    def offers_later(self, sku_ids) -> None:
+        """Their products went; their offers go in the run that follows at once. For a file read over several runs:
+        simulating its prices too would make this run as long as the parts were meant to avoid, and the
+        marketplace discards offers of products it has not approved yet anyway."""
+        self.deferred.update(sku_ids)
+        self.catalog_done.update(sku_ids)
 
 
 def sync_catalog(tenant, row) -> dict:
@@ -74,13 +82,17 @@ def sync_catalog(tenant, row) -> dict:
         return {"changes": 0}
     bindings = bindings_of(tenant, connector.key, [c.sku_id for c in taken])
     plan = _plan(tenant, connector, taken, bindings)
-    staging = Staging(tenant, connector.key, reader, current_app.config["SYNC_STAGE_CHUNK"])
-    more = staging.read_ahead(plan, {c.sku_id: c.received_at for c in taken})
+    received = {c.sku_id: c.received_at for c in taken}
+    staging = Staging(tenant, connector.key, reader, current_app.config["SYNC_STAGE_CHUNK"], received)
+    more = staging.read_ahead(plan)
     pricing = Pricing(settings, safety.for_store(tenant, connector, settings))
     reads = ProductReads(staging, plan.products, pricing.cost_spec, _readiness_check(connector, settings))
     started = {"product": utcnow()}  # each import's own start, from which the marketplace counts its limits
     try:
         products = connector.publish_products(reads.items()) if plan.products else Published()
+        if products.batch and len(plan.products) > staging.chunk:
+            plan.offers_later(products.batch.sku_ids)
+            more = True
         prices, unpriced = reader.prices_and_stock(
             [s for s in plan.offers if s not in plan.deferred and not reads.unsendable(s)])
         offers = [i for i in _offer_items(plan, bindings, reads.eans, prices) if not reads.unsendable(i.sku_id)]
@@ -118,13 +130,15 @@ def sync_catalog(tenant, row) -> dict:
                   if sku not in bindings or bindings[sku].held_price_cents != held[1]}
     _record(tenant, connector.key, batches, started, rejected, bindings, reads, {i.sku_id: i for i in priced.items},
             {sku: {**learned.get(sku, {}), **priced.notes.get(sku, {})} for sku in {*learned, *priced.notes}},
-            newly_held, {c.sku_id: c.received_at for c in taken})
+            newly_held, received)
     if plan.products:
-        staging.clear(plan.products)
+        staging.clear()
     if newly_held:
         _tell_held(tenant, connector, settings, newly_held)
     sku_changes.consume(tenant.id, connector.key,
                         [(c.id, c.version) for c in taken if c.sku_id not in plan.deferred])
+    sku_changes.settle_catalog(tenant.id, connector.key,
+                               [(c.id, c.version) for c in taken if c.sku_id in plan.catalog_done])
     if plan.not_before:  # what waits goes as soon as the marketplace allows, not a whole cycle later
         schedule.run_at("sync", tenant.id, connector.key, plan.not_before)
     return {"changes": len(taken), "products": len(products.batch.sku_ids) if products.batch else 0,
@@ -134,10 +148,10 @@ def sync_catalog(tenant, row) -> dict:
 
 
 class ProductReads:
-    """SKU contexts read chunk by chunk as the product file is written (from ``reader``: what was staged ahead, and
-    VTEX for the rest); only what the bindings need (EAN, title) is kept, so a catalog of any size fits in memory.
-    With ``check``, a SKU whose context has problems (``saas.catalog.readiness``) is kept out of the file, its
-    problems in ``not_ready``."""
+    """SKU contexts read chunk by chunk as the product file is written (from ``reader``, a ``Staging``: what was
+    staged ahead, and VTEX for the rest); only what the bindings need (EAN, title) is kept, so a catalog of any size
+    fits in memory. With ``check``, a SKU whose context has problems (``saas.catalog.readiness``) is kept out of the
+    file, its problems in ``not_ready``."""
 
     CHUNK = 2000
 
@@ -151,31 +165,24 @@ class ProductReads:
         return sku in self.unread or sku in self.missing or sku in self.not_ready
 
     def items(self):
-        for start in range(0, len(self.sku_ids), self.CHUNK):
-            contexts, missing, unread = self.reader.sku_contexts(self.sku_ids[start:start + self.CHUNK])
+        for contexts, missing, unread in self.reader.batches(self.sku_ids, self.CHUNK):
             self.missing.update(missing)
             self.unread.update(unread)
-            for sku in self.sku_ids[start:start + self.CHUNK]:
-                if sku in contexts:
-                    self.eans[sku] = _ean(contexts[sku])
-                    self.titles[sku] = (contexts[sku].get("NameComplete") or "")[:255]
-                    self.taxonomy[sku] = taxonomy_of(contexts[sku])
-                    if self.cost_spec:
-                        self.costs[sku] = rules.cost_of(contexts[sku], self.cost_spec)
-                    problems = self.check(contexts[sku]) if self.check else []
-                    if problems:
-                        self.not_ready[sku] = problems
-                        continue
-                    yield CatalogItem(sku, context=contexts[sku])
+            for sku, context in contexts.items():
+                self.eans[sku] = _ean(context)
+                self.titles[sku] = (context.get("NameComplete") or "")[:255]
+                self.taxonomy[sku] = taxonomy_of(context)
+                if self.cost_spec:
+                    self.costs[sku] = rules.cost_of(context, self.cost_spec)
+                problems = self.check(context) if self.check else []
+                if problems:
+                    self.not_ready[sku] = problems
+                    continue
+                yield CatalogItem(sku, context=context)
 
 
 def bindings_of(tenant, connector_key, sku_ids) -> dict[str, SkuBinding]:
-    found = {}
-    for start in range(0, len(sku_ids), 1000):
-        chunk = sku_ids[start:start + 1000]
-        found.update({b.sku_id: b for b in scoped(SkuBinding, tenant, connector_key)
-                      .filter(SkuBinding.sku_id.in_(chunk))})
-    return found
+    return {b.sku_id: b for b in scoped_among(SkuBinding, SkuBinding.sku_id, sku_ids, tenant, connector_key)}
 
 
 def _plan(tenant, connector, taken, bindings) -> Plan:

@@ -5,7 +5,7 @@ A row of another tenant is indistinguishable from a row that does not exist: bot
 from flask import abort, g
 from flask_login import current_user
 
-from saas.extensions import db
+from saas.extensions import LOOKUP, among, db
 from saas.tenants.models import Membership, Tenant
 
 
@@ -19,6 +19,13 @@ def scoped(model, tenant=None, connector_key: str | None = None):
     tenant_id = (tenant or g.tenant).id
     query = db.session.query(model).filter(model.tenant_id == tenant_id)
     return query.filter(model.connector_key == connector_key) if connector_key else query
+
+
+def scoped_among(model, column, values: list, tenant=None, connector_key: str | None = None):
+    """The rows of ``scoped`` whose ``column`` is one of ``values``, however many: ``LOOKUP`` at a time."""
+    query = scoped(model, tenant, connector_key)
+    for start in range(0, len(values), LOOKUP):
+        yield from query.filter(among(column, values[start:start + LOOKUP]))
 
 
 def get_scoped_or_404(model, ident, tenant=None):
