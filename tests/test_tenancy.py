@@ -8,8 +8,11 @@ from sqlalchemy import text
 from werkzeug.routing import IntegerConverter
 
 from saas import bridge
+from saas.catalog.models import SkuBinding
+from saas.extensions import LOOKUP
 from saas.orders.models import MarketplaceOrder
 from saas.tenants.models import ConnectorSettings, Tenant
+from saas.tenants.scoping import scoped_among
 from saas.tenants.settings import save_settings
 from tests.conftest import add_member, login, make_tenant, make_user
 
@@ -142,3 +145,15 @@ def test_foreign_ids_posted_under_ones_own_slug_are_a_404(client, db, owner, two
     assert client.post(f"/t/loja-a/orders/{order_id}/accept").status_code == 404
     assert client.post("/t/loja-a/orders/reprocess", data={"order": [str(order_id)]}).status_code == 404
     assert db.session.get(MarketplaceOrder, order_id).status == "awaiting_decision"
+
+
+def test_a_lookup_of_thousands_of_ids_finds_them_all_and_only_the_tenants_own(db, two_tenants):
+    ours, foreign, _, _ = two_tenants
+    skus = [str(n) for n in range(1, 2 * LOOKUP + 501)]
+    db.session.execute(SkuBinding.__table__.insert(), [
+        {"tenant_id": t.id, "connector_key": "carrefour", "sku_id": s, "product_state": "none", "offer_state": "none"}
+        for t in (ours, foreign) for s in skus])
+    found = list(scoped_among(SkuBinding, SkuBinding.sku_id, skus, ours, "carrefour"))
+    assert sorted(int(b.sku_id) for b in found) == list(range(1, 2 * LOOKUP + 501))
+    assert {b.tenant_id for b in found} == {ours.id}
+    assert list(scoped_among(SkuBinding, SkuBinding.sku_id, skus, ours, "outro")) == []

@@ -130,8 +130,9 @@ class Reconciliation(db.Model):
 
 
 class StagedProduct(db.Model):
-    """A SKU's VTEX context read ahead for a product file too big for one run of the sync (``saas.catalog.staging``):
-    kept until the file that carries it has gone. ``missing``: VTEX has no such SKU, and why."""
+    """A SKU's VTEX context read ahead for a product file too big for one run of the sync (``saas.catalog.staging``),
+    and its price and stock for the offer file that goes with it: kept until the files have gone. ``missing``: VTEX
+    has no such SKU, and why; ``priced``: the simulation answered (its price is null when VTEX does not sell it)."""
 
     id = db.Column(db.Integer, primary_key=True)
     tenant_id = db.Column(db.Integer, db.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
@@ -139,6 +140,10 @@ class StagedProduct(db.Model):
     sku_id = db.Column(db.String(40), nullable=False)
     context = db.Column(db.JSON)
     missing = db.Column(db.Text)
+    priced = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    price_cents = db.Column(db.Integer)
+    quantity = db.Column(db.Integer)
+    list_price_cents = db.Column(db.Integer)
     staged_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     __table_args__ = (db.UniqueConstraint("tenant_id", "connector_key", "sku_id",

@@ -2,11 +2,11 @@
 
 A marketplace may take one product import per quarter of an hour, so an initial load's 100,000 products
 go in one file; reading their VTEX contexts takes minutes at VTEX's catalog rate. So a run that wants more products
-than ``SYNC_STAGE_CHUNK`` (or cannot send them yet) reads one chunk of contexts into ``staged_product``, holds every
-product back, and answers that it has more to do: the next run queues behind what is already queued, and one store's
-initial load never holds a worker for more than a chunk. Once every context is staged, a run writes the file from the
-database alone (their offers go in the run after it, ``Plan.offers_later``). A context staged before its SKU's
-latest change is read again.
+than ``SYNC_STAGE_CHUNK`` (or cannot send them yet) reads one chunk of contexts, with their price and stock, into
+``staged_product``, holds every product back, and answers that it has more to do: the next run queues behind what
+is already queued, and one store's initial load never holds a worker for more than a chunk. Once every SKU is
+staged, a run writes the product and offer files from the database alone. What was staged before its SKU's latest
+change is read again.
 """
 import json
 from datetime import datetime
@@ -26,6 +26,7 @@ class Staging:
     def __init__(self, tenant, connector_key: str, reader, chunk: int, received: dict[str, datetime]):
         self.tenant, self.connector_key, self.reader, self.chunk = tenant, connector_key, reader, chunk
         self.received = received
+        self.prices: dict[str, tuple[int, int, int] | None] = {}  # what ``batches`` met staged (None: not sold)
 
     def read_ahead(self, plan) -> bool:
         """Stage one chunk of the products the plan wants when this run should not read them (more than a chunk,
@@ -45,10 +46,12 @@ class Staging:
         in one index range, then the others (and those staged before their latest change) read from VTEX."""
         wanted, found = set(sku_ids), set()
         contexts, missing = {}, {}
-        for sku, text, why, staged_at in self._staged():
+        for sku, text, why, staged_at, priced, price in self._staged():
             if sku not in wanted or staged_at < self.received.get(sku, staged_at):
                 continue
             found.add(sku)
+            if priced:
+                self.prices[sku] = price if price[0] is not None else None
             context = json.loads(text) if text is not None else None  # a missing SKU's is SQL or JSON null
             if context is None:
                 missing[sku] = why
@@ -63,6 +66,12 @@ class Staging:
         for start in range(0, len(rest), size):
             yield self.reader.sku_contexts(rest[start:start + size])
 
+    def prices_and_stock(self, sku_ids: list[str]) -> tuple[dict[str, tuple[int, int, int]], dict[str, str]]:
+        """As ``VtexReader.prices_and_stock``: what ``batches`` met staged, and a simulation for the others."""
+        found, failed = self.reader.prices_and_stock([sku for sku in sku_ids if sku not in self.prices])
+        found.update({sku: self.prices[sku] for sku in sku_ids if self.prices.get(sku)})
+        return found, failed
+
     def clear(self) -> None:
         """Forget the pair's staged contexts once its product file has gone: it carried every SKU still wanted."""
         scoped(StagedProduct, self.tenant, self.connector_key).delete(synchronize_session=False)
@@ -70,9 +79,12 @@ class Staging:
 
     def _staged(self):
         # The context as text, decoded here: through the JSON type, 100,000 contexts took twice as long.
-        return scoped(StagedProduct, self.tenant, self.connector_key).with_entities(
-            StagedProduct.sku_id, cast(StagedProduct.context, Text), StagedProduct.missing,
-            StagedProduct.staged_at).yield_per(LOOKUP)
+        rows = scoped(StagedProduct, self.tenant, self.connector_key).with_entities(
+            StagedProduct.sku_id, cast(StagedProduct.context, Text), StagedProduct.missing, StagedProduct.staged_at,
+            StagedProduct.priced, StagedProduct.price_cents, StagedProduct.quantity,
+            StagedProduct.list_price_cents).yield_per(LOOKUP)
+        for sku, text, missing, staged_at, priced, price, quantity, list_price in rows:
+            yield sku, text, missing, staged_at, priced, (price, quantity, list_price)
 
     def _unstaged(self, sku_ids: list[str]) -> list[str]:
         if not sku_ids:
@@ -84,10 +96,16 @@ class Staging:
 
     def _stage(self, sku_ids: list[str]) -> int:
         contexts, missing, _failed = self.reader.sku_contexts(sku_ids)
+        prices, unpriced = self.reader.prices_and_stock(list(contexts)) if contexts else ({}, {})
         now = utcnow()
-        rows = [{"tenant_id": self.tenant.id, "connector_key": self.connector_key, "sku_id": sku,
-                 "context": contexts.get(sku), "missing": missing.get(sku), "staged_at": now}
-                for sku in sku_ids if sku in contexts or sku in missing]
+        rows = []
+        for sku in sku_ids:
+            if sku in contexts or sku in missing:
+                price, quantity, list_price = prices.get(sku, (None, None, None))
+                rows.append({"tenant_id": self.tenant.id, "connector_key": self.connector_key, "sku_id": sku,
+                             "context": contexts.get(sku), "missing": missing.get(sku), "staged_at": now,
+                             "priced": sku in contexts and sku not in unpriced, "price_cents": price,
+                             "quantity": quantity, "list_price_cents": list_price})
         table = StagedProduct.__table__
         for start in range(0, len(rows), LOOKUP):  # a context staged before is replaced
             db.session.execute(delete(table).where(

@@ -51,20 +51,12 @@ class Plan:
     offers: list[str] = field(default_factory=list)     # SKUs whose offer (price, stock) goes now
     withdraw: list[str] = field(default_factory=list)   # SKUs whose offer is deleted
     deferred: set[str] = field(default_factory=set)     # SKUs that must wait for a later cycle
-    catalog_done: set[str] = field(default_factory=set)  # deferred SKUs whose product went: only their offer waits
     not_before: datetime | None = None                  # when the marketplace takes the import that had to wait
 
     def hold_products(self) -> None:
         """No product goes in this run, nor the offers of their SKUs (``saas.catalog.staging``)."""
         self.deferred.update(self.products)
         self.products = []
-
-    def offers_later(self, sku_ids) -> None:
-        """Their products went; their offers go in the run that follows at once. For a file read over several runs:
-        simulating its prices too would make this run as long as the parts were meant to avoid, and the
-        marketplace discards offers of products it has not approved yet anyway."""
-        self.deferred.update(sku_ids)
-        self.catalog_done.update(sku_ids)
 
 
 def sync_catalog(tenant, row) -> dict:
@@ -90,10 +82,7 @@ def sync_catalog(tenant, row) -> dict:
     started = {"product": utcnow()}  # each import's own start, from which the marketplace counts its limits
     try:
         products = connector.publish_products(reads.items()) if plan.products else Published()
-        if products.batch and len(plan.products) > staging.chunk:
-            plan.offers_later(products.batch.sku_ids)
-            more = True
-        prices, unpriced = reader.prices_and_stock(
+        prices, unpriced = staging.prices_and_stock(
             [s for s in plan.offers if s not in plan.deferred and not reads.unsendable(s)])
         offers = [i for i in _offer_items(plan, bindings, reads.eans, prices) if not reads.unsendable(i.sku_id)]
         taxonomy, costs = what_rules_need(reader, pricing, offers, bindings, reads)
@@ -137,8 +126,9 @@ def sync_catalog(tenant, row) -> dict:
         _tell_held(tenant, connector, settings, newly_held)
     sku_changes.consume(tenant.id, connector.key,
                         [(c.id, c.version) for c in taken if c.sku_id not in plan.deferred])
-    sku_changes.settle_catalog(tenant.id, connector.key,
-                               [(c.id, c.version) for c in taken if c.sku_id in plan.catalog_done])
+    went = set(products.batch.sku_ids) if products.batch else set()
+    sku_changes.settle_catalog(tenant.id, connector.key,  # their offer waits, their product must not go again
+                               [(c.id, c.version) for c in taken if c.sku_id in plan.deferred and c.sku_id in went])
     if plan.not_before:  # what waits goes as soon as the marketplace allows, not a whole cycle later
         schedule.run_at("sync", tenant.id, connector.key, plan.not_before)
     return {"changes": len(taken), "products": len(products.batch.sku_ids) if products.batch else 0,
