@@ -9,7 +9,6 @@ staged, a run writes the product and offer files from the database alone. What w
 change is read again.
 """
 import json
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from sqlalchemy import Text, cast, delete
@@ -96,10 +95,8 @@ class Staging:
         return [sku for sku in sku_ids if sku not in fresh]
 
     def _stage(self, sku_ids: list[str]) -> int:
-        with ThreadPoolExecutor(max_workers=1) as pool:  # the simulations beside the reads: their own rate limit
-            simulated = pool.submit(self.reader.prices_and_stock, sku_ids)
-            contexts, missing, _failed = self.reader.sku_contexts(sku_ids)
-            prices, unpriced = simulated.result()
+        contexts, missing, _failed = self.reader.sku_contexts(sku_ids)
+        prices, unpriced = self.reader.prices_and_stock(list(contexts)) if contexts else ({}, {})
         now = utcnow()
         rows = []
         for sku in sku_ids:
