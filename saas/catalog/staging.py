@@ -11,7 +11,7 @@ change is read again.
 import json
 from datetime import datetime
 
-from sqlalchemy import Text, cast, delete
+from sqlalchemy import Text, cast
 
 from saas.catalog.models import StagedProduct
 from saas.extensions import LOOKUP, among, db
@@ -106,11 +106,10 @@ class Staging:
                              "context": contexts.get(sku), "missing": missing.get(sku), "staged_at": now,
                              "priced": sku in contexts and sku not in unpriced, "price_cents": price,
                              "quantity": quantity, "list_price_cents": list_price})
-        table = StagedProduct.__table__
+        mine = scoped(StagedProduct, self.tenant, self.connector_key)
         for start in range(0, len(rows), LOOKUP):  # a context staged before is replaced
-            db.session.execute(delete(table).where(
-                table.c.tenant_id == self.tenant.id, table.c.connector_key == self.connector_key,
-                among(table.c.sku_id, [r["sku_id"] for r in rows[start:start + LOOKUP]])))
-            db.session.execute(table.insert(), rows[start:start + LOOKUP])
+            mine.filter(among(StagedProduct.sku_id, [r["sku_id"] for r in rows[start:start + LOOKUP]])).delete(
+                synchronize_session=False)
+            db.session.execute(StagedProduct.__table__.insert(), rows[start:start + LOOKUP])
         db.session.commit()
         return len(rows)
