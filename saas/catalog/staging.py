@@ -23,6 +23,8 @@ class Staging:
     """The staged contexts of one (store, marketplace), and VTEX for what is not staged: what ``ProductReads``
     reads the product file from. ``received``: SKU → when its pending change arrived."""
 
+    PART = LOOKUP  # SKUs of a chunk read, simulated and written together
+
     def __init__(self, tenant, connector_key: str, reader, chunk: int, received: dict[str, datetime]):
         self.tenant, self.connector_key, self.reader, self.chunk = tenant, connector_key, reader, chunk
         self.received = received
@@ -62,9 +64,7 @@ class Staging:
                 contexts, missing = {}, {}
         if contexts or missing:
             yield contexts, missing, {}
-        rest = [sku for sku in sku_ids if sku not in found]
-        for start in range(0, len(rest), size):
-            yield self.reader.sku_contexts(rest[start:start + size])
+        yield from self.reader.sku_contexts_in_parts([sku for sku in sku_ids if sku not in found], size)
 
     def prices_and_stock(self, sku_ids: list[str]) -> tuple[dict[str, tuple[int, int, int]], dict[str, str]]:
         """As ``VtexReader.prices_and_stock``: what ``batches`` met staged, and a simulation for the others."""
@@ -95,21 +95,23 @@ class Staging:
         return [sku for sku in sku_ids if sku not in fresh]
 
     def _stage(self, sku_ids: list[str]) -> int:
-        contexts, missing, _failed = self.reader.sku_contexts(sku_ids)
-        prices, unpriced = self.reader.prices_and_stock(list(contexts)) if contexts else ({}, {})
-        now = utcnow()
-        rows = []
-        for sku in sku_ids:
-            if sku in contexts or sku in missing:
+        """Read and write ``sku_ids`` a ``PART`` at a time, each simulated and written while the next is read (so a
+        run lasts about its reads alone) and committed (a worker killed halfway loses one part)."""
+        staged = 0
+        for contexts, missing, _failed in self.reader.sku_contexts_in_parts(sku_ids, self.PART):
+            prices, unpriced = self.reader.prices_and_stock(list(contexts)) if contexts else ({}, {})
+            now = utcnow()
+            rows = []
+            for sku in [*contexts, *missing]:
                 price, quantity, list_price = prices.get(sku, (None, None, None))
                 rows.append({"tenant_id": self.tenant.id, "connector_key": self.connector_key, "sku_id": sku,
                              "context": contexts.get(sku), "missing": missing.get(sku), "staged_at": now,
                              "priced": sku in contexts and sku not in unpriced, "price_cents": price,
                              "quantity": quantity, "list_price_cents": list_price})
-        mine = scoped(StagedProduct, self.tenant, self.connector_key)
-        for start in range(0, len(rows), LOOKUP):  # a context staged before is replaced
-            mine.filter(among(StagedProduct.sku_id, [r["sku_id"] for r in rows[start:start + LOOKUP]])).delete(
-                synchronize_session=False)
-            db.session.execute(StagedProduct.__table__.insert(), rows[start:start + LOOKUP])
-        db.session.commit()
-        return len(rows)
+            if rows:  # a context staged before is replaced
+                scoped(StagedProduct, self.tenant, self.connector_key).filter(
+                    among(StagedProduct.sku_id, [r["sku_id"] for r in rows])).delete(synchronize_session=False)
+                db.session.execute(StagedProduct.__table__.insert(), rows)
+                db.session.commit()
+            staged += len(rows)
+        return staged

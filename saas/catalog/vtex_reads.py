@@ -40,18 +40,35 @@ class VtexReader:
     def sku_contexts(self, sku_ids: list[str]) -> tuple[dict[str, dict], dict[str, str], dict[str, str]]:
         """(contexts, missing: SKU → why VTEX has no such SKU, failed: SKU → a retryable failure)."""
         contexts, missing, failed = {}, {}, {}
+        for part in self.sku_contexts_in_parts(sku_ids, max(len(sku_ids), 1)):
+            contexts.update(part[0])
+            missing.update(part[1])
+            failed.update(part[2])
+        return contexts, missing, failed
 
-        def read(sku_id):
+    def sku_contexts_in_parts(self, sku_ids: list[str], size: int):
+        """As ``sku_contexts``, ``size`` SKUs at a time in their order; the reads go on at VTEX's rate while the
+        caller handles a part, so what it does with a part costs no reading time."""
+
+        def read(sku_id):  # where the answer goes: 0 contexts, 1 missing, 2 failed
             self.pacer.wait("sku")
             try:
-                contexts[sku_id] = self.client.sku_context(sku_id, self.trade_policy)
+                return 0, self.client.sku_context(sku_id, self.trade_policy)
             except PermanentError as exc:
-                missing[sku_id] = exc.message
+                return 1, exc.message
             except IntegrationError as exc:
-                failed[sku_id] = exc.message
+                return 2, exc.message
 
-        self._parallel(read, sku_ids)
-        return contexts, missing, failed
+        pool = ThreadPoolExecutor(max_workers=self.workers)
+        try:
+            part = ({}, {}, {})
+            for count, (sku_id, (kind, answer)) in enumerate(zip(sku_ids, pool.map(read, sku_ids), strict=True), 1):
+                part[kind][sku_id] = answer
+                if count % size == 0 or count == len(sku_ids):
+                    yield part
+                    part = ({}, {}, {})
+        finally:
+            pool.shutdown(cancel_futures=True)  # a caller that stops early leaves no reads behind
 
     def prices_and_stock(self, sku_ids: list[str]) -> tuple[dict[str, tuple[int, int, int]], dict[str, str]]:
         """SKU → (price in cents, stock, list price in cents) from the simulation without a CEP; SKUs it does not

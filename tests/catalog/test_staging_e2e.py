@@ -2,6 +2,7 @@
 one chunk a run, the run yields its worker and queues the next part behind what is queued, and a run sends one
 product file of them all and their offers from the database alone. Against the simulators, on the real database
 and Redis."""
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,8 @@ import requests
 from bench.harness import counting
 from saas.catalog import changes as sku_changes
 from saas.catalog.models import ImportBatch, SkuBinding, SkuChange, StagedProduct
+from saas.catalog.staging import Staging
+from saas.catalog.vtex_reads import VtexReader
 from saas.jobs import schedule
 from saas.jobs.queues import queue, redis_connection
 from saas.timeutil import utcnow
@@ -68,6 +71,33 @@ def test_an_initial_load_is_read_a_chunk_a_run_and_goes_in_one_product_file(worl
     assert redis_connection().get(f"saas:next-part:sync:{world.tenant.id}:carrefour") is None
     world.reports()
     assert set(world.offers()) == {str(s["Id"]) for s in sellable(world)}
+
+
+def test_a_worker_killed_halfway_through_a_chunk_keeps_the_parts_it_wrote(world, small_chunks, monkeypatch):
+    monkeypatch.setattr(Staging, "PART", 10)
+    simulate = VtexReader.prices_and_stock
+    parts = []
+
+    def killed_at_the_third_part(self, sku_ids):
+        parts.append(sku_ids)
+        if len(parts) == 3:
+            raise SystemExit("the worker is killed")
+        return simulate(self, sku_ids)
+
+    monkeypatch.setattr(VtexReader, "prices_and_stock", killed_at_the_third_part)
+    with counting(VtexClient, "sku_context") as reads:
+        with pytest.raises(SystemExit):
+            world.sync()
+        world.db.session.rollback()
+        assert staged(world) == 20  # the two parts written before the kill
+        stopped_at = reads[0]
+        time.sleep(0.3)
+        assert reads[0] == stopped_at <= CHUNK  # the chunk's other reads died with the run
+        monkeypatch.setattr(VtexReader, "prices_and_stock", simulate)
+        while world.sync()["more"]:
+            pass
+    product = world.db.session.query(ImportBatch).filter_by(kind="product").one()
+    assert len(product.sku_ids) == len(set(product.sku_ids)) == 57
 
 
 def test_a_price_changed_after_it_was_staged_is_read_again(world, small_chunks):
