@@ -7,7 +7,8 @@
    the catalog, one per brand, one for a list of SKUs) and the price-drop guard: what the rules add to the sync.
 2. The initial load of 100,000 SKUs (``BENCH_INITIAL_SKUS``): activation to both files accepted, the longest run of
    the sync (no store should hold a worker for a minute), the VTEX request rate, which must stay under VTEX's
-   catalog limit (15,000 requests a minute per endpoint), and the reading of both import reports into the Bridge.
+   catalog limit (15,000 requests a minute per endpoint), and the reading of both import reports into the Bridge;
+   against the same sync in one run, which holds a worker for the whole load: what yielding the worker costs.
 """
 import os
 import tempfile
@@ -46,11 +47,8 @@ def run():
 
 
 def run_initial_load():
-    with harness.simulator("vtex", {"SANDBOX_VTEX_SKUS": INITIAL}, workers=4) as vtex_url, \
-            harness.simulator("mirakl", {"SANDBOX_MIRAKL_IMPORT_SECONDS": 0.5,
-                                         "SANDBOX_MIRAKL_APPROVAL_SECONDS": 0}) as mirakl_url:
-        harness.knobs(vtex_url, latency_ms=LATENCY_MS)
-        load, load_mb = harness.in_child(initial_load, vtex_url, mirakl_url)
+    load, load_mb = _initial_load_in_fresh_simulators()
+    base, base_mb = _initial_load_in_fresh_simulators(chunk=INITIAL)
     print(f"initial load of {INITIAL:,} SKUs, VTEX at {LATENCY_MS} ms a call:")
     longest = max(load["parts"])
     print(f"  {load['seconds']:.0f} s activation → product and offer files COMPLETE (target under 600 s: "
@@ -63,10 +61,21 @@ def run_initial_load():
     print(f"  SKU reads: {load['sku_calls']:,} at {load['sku_rate_per_min']:,.0f} a minute "
           f"(VTEX's limit: 15,000 a minute per endpoint)")
     print(f"  import reports into the Bridge: {', '.join(f'{k} {s:.0f} s' for k, s in load['reports'].items())}")
+    print(f"  baseline, the same sync in one run (SYNC_STAGE_CHUNK above the catalog): {base['seconds']:.0f} s, "
+          f"one job holding a worker for {max(base['parts']):.0f} s, peak {base_mb:.0f} MB; yielding the worker "
+          f"costs {load['seconds'] / base['seconds'] - 1:+.1%}")
 
 
-def _setup(vtex_url, mirakl_url, tmp):
-    app = harness.make_app(Path(tmp), REPORT_DELAY=3600)
+def _initial_load_in_fresh_simulators(chunk: int | None = None):
+    with harness.simulator("vtex", {"SANDBOX_VTEX_SKUS": INITIAL}, workers=4) as vtex_url, \
+            harness.simulator("mirakl", {"SANDBOX_MIRAKL_IMPORT_SECONDS": 0.5,
+                                         "SANDBOX_MIRAKL_APPROVAL_SECONDS": 0}) as mirakl_url:
+        harness.knobs(vtex_url, latency_ms=LATENCY_MS)
+        return harness.in_child(initial_load, vtex_url, mirakl_url, chunk)
+
+
+def _setup(vtex_url, mirakl_url, tmp, **config):
+    app = harness.make_app(Path(tmp), REPORT_DELAY=3600, **config)
     ctx = app.app_context()
     ctx.push()
     tenant = harness.wired_tenant(vtex_url, mirakl_url)
@@ -144,7 +153,7 @@ def _pricing_cpu_ms(tenant, skus) -> float:
     return (time.process_time() - started) * 1000
 
 
-def initial_load(vtex_url, mirakl_url):
+def initial_load(vtex_url, mirakl_url, chunk=None):
     from saas.catalog import activation, reports
     from saas.catalog.models import ImportBatch
     from saas.extensions import db
@@ -153,7 +162,7 @@ def initial_load(vtex_url, mirakl_url):
     from saas.timeutil import utcnow
     from saas.vtex.client import VtexClient
     with tempfile.TemporaryDirectory() as tmp:
-        app, tenant = _setup(vtex_url, mirakl_url, tmp)
+        app, tenant = _setup(vtex_url, mirakl_url, tmp, **({"SYNC_STAGE_CHUNK": chunk} if chunk else {}))
         started = time.perf_counter()
         activation.activate(tenant.id, "carrefour")
         activated = time.perf_counter() - started
