@@ -20,6 +20,7 @@ class Pricing:
         """``safety``: SKU → :class:`~saas.catalog.safety.Safety`, the units each offer holds back."""
         self.safety = safety or {}
         self.rules = rules.load(settings)
+        self.order = rules.precedence(self.rules)
         self.stored = [rule.as_dict() for rule in self.rules]  # as each SKU's binding keeps the rule that priced it
         self.drop_pct = float(settings.get("price_drop_guard", rules.DEFAULT_DROP_GUARD) or 0)
         self.cost_spec = (settings.get("cost_spec") or "").strip()
@@ -39,7 +40,7 @@ class Pricing:
                 continue
             binding = bindings.get(item.sku_id)
             brand, category = taxonomy.get(item.sku_id, (None, None))
-            index = rules.rule_for(self.rules, item.sku_id, brand, category)
+            index = rules.rule_for(self.rules, item.sku_id, brand, category, self.order)
             rule = self.rules[index] if index is not None else None
             safety = self.safety.get(item.sku_id)
             quantity = rules.quantity(rule, item.quantity)

@@ -86,10 +86,16 @@ def load(settings: dict) -> list[Rule]:
     return [Rule.from_dict(r) for r in settings.get("price_rules") or []]
 
 
-def rule_for(rules: list[Rule], sku_id: str, brand: str | None = None, category: str | None = None) -> int | None:
-    """The index of the rule that decides for this SKU, or None when no rule matches."""
-    matching = [(TARGETS.index(r.target), n) for n, r in enumerate(rules) if r.matches(sku_id, brand, category)]
-    return min(matching)[1] if matching else None
+def precedence(rules: list[Rule]) -> list[int]:
+    """The rules' indexes in the order they decide: the most specific target first, then the first in the list."""
+    return sorted(range(len(rules)), key=lambda n: (TARGETS.index(rules[n].target), n))
+
+
+def rule_for(rules: list[Rule], sku_id: str, brand: str | None = None, category: str | None = None,
+             order: list[int] | None = None) -> int | None:
+    """The index of the rule that decides for this SKU, or None when no rule matches; ``order`` is
+    ``precedence(rules)``, computed once for a whole sync."""
+    return next((n for n in order or precedence(rules) if rules[n].matches(sku_id, brand, category)), None)
 
 
 def price(rule: Rule | None, cents: int) -> int:
