@@ -122,7 +122,7 @@ def changed_skus_cycle(vtex_url, mirakl_url, variant):
             started = time.perf_counter()
             if variant in ("ours", "rules"):
                 schedule.tick("sync")  # the tick that finds the tenant due
-                import_id = schedule.run_periodic("sync", tenant.id, "carrefour")["batches"][-1]  # its job, run at once
+                import_id = _offer_import_of(schedule.run_periodic("sync", tenant.id, "carrefour"), tenant)  # its job
             else:
                 client = VtexClient.for_tenant(tenant)
                 items = []
@@ -138,6 +138,17 @@ def changed_skus_cycle(vtex_url, mirakl_url, variant):
         return {"seconds": time.perf_counter() - started, "sent": sent, "calls": calls[0],
                 "lines": status["lines_in_success"],
                 "pricing_ms": _pricing_cpu_ms(tenant, skus) if variant == "rules" else 0}
+
+
+def _offer_import_of(result: dict, tenant) -> str:
+    """The offer import a sync run sent, or why it sent none (the Bridge's last entries)."""
+    from saas.bridge.models import BridgeEntry
+    from saas.extensions import db
+    if result.get("batches"):
+        return result["batches"][-1]
+    entries = db.session.query(BridgeEntry).filter_by(tenant_id=tenant.id).order_by(BridgeEntry.id.desc()).limit(3)
+    raise RuntimeError(f"the sync sent no offer file ({result}): "
+                       + "; ".join(f"{e.message} {e.message_params}" for e in entries))
 
 
 def _with_rules(tenant, skus):
