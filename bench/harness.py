@@ -79,12 +79,25 @@ def _gunicorn(module: str, seed: str, factory: str, env: dict, workers: int, thr
         [sys.executable, "-m", "gunicorn", f"{module}:{factory}", "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--threads", str(threads), "--log-level", "warning"], env=env, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
+    allow_outbound(url)
     try:
         wait_until_up(url + ready_path)
         yield url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+_apps = []  # the apps made here (make_app), whose egress policy a simulator started later joins
+
+
+def allow_outbound(url: str) -> None:
+    """The product may reach this simulator as make run's reaches its own (``OUTBOUND_ALLOW``): the processes started
+    from here on, through the environment, and the apps already made in this process."""
+    allowed = [item for item in os.environ.get("OUTBOUND_ALLOW", "").split(",") if item]
+    os.environ["OUTBOUND_ALLOW"] = ",".join([*allowed, url.split("://", 1)[1]])
+    for app in _apps:
+        app.extensions["egress"].allow(url)
 
 
 class Process:
@@ -162,6 +175,7 @@ def make_app(tmpdir: Path, fresh: bool = True, **config):
     database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmpdir / 'bench.db'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": database, "REDIS_URL": redis_url,
                       "RATELIMIT_STORAGE_URI": redis_url, **config})
+    _apps.append(app)
     if fresh:
         with app.app_context():
             db.drop_all()

@@ -4,6 +4,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from saas import logs
 from saas.config import INSTANCE, load_config
+from saas.egress import EgressPolicy
 from saas.extensions import csrf, db, login_manager, migrate
 
 
@@ -15,6 +16,7 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    app.extensions["egress"] = EgressPolicy.from_config(app.config)
     INSTANCE.mkdir(exist_ok=True)
     logs.configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL_RQ"])
 

@@ -6,16 +6,17 @@ what happened in Portuguese, and the facts as data, so a router can act on them 
 """
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
-from urllib.parse import urlsplit
 
-import requests
+from flask_babel import gettext as _
 from rq import Retry
 
+from saas.connectors.base import IntegrationError, RefusedAddress, RetryableError
+from saas.egress import outcome
 from saas.extensions import db
+from saas.httpclient import current_policy, send, session_for
 from saas.jobs.queues import enqueue, job
 from saas.tenants.models import Tenant
 from saas.timeutil import utcnow
@@ -23,6 +24,7 @@ from saas.timeutil import utcnow
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Conector-Signature"
 EVENT_HEADER = "X-Conector-Event"
+SERVICE = "alert webhook"
 
 
 class WebhookError(RuntimeError):
@@ -48,19 +50,17 @@ def webhook_of(tenant: Tenant) -> tuple[str, str] | None:
     return (url, secret) if url and secret else None
 
 
-def url_problem(url: str, production: bool) -> str | None:
-    """Why this URL cannot receive alerts (None: it can): our server would call it, so never one of our own network."""
-    parts = urlsplit(url)
-    if parts.scheme not in (("https",) if production else ("https", "http")) or not parts.hostname:
-        return "scheme"
-    host = parts.hostname
+def address_refused(url: str) -> RefusedAddress | None:
+    """Why the egress policy would not deliver to this URL (None: it would). Checked when it is saved, and again at
+    every delivery, since the name may resolve elsewhere by then; a name that does not resolve now is not refused."""
+    policy = current_policy()
     try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        internal = host == "localhost" or host.endswith((".localhost", ".local", ".internal"))
-    else:
-        internal = address.is_private or address.is_loopback or address.is_link_local
-    return "private" if internal and production else None
+        policy.addresses(*policy.check_url(url))
+    except RefusedAddress as refused:
+        return refused
+    except RetryableError:
+        pass
+    return None
 
 
 def alert(tenant: Tenant, event: str, text: str, **facts) -> None:
@@ -82,18 +82,36 @@ def deliver(tenant_id: int, body: str) -> str:
     hook = webhook_of(tenant) if tenant else None
     if hook is None:
         return "no webhook"  # removed since the alert was queued
+    try:
+        post(hook, body)
+    except RetryableError as exc:
+        raise WebhookError(f"the alert webhook did not take the alert: {exc.message}") from None
+    except IntegrationError as exc:  # a 4xx, a redirect, an address refused: the same answer next time
+        log.warning("tenant %s: the alert webhook refused an alert (%s); not retried", tenant_id,
+                    exc.status or "address refused")
+        return f"refused {exc.status or 'address'}"
+    return "delivered"
+
+
+def post(hook: tuple[str, str], body: str) -> None:
+    """POST one signed alert through the egress policy; the errors of ``httpclient``."""
     url, secret = hook
     payload = body.encode()
     headers = {"Content-Type": "application/json; charset=utf-8", SIGNATURE_HEADER: signature(secret, payload),
                EVENT_HEADER: json.loads(body)["event"]}
+    send(session_for("alerts", url), "POST", url, service=SERVICE, timeout=10, data=payload, headers=headers)
+
+
+def send_test(tenant: Tenant) -> str:
+    """Deliver a test alert now and say what happened, in a fixed sentence (never the webhook's answer)."""
+    hook = webhook_of(tenant)
+    if hook is None:
+        return _("Save an alert webhook first.")
+    body = {"event": "test", "store": tenant.slug, "store_name": tenant.display_name,
+            "text": _("Test alert from the connector: the webhook receives alerts."),
+            "at": utcnow().isoformat(timespec="seconds") + "Z"}
     try:
-        response = requests.post(url, data=payload, headers=headers, timeout=10, allow_redirects=False)
-    except requests.RequestException as exc:
-        raise WebhookError(f"the alert webhook could not be reached: {type(exc).__name__}") from None
-    if response.status_code >= 500 or response.status_code == 429:
-        raise WebhookError(f"the alert webhook answered {response.status_code}")
-    if response.status_code >= 300:
-        log.warning("tenant %s: the alert webhook refused an alert (%s); not retried", tenant_id,
-                    response.status_code)
-        return f"refused {response.status_code}"
-    return "delivered"
+        post(hook, json.dumps(body, ensure_ascii=False))
+    except IntegrationError as exc:
+        return outcome(exc)
+    return _("The test alert was delivered.")

@@ -9,6 +9,7 @@ Development gets safe defaults; production (``APP_ENV=production``) refuses to s
 stored ShopKey readable by anyone who has the source.
 """
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -109,6 +110,24 @@ def _http_url(raw: str) -> str:
     return raw.strip().rstrip("/")
 
 
+def _host_ports(raw: str) -> list[str]:
+    from saas.egress import host_port
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    for item in items:
+        try:
+            host_port(item)
+        except ValueError:
+            raise _Invalid("must be host:port pairs, comma-separated") from None
+    return items
+
+
+def _host_names(raw: str) -> list[str]:
+    names = [item.strip().lower() for item in raw.split(",") if item.strip()]
+    if any(not re.fullmatch(r"[a-z0-9.-]+", name) for name in names):
+        raise _Invalid("must be host names or domains, comma-separated") from None
+    return names
+
+
 def _redis_url(raw: str) -> str:
     if urlsplit(raw.strip()).scheme not in ("redis", "rediss", "unix"):
         raise _Invalid("must be a redis://, rediss:// or unix:// address")
@@ -187,6 +206,10 @@ VARIABLES = (
     # so that a rate limit sees the client's address rather than the router's. Never more than there are, or a
     # client could name its own address.
     Variable("PROXY_HOPS", _integer(0), None, "1"),
+    # The egress policy (saas/egress.py): the private host:port pairs that typed addresses may reach all the same
+    # (make run's simulators), and the hosts besides VTEX's own domains a store's VTEX URL may name in production.
+    Variable("OUTBOUND_ALLOW", _host_ports, "", "127.0.0.1:5101,127.0.0.1:5102"),
+    Variable("OUTBOUND_HOSTS", _host_names, "", "vtex-proxy.example.com"),
     Variable("MIRAKL_DEFAULT_URL", _http_url, "https://carrefourbr.mirakl.net", "https://carrefourbr.mirakl.net"),
     Variable("LOG_FORMAT", _choice(*LOG_FORMATS), None, "json"),
     Variable("RQ_LOG_LEVEL", _choice("debug", "info", "warning", "error"), "warning", "info"),

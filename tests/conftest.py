@@ -17,6 +17,7 @@ from saas import create_app
 from saas.connectors.mirakl import connector as mirakl_connector
 from saas.extensions import db as _db
 from saas.freight import quote as freight_quote
+from saas.httpclient import current_policy
 from saas.jobs.queues import redis_connection
 from saas.sandbox.redis_local import ensure_redis
 from saas.tenants.models import User
@@ -154,15 +155,27 @@ def scratch_database(server_url: str, prefix: str):
 
 
 @contextlib.contextmanager
-def serve(wsgi_app):
-    """``wsgi_app`` on a free loopback port, in a thread, for as long as the block lasts; yields its base URL."""
+def serve(wsgi_app, outbound: bool = True):
+    """``wsgi_app`` on a free loopback port, in a thread, for as long as the block lasts; yields its base URL. With
+    ``outbound``, the egress policy of the test app lets calls through to it (as ``OUTBOUND_ALLOW`` lets ``make run``
+    reach its simulators); a stranger's listener is served with ``outbound=False``."""
     server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    policy = current_policy()
+    if outbound:
+        policy.allow(url)
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield url
     finally:
+        policy.allowed.discard(("127.0.0.1", server.server_port))
         server.shutdown()
+
+
+def outbound_env() -> dict:
+    """``OUTBOUND_ALLOW`` for a process of the product started by a test: the simulators the test app may reach."""
+    return {"OUTBOUND_ALLOW": ",".join(f"{host}:{port}" for host, port in sorted(current_policy().allowed))}
 
 
 @contextlib.contextmanager

@@ -29,15 +29,20 @@ def queued():
 @pytest.mark.parametrize("url, production, problem", [
     ("https://hooks.slack.com/services/T/B/x", True, None),
     ("http://hooks.slack.com/services/T/B/x", True, "scheme"),
+    ("http://hooks.slack.com/services/T/B/x", False, None),
     ("https://10.0.0.5/hook", True, "private"),
     ("https://127.0.0.1:8080/hook", True, "private"),
+    ("http://127.0.0.1:9000/hook", False, "private"),  # nothing private in any environment
     ("https://localhost/hook", True, "private"),
-    ("https://metadata.internal/hook", True, "private"),
+    ("https://2130706433/hook", False, "private"),
+    ("https://100.64.1.1/hook", False, "private"),
+    ("https://[ff02::1]/hook", False, "private"),
     ("ftp://example.com/hook", False, "scheme"),
-    ("http://127.0.0.1:9000/hook", False, None),  # development: a local receiver is fine
 ])
-def test_an_alert_webhook_must_be_on_the_internet_in_production(url, production, problem):
-    assert alerts.url_problem(url, production) == problem
+def test_an_alert_webhook_must_be_on_the_internet(app, monkeypatch, url, production, problem):
+    monkeypatch.setattr(app.extensions["egress"], "production", production)
+    refused = alerts.address_refused(url)
+    assert (refused.reason if refused else None) == problem
 
 
 def test_an_alert_goes_signed_to_the_stores_webhook_and_a_failure_is_retried(app, db, tenant, requests_mock):

@@ -23,7 +23,7 @@ class Recorder:
 
 
 @pytest.fixture
-def recorder():
+def recorder(app):
     """One keep-alive HTTP server that answers anything."""
     record = Recorder("")
 
@@ -51,7 +51,9 @@ def recorder():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     record.url = f"http://127.0.0.1:{server.server_port}"
+    app.extensions["egress"].allow(record.url)  # as OUTBOUND_ALLOW lets make run reach its simulators
     yield record
+    app.extensions["egress"].allowed.discard(("127.0.0.1", server.server_port))
     server.shutdown()
 
 
@@ -70,9 +72,10 @@ def test_no_proxy_hosts_are_called_directly(recorder, monkeypatch):
     assert recorder.targets[0].startswith("/api/catalog_system/")
 
 
-def test_threads_share_one_connection_when_their_calls_do_not_overlap(recorder):
+def test_threads_share_one_connection_when_their_calls_do_not_overlap(app, recorder):
     def call():
-        VtexClient(recorder.url, "key-shared", "token").sku_ids_of_trade_policy("1")
+        with app.app_context():  # as the order importer's threads run
+            VtexClient(recorder.url, "key-shared", "token").sku_ids_of_trade_policy("1")
 
     for _ in range(10):
         thread = threading.Thread(target=call)

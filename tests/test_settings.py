@@ -57,14 +57,14 @@ def test_bad_email_is_refused(signed_in, db):
 def test_shop_key_rejected_by_mirakl_is_a_field_error(signed_in, db, requests_mock):
     requests_mock.get("https://mirakl.test/api/account", status_code=401, json={"message": "Unauthorized"})
     page = post(signed_in).get_data(as_text=True)
-    assert "O Carrefour recusou esta chave" in page and "Unauthorized" in page
+    assert "O Carrefour recusou esta chave" in page and "Unauthorized" not in page  # a fixed sentence, not the answer
     assert saved(db) == 0
     assert last_mirakl_request(requests_mock).headers["Authorization"] == "shop-key-123456"
 
 
 def test_mirakl_unreachable_is_a_field_error(signed_in, db, requests_mock):
     requests_mock.get("https://mirakl.test/api/account", status_code=503, text="down")
-    assert "Não foi possível falar com o Carrefour" in post(signed_in).get_data(as_text=True)
+    assert "O endereço respondeu com um erro (HTTP 503)" in post(signed_in).get_data(as_text=True)
     assert saved(db) == 0
 
 
@@ -148,7 +148,8 @@ def test_vtex_refusing_the_affiliate_is_a_field_error_and_nothing_is_saved(signe
     requests_mock.put("https://vtex.test/api/fulfillment/pvt/affiliates/CRF", status_code=403,
                       json={"error": {"message": "Forbidden: missing role Save Order Configuration"}})
     page = post(signed_in).get_data(as_text=True)
-    assert "A VTEX não registrou o afiliado" in page and "missing role" in page
+    assert "A VTEX não registrou o afiliado: O endereço recusou as credenciais (HTTP 403)" in page
+    assert "missing role" not in page
     assert saved(db) == 0
 
 

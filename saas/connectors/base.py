@@ -38,6 +38,15 @@ class PermanentError(IntegrationError):
     """The request itself is wrong (other 4xx): recorded, not retried."""
 
 
+class RefusedAddress(PermanentError):
+    """The egress policy refused the address (``saas/egress.py``); ``reason``: scheme, domain, private or invalid.
+    Nothing was sent."""
+
+    def __init__(self, message: str, *, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
 class NotSupported(Exception):
     """This marketplace cannot do that."""
 

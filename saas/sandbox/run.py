@@ -35,6 +35,9 @@ def main():
            "SANDBOX_VTEX_URL": f"http://127.0.0.1:{VTEX_PORT}", "SANDBOX_MIRAKL_URL": f"http://127.0.0.1:{MIRAKL_PORT}"}
     for key, value in DEMO_CYCLES.items():
         env.setdefault(key, value)
+    # The egress policy lets typed addresses reach these two private addresses, and no other (saas/egress.py).
+    env["OUTBOUND_ALLOW"] = ",".join(filter(None, [env.get("OUTBOUND_ALLOW", ""), f"127.0.0.1:{VTEX_PORT}",
+                                                   f"127.0.0.1:{MIRAKL_PORT}"]))
     env["REDIS_URL"] = ensure_redis(env.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
 
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from saas.catalog import activation
 from saas.connectors.base import AccountInfo, AuthError, IntegrationError
 from saas.connectors.forms import secret_values
+from saas.egress import outcome
 from saas.tenants.models import ConnectorSettings
 from saas.tenants.settings import account_connected_elsewhere, build_connector, save_settings
 
@@ -54,17 +55,20 @@ def _discover(tenant, cls, form, settings, secrets) -> dict | None:
     try:
         return connector.discover_settings()
     except IntegrationError as exc:
-        _key_refused(cls, getattr(form, cls.credentials_field), exc)
+        _key_refused(cls, form, exc)
         return None
 
 
-def _key_refused(cls, key_field, exc: IntegrationError) -> None:
+def _key_refused(cls, form, exc: IntegrationError) -> None:
+    """The reason on the field to fix, in a fixed sentence: the marketplace's address is the merchant's to type, so
+    its answer is never shown."""
     if isinstance(exc, AuthError):
-        key_field.errors.append(_("%(marketplace)s rejected this key (%(detail)s). Copy the key again from "
-                                  "%(marketplace)s's portal.", marketplace=cls.name, detail=exc.message))
+        getattr(form, cls.credentials_field).errors.append(
+            _("%(marketplace)s rejected this key. Copy the key again from %(marketplace)s's portal.",
+              marketplace=cls.name))
     else:
-        key_field.errors.append(_("%(marketplace)s could not be reached to check the key (%(detail)s). "
-                                  "Check the API URL or try again.", marketplace=cls.name, detail=exc.message))
+        address = getattr(form, "api_url", None) or getattr(form, cls.credentials_field)
+        address.errors.append(outcome(exc))
 
 
 def _activation_checks(tenant, cls, form, settings, secrets) -> AccountInfo | None:
@@ -78,7 +82,7 @@ def _activation_checks(tenant, cls, form, settings, secrets) -> AccountInfo | No
     try:
         account = connector.check_credentials()
     except IntegrationError as exc:
-        _key_refused(cls, key_field, exc)
+        _key_refused(cls, form, exc)
         return None
     if account_connected_elsewhere(tenant, cls.key, account.shop_id):
         key_field.errors.append(
@@ -98,7 +102,7 @@ def _activation_checks(tenant, cls, form, settings, secrets) -> AccountInfo | No
         activation.register_affiliate(tenant, cls.key, settings)
     except IntegrationError as exc:
         form.affiliate_id.errors.append(
-            _("VTEX did not register the affiliate (%(detail)s). Check the store's VTEX app key and token on the "
-              "Store page, and that the key may save affiliates.", detail=exc.message))
+            _("VTEX did not register the affiliate: %(outcome)s Check the store's VTEX app key and token on the "
+              "Store page, and that the key may save affiliates.", outcome=outcome(exc)))
         return None
     return account

@@ -5,6 +5,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import URL, Email, EqualTo, InputRequired, Length, Optional, Regexp
 
 from saas.connectors.base import AuthError, IntegrationError
+from saas.egress import outcome
 from saas.tenants.models import ROLES
 from saas.vtex.client import VtexClient
 
@@ -55,16 +56,15 @@ def vtex_answers(form, token: str | None = None) -> bool:
                               "create them in VTEX's admin (Account settings › Account › Security › Access keys)."))
         return False
     base_url = form.vtex_base_url.data or f"https://{form.vtex_account.data}.vtexcommercestable.com.br"
+    address_field = form.vtex_base_url if form.vtex_base_url.data else form.vtex_account
     try:
         VtexClient(base_url, key, token, timeout=5).affiliates()
-    except AuthError as exc:
-        form.vtex_app_key.errors.append(_("VTEX refused this App Key and App Token (%(detail)s). Check that both "
-                                          "are the same pair and that the key has the OMS role.", detail=exc.message))
+    except AuthError:
+        form.vtex_app_key.errors.append(_("VTEX refused this App Key and App Token. Check that both are the same "
+                                          "pair and that the key has the OMS role."))
         return False
-    except IntegrationError as exc:
-        form.vtex_account.errors.append(_("VTEX could not be reached at %(url)s (%(detail)s). Check the account "
-                                          "name (and the VTEX URL, if you set one).", url=base_url,
-                                          detail=exc.message))
+    except IntegrationError as exc:  # the answer is never shown: the address is the visitor's choice
+        address_field.errors.append(outcome(exc))
         return False
     return True
 

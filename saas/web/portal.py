@@ -15,6 +15,7 @@ from saas.catalog.models import PRODUCT_STATES, STATE_COLOURS, ImportBatch, SkuB
 from saas.connectors import get_connector_class, registry
 from saas.connectors.base import IntegrationError
 from saas.crypto import mask
+from saas.egress import outcome
 from saas.extensions import db
 from saas.i18n import LANGUAGES
 from saas.mail import OutboxMessage, send_mail
@@ -212,16 +213,22 @@ def store_alerts():
     form = AlertsForm()
     if form.validate_on_submit():
         url = (form.webhook_url.data or "").strip()
-        problem = alerts.url_problem(url, current_app.config["APP_ENV"] == "production") if url else None
-        if problem:
-            form.webhook_url.errors.append(_("The address must be https and reachable on the internet (not a "
-                                             "private or local address)."))
+        refused = alerts.address_refused(url) if url else None
+        if refused:
+            form.webhook_url.errors.append(outcome(refused))
         else:
             alerts.configure(g.tenant, url or None)
             db.session.commit()
             flash(_("Alert webhook saved.") if url else _("Alert webhook removed."), "success")
             return redirect(url_for("portal.store"))
     return _store_page(TenantForm(obj=g.tenant), form)
+
+
+@bp.post("/store/alerts/test")
+def store_alerts_test():
+    """Send a test alert now; the page says what happened in a fixed sentence."""
+    flash(alerts.send_test(g.tenant), "info")
+    return redirect(url_for("portal.store", _anchor="alerts"))
 
 
 def _vtex_access_changed(tenant, form) -> bool:

@@ -35,6 +35,7 @@ def live(app):
     live = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "REDIS_URL", "RATELIMIT_STORAGE_URI",
                                                       "MIRAKL_DEFAULT_URL")},
                        "WTF_CSRF_ENABLED": True, "REPORT_DELAY": 0})
+    live.extensions["egress"] = app.extensions["egress"]  # the simulators the tests start are reachable from both
     with public(live) as url:
         yield url
 

@@ -17,6 +17,7 @@ def live_server(app):
     live = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "REDIS_URL",
                                                       "RATELIMIT_STORAGE_URI", "MIRAKL_DEFAULT_URL")},
                        "WTF_CSRF_ENABLED": True})
+    live.extensions["egress"] = app.extensions["egress"]  # the simulators the tests start are reachable from both
     with serve(live) as url:
         yield url
 

@@ -24,7 +24,7 @@ from saas.mail import OutboxMessage
 from saas.orders import importer
 from saas.orders.models import MarketplaceOrder, OrderAttempt
 from saas.timeutil import utcnow
-from tests.conftest import login
+from tests.conftest import login, outbound_env
 
 
 def test_a_paid_order_reaches_vtex_once_with_its_items_prices_address_and_sla(shop):
@@ -164,7 +164,7 @@ def test_two_real_workers_importing_one_order_place_one_vtex_order(app, shop):
     queue("orders").enqueue("saas.orders.importer.import_order", order.id, order.series,
                             job_id=f"duplicate-{order.id}")  # … and a duplicate arrives
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
-           "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"]}
+           "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"], **outbound_env()}
     workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "orders", "--burst"],
                                 env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                for _ in range(2)]
