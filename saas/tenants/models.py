@@ -19,9 +19,6 @@ class User(UserMixin, db.Model):
     password_hash = db.Column(db.String(255), nullable=False)
     # A platform administrator (``flask users make-admin``): sees the queue view; never a merchant role.
     is_admin = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
-    # Wrong passwords in a row, and until when sign-in is refused (saas.web.auth's back-off).
-    failed_logins = db.Column(db.Integer, nullable=False, default=0, server_default="0")
-    locked_until = db.Column(db.DateTime)
     locale = db.Column(db.String(10))  # the portal's language this user chose; None: the browser's
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 

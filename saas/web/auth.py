@@ -1,13 +1,12 @@
 """Sign-up, sign-in, sign-out, password change and invitation acceptance."""
 import secrets
-from datetime import timedelta
 from functools import cache
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from saas.extensions import db
@@ -16,13 +15,12 @@ from saas.sandbox.demo import signup_hints
 from saas.tenants.models import Invitation, User
 from saas.tenants.service import create_tenant, find_user, grant, normalize_email, slug_taken
 from saas.timeutil import utcnow
+from saas.web import signin_guard
 from saas.web.forms import AcceptInviteForm, LoginForm, PasswordChangeForm, SignupForm, vtex_answers
 from saas.web.ratelimit import limit_posts
 from saas.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
-FREE_ATTEMPTS = 5
-FIRST_WAIT, LONGEST_WAIT = timedelta(seconds=30), timedelta(minutes=15)
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -53,18 +51,19 @@ def signup():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = find_user(form.email.data)
-        wait = _still_locked(user)
+        email, address = normalize_email(form.email.data), request.remote_addr or "unknown"
+        wait = signin_guard.seconds_to_wait(email, address)
+        user = None if wait else find_user(email)
         if wait:
-            form.password.errors.append(_("Too many wrong passwords for this account: try again in %(wait)s.",
-                                          wait=wait))
+            form.password.errors.append(_("Too many wrong passwords from this address: try again in %(wait)s.",
+                                          wait=_in_words(wait)))
         elif _password_matches(user, form.password.data):
-            user.failed_logins, user.locked_until = 0, None
-            db.session.commit()
+            signin_guard.signed_in(email, address)
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or url_for("account.home"))
         else:
-            _count_failure(user)
+            if signin_guard.count_failure(email, address) and user is not None:
+                _tell_owner(user, address)
             form.password.errors.append(_("E-mail or password is wrong."))
     return render_template("auth/login.html", form=form)
 
@@ -82,35 +81,20 @@ def _decoy_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
-def _still_locked(user) -> str:
-    """How long the account must still wait, in words; empty when it may try."""
-    if user is None or user.locked_until is None or user.locked_until <= utcnow():
-        return ""
-    seconds = int((user.locked_until - utcnow()).total_seconds()) + 1
+def _in_words(seconds: int) -> str:
     if seconds < 120:
         return ngettext("%(num)d second", "%(num)d seconds", seconds)
     return ngettext("%(num)d minute", "%(num)d minutes", -(-seconds // 60))
 
 
-def _count_failure(user) -> None:
-    """Past FREE_ATTEMPTS wrong passwords in a row, each one makes the account wait twice as long as the last (the
-    per-address limit alone lets a botnet try one account forever); the owner is told at the first wait."""
-    if user is None:
-        return
-    # One statement, so that attempts in parallel each count.
-    failures = db.session.execute(update(User).where(User.id == user.id)
-                                  .values(failed_logins=User.failed_logins + 1).returning(User.failed_logins)
-                                  ).scalar_one()
-    over = failures - FREE_ATTEMPTS
-    if over >= 0:
-        user.locked_until = utcnow() + min(FIRST_WAIT * 2 ** over, LONGEST_WAIT)
-    db.session.commit()
-    if over == 0:
-        send_mail(user.email, _("Attempts to sign in to your account"),
-                  _("There were %(count)d wrong passwords in a row for your account, the last one from the address "
-                    "%(address)s. For safety, further attempts wait a few minutes.\n\n"
-                    "If it was not you, change the password as soon as you sign in.",
-                    count=FREE_ATTEMPTS, address=request.remote_addr))
+def _tell_owner(user, address: str) -> None:
+    """Once per streak of wrong passwords on the account: a stranger's guesses keep only the stranger waiting, and
+    the owner should know someone tries."""
+    send_mail(user.email, _("Attempts to sign in to your account"),
+              _("There were %(count)d wrong passwords in a row for your account, the last one from the address "
+                "%(address)s. Attempts from an address that keeps failing wait a few minutes; your own sign-in "
+                "is not affected.\n\nIf it was not you, change the password as soon as you sign in.",
+                count=signin_guard.FREE_ATTEMPTS, address=address))
 
 
 @bp.post("/logout")
