@@ -115,9 +115,17 @@ def said(row, column: str = "message") -> str:
     return render(getattr(row, column), getattr(row, f"{column}_params", None))
 
 
+MONEY_SHOWN = 10**13  # cents: R$ 100 bilhões; anything beyond (or not a number) was never a real amount
+
+
 def money(cents: int | None) -> str:
-    """Cents as the merchant reads an amount: ``R$ 1.587,52``."""
-    return "" if cents is None else format_currency(cents / 100, "BRL")
+    """Cents as the merchant reads an amount: ``R$ 1.587,52``; a stored value that cannot be an amount (out of
+    bounds, not a number) reads "invalid value" rather than failing the page."""
+    if cents is None:
+        return ""
+    if isinstance(cents, bool) or not isinstance(cents, (int, float)) or not -MONEY_SHOWN <= cents <= MONEY_SHOWN:
+        return gettext("invalid value")
+    return format_currency(cents / 100, "BRL")
 
 
 def plain_decimal(cents: int) -> str:

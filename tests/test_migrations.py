@@ -105,3 +105,33 @@ def test_upgrading_gives_each_bridge_entry_its_marketplace(tmp_path):
             found = conn.execute(text("SELECT connector_key FROM bridge_entry ORDER BY id")).scalars().all()
         assert found == ["carrefour", None, "carrefour", None, "outro", "carrefour"]
         db.engine.dispose()
+
+
+def test_upgrading_brings_stored_numbers_within_their_bounds(tmp_path):
+    """0021: a rule's minimum price of 1e309 reais (10^311 cents, accepted before the forms bounded numbers) broke
+    the rules page for good; it becomes the highest price a form takes, and the other numbers their nearest bound."""
+    import json
+
+    from flask_migrate import upgrade as upgrade_to
+    from sqlalchemy import text
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.db'}", "TESTING": True})
+    stored = {"divergence": 1e9, "min_stock": -5, "price_drop_guard": "abc", "trade_policy": "1",
+              "price_rules": [{"target": "all", "value": "", "min_cents": 10**311, "markup_pct": 16},
+                              {"target": "brand", "value": "Acme", "stock_max": 10**40, "fixed_cents": 250}]}
+    with app.app_context():
+        upgrade_to(revision="0020")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO tenant (id, slug, name, vtex_account, secrets, created_at) "
+                              "VALUES (1, 'loja-a', 'Loja A', 'lojaa', '', '2026-11-27')"))
+            conn.execute(text("INSERT INTO connector_settings (tenant_id, connector_key, active, settings, secrets, "
+                              "updated_at) VALUES (1, 'carrefour', 1, :settings, '', '2026-11-27')"),
+                         {"settings": json.dumps(stored)})
+        upgrade()
+        with db.engine.begin() as conn:
+            settings = json.loads(conn.execute(text("SELECT settings FROM connector_settings")).scalar())
+        assert settings["divergence"] == 100 and settings["min_stock"] == 0 and settings["price_drop_guard"] == 30
+        assert settings["trade_policy"] == "1"
+        first, second = settings["price_rules"]
+        assert first == {"target": "all", "value": "", "min_cents": 10**9, "markup_pct": 16}
+        assert second == {"target": "brand", "value": "Acme", "stock_max": 10**7, "fixed_cents": 250}
+        db.engine.dispose()

@@ -28,7 +28,7 @@ class Pricing:
     @property
     def needs_taxonomy(self) -> bool:
         """Whether a rule targets a brand or a category, which the SKU's binding or VTEX must then tell."""
-        return any(r.target in ("brand", "category") for r in self.rules)
+        return any(r.target in ("brand", "category") and not r.invalid for r in self.rules)
 
     def apply(self, offers: list[CatalogItem], bindings: dict, taxonomy: dict[str, tuple],
               costs: dict[str, int | None] | None = None) -> Priced:

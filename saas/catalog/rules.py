@@ -13,6 +13,14 @@ from functools import cached_property
 
 TARGETS = ("skus", "category", "brand", "all")  # most specific first
 DEFAULT_DROP_GUARD = 30  # percent
+# Each number of a rule within what a merchant could mean (the rules form's bounds): a price up to R$ 10.000.000,00.
+BOUNDS = {"markup_pct": (-90, 1000), "fixed_cents": (-10**7, 10**7), "ending_cents": (0, 99),
+          "min_cents": (0, 10**9), "max_cents": (0, 10**9), "stock_share_pct": (0, 100), "stock_max": (0, 10**7)}
+
+
+def within(value, low, high) -> bool:
+    """A finite number (not a boolean) from ``low`` to ``high``."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
 
 
 def cost_of(context: dict, spec_name: str) -> int | None:
@@ -39,14 +47,29 @@ class Rule:
     max_cents: int | None = None
     stock_share_pct: float | None = None  # the share of VTEX's stock offered
     stock_max: int | None = None
+    invalid: bool = False  # stored with a value out of bounds: never applied, shown so that it can be removed
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Rule":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+    def from_dict(cls, data) -> "Rule":
+        """The rule as stored; whatever the store holds (a value out of bounds, a wrong type), a Rule that can be
+        shown, marked ``invalid`` with the offending values left out."""
+        if not isinstance(data, dict):
+            return cls(invalid=True)
+        values = {f.name: data[f.name] for f in fields(cls) if f.name in data and f.name != "invalid"}
+        invalid = values.get("target", "all") not in TARGETS or not isinstance(values.get("value", ""), str)
+        for name, (low, high) in BOUNDS.items():
+            if values.get(name) is not None and not within(values[name], low, high):
+                values[name], invalid = None, True
+        if invalid:
+            values.update(target="all" if values.get("target") not in TARGETS else values["target"],
+                          value=values["value"] if isinstance(values.get("value"), str) else "",
+                          markup_pct=values.get("markup_pct") or 0.0, fixed_cents=values.get("fixed_cents") or 0)
+        return cls(**values, invalid=invalid)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        stored = asdict(self)
+        del stored["invalid"]
+        return stored
 
     @cached_property
     def skus(self) -> frozenset[str]:
@@ -83,12 +106,15 @@ class Rule:
 
 
 def load(settings: dict) -> list[Rule]:
-    return [Rule.from_dict(r) for r in settings.get("price_rules") or []]
+    stored = settings.get("price_rules") or []
+    return [Rule.from_dict(r) for r in stored] if isinstance(stored, list) else [Rule(invalid=True)]
 
 
 def precedence(rules: list[Rule]) -> list[int]:
-    """The rules' indexes in the order they decide: the most specific target first, then the first in the list."""
-    return sorted(range(len(rules)), key=lambda n: (TARGETS.index(rules[n].target), n))
+    """The valid rules' indexes in the order they decide: the most specific target first, then the first in the
+    list. An invalid rule never decides."""
+    return sorted((n for n in range(len(rules)) if not rules[n].invalid),
+                  key=lambda n: (TARGETS.index(rules[n].target), n))
 
 
 def rule_for(rules: list[Rule], sku_id: str, brand: str | None = None, category: str | None = None,

@@ -10,8 +10,8 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_
-from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
 
 from saas import bridge
 from saas.catalog import changes as sku_changes
@@ -19,6 +19,7 @@ from saas.catalog import rules, safety
 from saas.catalog.models import SkuBinding
 from saas.connectors import get_connector_class
 from saas.extensions import db
+from saas.fields import money, percent, quantity
 from saas.i18n import msg
 from saas.jobs.schedule import run_soon
 from saas.tenants.models import SettingsAudit
@@ -42,19 +43,17 @@ class RuleForm(FlaskForm):
     value = StringField(_l("Brand, category id or SKUs"), validators=[Optional(), Length(max=2000)],
                         description=_l("The brand's name as VTEX has it, the category's id, or SKU ids separated by "
                                        "commas. Empty for the whole catalog."))
-    markup_pct = DecimalField(_l("Markup (%)"), places=2, validators=[Optional(), NumberRange(min=-90, max=1000)],
-                              description=_l("A positive number adds that percentage to VTEX's price; a negative one "
+    markup_pct = percent(_l("Markup (%)"), low=-90, high=1000, validators=[Optional()],
+                         description=_l("A positive number adds that percentage to VTEX's price; a negative one "
                                              "takes it off."))
-    fixed = DecimalField(_l("Fixed amount (R$)"), places=2,
-                         validators=[Optional(), NumberRange(min=-100000, max=100000)],
-                         description=_l("Added after the percentage; negative to take it off."))
+    fixed = money(_l("Fixed amount (R$)"), low=-100000, high=100000, validators=[Optional()],
+                  description=_l("Added after the percentage; negative to take it off."))
     ending = SelectField(_l("Round up to"), choices=ENDINGS, default="")
-    min_price = DecimalField(_l("Minimum price (R$)"), places=2, validators=[Optional(), NumberRange(min=0)])
-    max_price = DecimalField(_l("Maximum price (R$)"), places=2, validators=[Optional(), NumberRange(min=0)])
-    stock_share_pct = DecimalField(_l("Share of the stock (%)"), places=0,
-                                   validators=[Optional(), NumberRange(min=0, max=100)],
-                                   description=_l("The share of VTEX's stock offered here, rounded down."))
-    stock_max = IntegerField(_l("Maximum quantity"), validators=[Optional(), NumberRange(min=0)])
+    min_price = money(_l("Minimum price (R$)"), validators=[Optional()])
+    max_price = money(_l("Maximum price (R$)"), validators=[Optional()])
+    stock_share_pct = percent(_l("Share of the stock (%)"), places=0, validators=[Optional()],
+                              description=_l("The share of VTEX's stock offered here, rounded down."))
+    stock_max = quantity(_l("Maximum quantity"), validators=[Optional()])
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
@@ -82,10 +81,10 @@ class RuleForm(FlaskForm):
 
 
 class GuardForm(FlaskForm):
-    price_drop_guard = DecimalField(
-        _l("Price-drop guard (%)"), places=0, default=rules.DEFAULT_DROP_GUARD,
-        validators=[InputRequired(message=_l("Enter a percentage between 1 and 100.")),
-                    NumberRange(min=1, max=100, message=_l("Enter a percentage between 1 and 100."))],
+    price_drop_guard = percent(
+        _l("Price-drop guard (%)"), low=1, places=0, default=rules.DEFAULT_DROP_GUARD,
+        message=_l("Enter a percentage between 1 and 100."),
+        validators=[InputRequired(message=_l("Enter a percentage between 1 and 100."))],
         description=_l("A price that falls by more than this from the last price the marketplace accepted is held "
                        "until you approve it. 100 holds only a price of zero."))
     cost_spec = StringField(
@@ -100,10 +99,10 @@ class SafetyForm(FlaskForm):
         description=_l("Each SKU's offer holds back the units it sells at the marketplace while a stock change "
                        "takes to reach it (its sales per hour over 72 hours × that delay, measured), so a fast "
                        "seller is not sold beyond its stock."))
-    safety_cap = IntegerField(
-        _l("At most, units held back per SKU"), default=safety.DEFAULT_CAP,
-        validators=[InputRequired(message=_l("Enter a whole number from 0 to 1000.")),
-                    NumberRange(min=0, max=1000, message=_l("Enter a whole number from 0 to 1000."))])
+    safety_cap = quantity(
+        _l("At most, units held back per SKU"), high=1000, default=safety.DEFAULT_CAP,
+        message=_l("Enter a whole number from 0 to 1000."),
+        validators=[InputRequired(message=_l("Enter a whole number from 0 to 1000."))])
 
 
 def _cents(reais: Decimal | None) -> int | None:

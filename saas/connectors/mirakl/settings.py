@@ -6,13 +6,14 @@ from functools import cache
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, EmailField, IntegerField, PasswordField, RadioField, StringField
-from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField
+from wtforms.validators import URL, Email, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import PasswordInput
 
 from saas.connectors.base import SettingsField
 from saas.connectors.forms import Section, declared_fields
 from saas.connectors.mirakl.mapping import CERTIFICATES
+from saas.fields import percent, quantity
 
 CERTIFICATE_FIELDS = {f"cert_{name.lower()}": name for name in CERTIFICATES}
 EVENT_FIELDS = ("invoice_document_type", "nfe_key_field", "nfe_number_field", "delivered_field")
@@ -86,10 +87,9 @@ def settings_form(profile, shipping_types: tuple[tuple[str, str], ...]) -> type[
         "shop_key": PasswordField(
             profile.credentials_label, validators=[Optional(), Length(min=8, max=200)],
             widget=PasswordInput(hide_value=False), description=profile.credentials_help),
-        "divergence": DecimalField(
-            _l("Divergence rate (%)"), places=2, default=0,
-            validators=[InputRequired(message=_l("Enter a percentage between 0 and 100.")),
-                        NumberRange(min=0, max=100, message=_l("Enter a percentage between 0 and 100."))],
+        "divergence": percent(
+            _l("Divergence rate (%)"), default=0, message=_l("Enter a percentage between 0 and 100."),
+            validators=[InputRequired(message=_l("Enter a percentage between 0 and 100."))],
             description=_l("An order whose %(marketplace)s price differs from the VTEX price by more than this "
                            "percentage is not imported, and you are told.", marketplace=name)),
         "trade_policy": StringField(
@@ -97,9 +97,9 @@ def settings_form(profile, shipping_types: tuple[tuple[str, str], ...]) -> type[
             validators=[InputRequired(), Regexp(r"^\d+$", message=_l("The trade policy is its numeric id."))],
             description=_l("The VTEX trade policy (sales channel) whose catalog, prices and stock %(marketplace)s "
                            "gets.", marketplace=name)),
-        "min_stock": IntegerField(
+        "min_stock": quantity(
             _l("Minimum stock"), default=0,
-            validators=[InputRequired(message=_l("Enter a whole number, 0 or more.")), NumberRange(min=0)],
+            validators=[InputRequired(message=_l("Enter a whole number, 0 or more."))],
             description=_l("An SKU whose stock falls to this quantity or below is offered to %(marketplace)s "
                            "with quantity 0.", marketplace=name)),
         **{setting: StringField(
