@@ -159,9 +159,32 @@ def test_an_administrator_requeues_a_failed_job_from_the_queue_view(app, client,
     Queue("orders", connection=redis_connection()).remove(job)
     FailedJobRegistry("orders", connection=redis_connection()).add(job, exc_string="RuntimeError: test")
     login(client, admin.email)
-    assert client.post(f"/admin/rq/job/{job.id}/requeue").status_code == 200
+    assert client.post(f"/admin/rq/job/{job.id}/requeue", headers={"Origin": "http://localhost"}).status_code == 200
     assert job.id in Queue("orders", connection=redis_connection()).job_ids
     assert job.id not in FailedJobRegistry("orders", connection=redis_connection())
+
+
+def test_the_queue_view_takes_no_action_from_another_site(app, client, db):
+    """rq-dashboard requeues a whole queue on a GET: a link on any site, followed by a signed-in administrator."""
+    admin = make_user("ops@platform.example")
+    admin.is_admin = True
+    db.session.commit()
+    job = enqueue(import_order, 999999, 0)
+    Queue("orders", connection=redis_connection()).remove(job)
+    failed = FailedJobRegistry("orders", connection=redis_connection())
+    failed.add(job, exc_string="RuntimeError: test")
+    login(client, admin.email)
+    assert client.get("/admin/rq/requeue/orders", headers={"Referer": "https://evil.example/"}).status_code == 405
+    assert client.get("/admin/rq/requeue/orders").status_code == 405
+    assert client.post("/admin/rq/requeue/orders", headers={"Origin": "https://evil.example"}).status_code == 403
+    assert client.post("/admin/rq/requeue/orders").status_code == 403  # no Origin, no Referer: not ours to trust
+    assert client.post(f"/admin/rq/job/{job.id}/delete", headers={"Origin": "https://evil.example"}).status_code \
+        == 403
+    assert job.id in failed and job.id not in Queue("orders", connection=redis_connection()).job_ids
+    assert client.get("/admin/rq/0/view/jobs").status_code == 200  # reading stays a GET
+    assert client.post("/admin/rq/requeue/orders", headers={"Referer": "http://localhost/admin/rq/"}).status_code \
+        == 200
+    assert job.id in Queue("orders", connection=redis_connection()).job_ids
 
 
 def children_of(pid: int) -> set[int]:

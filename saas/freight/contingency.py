@@ -10,7 +10,6 @@ for the Frete page to show while it builds.
 The marketplace's own format for such a table is not public: the file has the columns a shipping-rate import takes
 (range of CEPs, weight range, shipping type, price, delay), named in the merchant's language.
 """
-import csv
 import io
 import logging
 
@@ -21,6 +20,7 @@ from rq import Retry
 from saas.catalog.models import SkuBinding
 from saas.catalog.vtex_reads import VtexReader
 from saas.connectors.base import IntegrationError
+from saas.exports import CsvWriter, xlsx_row
 from saas.extensions import db
 from saas.freight import quote
 from saas.freight.cep_ranges import RANGES
@@ -140,7 +140,7 @@ def _cells(row: dict, decimal: str) -> list:
 def as_csv(table: ContingencyTable) -> str:
     """Semicolons and decimal commas, as a spreadsheet in Brazil reads them."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
+    writer = CsvWriter(out, delimiter=";")
     writer.writerow(_header())
     for row in table.rows:
         writer.writerow(_cells(row, ","))
@@ -150,11 +150,11 @@ def as_csv(table: ContingencyTable) -> str:
 def as_xlsx(table: ContingencyTable) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Shipping table"))
-    sheet.append(_header())
+    sheet.append(xlsx_row(sheet, _header()))
     for row in table.rows:
         cells = _cells(row, ".")
         cells[7] = row["price_cents"] / 100
-        sheet.append(cells)
+        sheet.append(xlsx_row(sheet, cells))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -1,7 +1,6 @@
 """The Orders tab: every marketplace order with its state at both ends, its cause, its attempts; filters, search,
 CSV export; reprocess one order or a selection; accept or refuse when automatic acceptance is off."""
 import contextlib
-import csv
 import io
 from datetime import datetime, timedelta
 
@@ -19,6 +18,7 @@ from saas.bridge.models import BridgeEntry
 from saas.catalog.models import SkuBinding
 from saas.connectors import get_connector_class
 from saas.connectors.base import ConnectorContext
+from saas.exports import CsvWriter, xlsx_row
 from saas.i18n import plain_decimal, render
 from saas.orders import acceptance, importer
 from saas.orders.checks import CheckFailed, mapped_carrier
@@ -96,7 +96,7 @@ def export():
     def lines():
         out = io.StringIO()
         out.write("\ufeff")
-        writer = csv.writer(out, delimiter=";")
+        writer = CsvWriter(out, delimiter=";")
         writer.writerow([str(column) for column in CSV_COLUMNS])
         for order in _filtered().order_by(MarketplaceOrder.id).yield_per(500):
             writer.writerow([order.marketplace_order_id, order.vtex_order_id or "", order.marketplace_state,
@@ -117,14 +117,14 @@ def export_xlsx():
     large export is streamed row by row into the file instead of held as cells)."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(str(_("Orders")))
-    sheet.append([str(column) for column in CSV_COLUMNS])
+    sheet.append(xlsx_row(sheet, [str(column) for column in CSV_COLUMNS]))
     for order in _filtered().order_by(MarketplaceOrder.id).yield_per(500):
         total = WriteOnlyCell(sheet, value=order.total_cents / 100)
         total.number_format = '"R$" #,##0.00'
-        sheet.append([order.marketplace_order_id, order.vtex_order_id or "", order.marketplace_state,
-                      order.vtex_status or "", STATUS_LABELS[order.status], total, order.cause or "",
-                      render(order.message, order.message_params), _local_cell(sheet, order.created_at),
-                      _local_cell(sheet, order.updated_at)])
+        sheet.append(xlsx_row(sheet, [order.marketplace_order_id, order.vtex_order_id or "", order.marketplace_state,
+                                      order.vtex_status or "", str(STATUS_LABELS[order.status]), total,
+                                      order.cause or "", render(order.message, order.message_params),
+                                      _local_cell(sheet, order.created_at), _local_cell(sheet, order.updated_at)]))
     out = io.BytesIO()
     book.save(out)
     return Response(out.getvalue(), mimetype=XLSX,
