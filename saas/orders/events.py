@@ -1,5 +1,6 @@
 """Order events from VTEX (invoice, tracking, delivery, cancellation): read from the callbacks or derived from an OMS
 order, stored once, forwarded to the marketplace by a job with retries."""
+import contextlib
 import logging
 import re
 from datetime import datetime, timedelta
@@ -90,8 +91,9 @@ def _date(body, name: str, required: bool = False) -> str:
 
 
 def read_invoice(body) -> dict:
-    """VTEX's invoice notification; ``courier`` and ``carrier`` both name the carrier."""
-    _require(body, "invoiceNumber", "issuanceDate")
+    """VTEX's invoice notification; ``courier`` and ``carrier`` both name the carrier. The spec does not require
+    ``issuanceDate``: without it, the invoice is dated by the call."""
+    _require(body, "invoiceNumber")
     if body.get("type", "Output") not in ("Output", "Input"):
         raise EventError("type must be Output (sale) or Input (return).")
     value = body.get("invoiceValue") or 0
@@ -108,7 +110,7 @@ def read_invoice(body) -> dict:
         raise EventError("embeddedInvoice must be the NF-e XML, as text.")
     return {"type": body.get("type", "Output"),
             "invoiceNumber": code(body["invoiceNumber"], "invoiceNumber", INVOICE_NUMBER_MAX),
-            "invoiceKey": key, "invoiceValue": int(value), "issuanceDate": _date(body, "issuanceDate", True),
+            "invoiceKey": key, "invoiceValue": int(value), "issuanceDate": _date(body, "issuanceDate") or _now_iso(),
             "invoiceUrl": _url(body, "invoiceUrl"), "embeddedInvoice": embedded,
             **read_tracking(body, required=False)}
 
@@ -130,8 +132,24 @@ def read_tracking_status(body) -> dict:
     events = body.get("events") or []
     if not isinstance(events, list) or len(events) > 200 or not all(isinstance(e, dict) for e in events):
         raise EventError("events must be a list of at most 200 objects.")
-    return {"isDelivered": delivered, "deliveredDate": _date(body, "deliveredDate", required=delivered),
+    return {"isDelivered": delivered, "deliveredDate": _delivered_date(body, events) if delivered else "",
             "events": events}
+
+
+def _delivered_date(body: dict, events: list[dict]) -> str:
+    """VTEX's spec requires only ``isDelivered`` and has no ``deliveredDate``: the date is the one given (an older
+    client's field), else the latest event's, else the time of the call."""
+    if body.get("deliveredDate") not in (None, ""):
+        return _date(body, "deliveredDate")
+    dated = []
+    for event in events:
+        with contextlib.suppress(TypeError, ValueError):
+            dated.append((datetime.fromisoformat(event.get("date")).replace(tzinfo=None), event["date"]))
+    return max(dated)[1] if dated else _now_iso()
+
+
+def _now_iso() -> str:
+    return utcnow().isoformat(timespec="seconds") + "Z"
 
 
 def read_cancellation(body) -> str:
