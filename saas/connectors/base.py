@@ -258,6 +258,10 @@ class Connector:
         """What the marketplace tells of itself with the key (the names in ``discovered_settings``)."""
         return {}
 
+    def rate_limited_for(self) -> int:
+        """Seconds the marketplace asked this shop to wait before any call (its rate limit's 429); 0: none."""
+        return 0
+
     # The marketplace's published limits on imports, in seconds between two of them per shop.
     min_product_import_interval = 0
     min_offer_import_interval = 0

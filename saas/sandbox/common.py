@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from saas.config import INSTANCE
 
 KNOB_DEFAULTS = {"latency_ms": 0.0, "item_latency_ms": 0.0, "error_rate": 0.0, "throttle_rate": 0.0,
-                 "retry_after": 2}
+                 "retry_after": 2, "hourly_limit": 0, "notify_merge_seconds": 0.0, "stale_seconds": 0.0}
 
 
 class Store:

@@ -89,10 +89,31 @@ def create_app(store_path=None) -> Flask:
         shop_id = request.args.get("shop_id")
         if shop_id and shop_id != str(app.config["SHOP_ID"]):
             return error(f"The shop {shop_id} is not accessible with this API key", 403)
-        return None
+        return _within_the_hour(store)
 
     sim.register()
     return app
+
+
+def _within_the_hour(store: Store):
+    """Mirakl's 429: "too many requests in the last hour", with ``Retry-After`` in seconds, once a shop has made
+    ``hourly_limit`` calls (a knob; 0: no limit) over the last 3,600 s. Refused calls count too, as they do at a real
+    gateway, so a client that ignores ``Retry-After`` stays shut out."""
+    limit = int(store.get("knobs", "current").get("hourly_limit") or 0)
+    if not limit:
+        return None
+    now = time.time()
+    with store.lock:
+        calls = [t for t in (store.get("hourly", "shop") or {"calls": []})["calls"] if t > now - 3600]
+        calls.append(now)
+        store.put("hourly", "shop", {"calls": calls[-limit * 2:]})
+    if len(calls) <= limit:
+        return None
+    wait = max(1, int(calls[-limit - 1] + 3600 - now) + 1)
+    response = jsonify(message="Too many requests in the last hour", status=429)
+    response.status_code = 429
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 class MiraklSimulator:

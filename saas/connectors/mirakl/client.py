@@ -9,6 +9,8 @@ import json
 
 from requests_toolbelt import MultipartEncoder
 
+from saas.connectors.base import RetryableError
+from saas.connectors.mirakl.budget import budget, shop_of
 from saas.httpclient import send, session_for
 
 SERVICE = "Mirakl"
@@ -27,12 +29,20 @@ class MiraklClient:
 
     # -- plumbing ------------------------------------------------------------------------------------------------
     def _call(self, method, path, *, params=None, headers=None, **kwargs):
+        """One call within the shop's hourly budget (``budget.py``); a 429 makes the whole shop wait."""
         params = {k: v for k, v in (params or {}).items() if v is not None}
         if self.shop_id:
             params["shop_id"] = self.shop_id
         headers = {"Authorization": self.api_key, "Accept": "application/json", **(headers or {})}
-        return send(self.session, method, self.base_url + path, service=SERVICE, timeout=self.timeout,
-                    params=params, headers=headers, **kwargs)
+        shop = shop_of(self.base_url, self.api_key)
+        budget().take(shop, method, path)
+        try:
+            return send(self.session, method, self.base_url + path, service=SERVICE, timeout=self.timeout,
+                        params=params, headers=headers, **kwargs)
+        except RetryableError as exc:
+            if exc.status == 429:
+                budget().refused(shop, exc.retry_after)
+            raise
 
     def _upload(self, path, fields):
         encoder = MultipartEncoder(fields=fields)

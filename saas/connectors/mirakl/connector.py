@@ -19,7 +19,7 @@ from saas.connectors.base import (
     Published,
     Requirements,
 )
-from saas.connectors.mirakl import mapping
+from saas.connectors.mirakl import budget, mapping
 from saas.connectors.mirakl.client import MiraklClient
 from saas.i18n import msg
 
@@ -62,6 +62,10 @@ class MiraklConnector(Connector):
         settings = self.context.settings
         return MiraklClient(settings["api_url"], self.context.secrets.get("shop_key", ""),
                             shop_id=settings.get("shop_id") or None, timeout=self.context.timeout)
+
+    def rate_limited_for(self) -> int:
+        client = self.client
+        return budget.budget().waiting(budget.shop_of(client.base_url, client.api_key))
 
     def check_credentials(self) -> AccountInfo:
         body = self.client.account()
