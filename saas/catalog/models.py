@@ -148,3 +148,45 @@ class StagedProduct(db.Model):
 
     __table_args__ = (db.UniqueConstraint("tenant_id", "connector_key", "sku_id",
                                           name="uq_staged_product_tenant_connector_sku"),)
+
+
+class Promotion(db.Model):
+    """A VTEX promotion as one store's marketplace follows it (``saas.catalog.promotions``): VTEX notifies nothing
+    when a promotion starts or ends, so its offers are sent again at each boundary. ``scope``: the SKUs, brands
+    (by name), products, categories and collections it lists (``all`` when it cannot be narrowed to SKUs), and its
+    trade policies; ``begin_handled_at`` / ``end_handled_at``: when its boundary's offers were queued again."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    tenant_id = db.Column(db.Integer, db.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    connector_key = db.Column(db.String(40), nullable=False)
+    vtex_id = db.Column(db.String(64), nullable=False)
+    name = db.Column(db.String(200), nullable=False)
+    active = db.Column(db.Boolean, nullable=False, default=False)
+    begins_at = db.Column(db.DateTime)
+    ends_at = db.Column(db.DateTime)
+    discount = db.Column(db.JSON, nullable=False, default=dict)  # {"type": "percentual" | "nominal", "value": …}
+    scope = db.Column(db.JSON, nullable=False, default=dict)
+    modified = db.Column(db.String(40))  # VTEX's lastModified: the detail is read again when it moves
+    begin_handled_at = db.Column(db.DateTime)
+    end_handled_at = db.Column(db.DateTime)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (db.UniqueConstraint("tenant_id", "connector_key", "vtex_id",
+                                          name="uq_promotion_tenant_connector_vtex"),)
+
+
+class DriftTally(db.Model):
+    """Per store, marketplace, Brasília day and path: how many SKUs were checked against VTEX and how many were found
+    to differ (and sent again). Paths: ``promotion`` (a boundary's scope, sent again), ``reread`` (read again after
+    a notification), ``rolling`` (the rolling re-read), ``reconcile`` (the daily comparison with the marketplace)."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    tenant_id = db.Column(db.Integer, db.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    connector_key = db.Column(db.String(40), nullable=False)
+    day = db.Column(db.String(10), nullable=False)  # YYYY-MM-DD, Brasília
+    path = db.Column(db.String(12), nullable=False)
+    checked = db.Column(db.Integer, nullable=False, default=0)
+    found = db.Column(db.Integer, nullable=False, default=0)
+
+    __table_args__ = (db.UniqueConstraint("tenant_id", "connector_key", "day", "path",
+                                          name="uq_drift_tally_tenant_connector_day_path"),)

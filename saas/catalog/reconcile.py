@@ -25,7 +25,7 @@ from rq import Retry
 
 from saas import bridge
 from saas.catalog import changes as sku_changes
-from saas.catalog import safety, sync
+from saas.catalog import drift, rereads, safety, sync
 from saas.catalog.models import Reconciliation, SkuBinding
 from saas.catalog.pricing import Pricing
 from saas.catalog.vtex_reads import VtexReader
@@ -244,14 +244,10 @@ class Comparison:
                 changes.append(sku_changes.Change(offer.sku_id, price_modified=True, stock_modified=True))
                 entries.append(entry)
         self._correct(changes, entries)
+        drift.tally(tenant.id, key, "reconcile", checked=len(ours) - len(unread), found=len(changes), commit=True)
 
     def _expected(self, prices, bindings) -> dict[str, CatalogItem]:
-        """What the sync would send for these SKUs now: VTEX's price and stock with the store's rules applied."""
-        items = [CatalogItem(sku, price_cents=price, quantity=stock, list_price_cents=list_price)
-                 for sku, (price, stock, list_price) in prices.items()]
-        nothing_read = sync.ProductReads(self.reader, [])
-        taxonomy, costs = sync.what_rules_need(self.reader, self.pricing, items, bindings, nothing_read)
-        return {i.sku_id: i for i in self.pricing.apply(items, bindings, taxonomy, costs).items}
+        return rereads.expected_offers(self.reader, self.pricing, prices, bindings)
 
     def _difference(self, offer, price_cents, quantity) -> dict | None:
         price_differs, quantity_differs = offer.price_cents != price_cents, offer.quantity != quantity

@@ -50,6 +50,9 @@ PERIODIC = {
         Periodic("orders", "saas.orders.polling.poll_orders", "ORDERS_INTERVAL", "default"),
         Periodic("digest", "saas.digest.send_digest", "DIGEST_INTERVAL", "default", waits_first=True),
         Periodic("reconcile", "saas.catalog.reconcile.start", "RECONCILE_INTERVAL", "sync", waits_first=True),
+        Periodic("promotions", "saas.catalog.promotions.refresh_promotions", "PROMOTIONS_INTERVAL", "default"),
+        Periodic("reread", "saas.catalog.rereads.rolling_reread", "ROLLING_REREAD_INTERVAL", "sync",
+                 waits_first=True),
     )
 }
 

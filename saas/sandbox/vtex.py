@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import requests
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 
-from saas.sandbox import catalog
+from saas.sandbox import catalog, promotions
 from saas.sandbox.common import Store, data_path, error, install_knobs
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,10 @@ class VtexSimulator:
         app.get("/api/fulfillment/pvt/affiliates")(self.affiliates)
         app.route("/api/orders/hook/config", methods=["GET", "POST", "DELETE"])(self.hook_config)
         app.get("/api/logistics/pvt/shipping-policies")(self.carriers)
+        app.get("/api/rnb/pvt/benefits/calculatorconfiguration")(self.promotion_list)
+        app.get("/api/rnb/pvt/calculatorconfiguration/<promotion_id>")(self.promotion)
+        app.post("/_admin/promotions")(self.admin_create_promotion)
+        app.post("/_admin/promotions/<promotion_id>/delete")(self.admin_delete_promotion)
         app.get("/_admin")(self.admin_page)
         app.post("/_admin/skus/<int:sku_id>")(self.admin_update_sku)
         app.post("/_admin/orders/<order_id>/<action>")(self.admin_order_action)
@@ -82,7 +86,7 @@ class VtexSimulator:
         sku = self.store.get("sku", sku_id)
         if sku is None:
             return error(f"SKU {sku_id} not found", 404)
-        return jsonify({k: v for k, v in sku.items() if k not in ("price", "stock", "list_price")})
+        return jsonify({k: v for k, v in sku.items() if k not in ("price", "stock", "list_price", "previous")})
 
     def sku_ids(self):
         trade_policy = request.args.get("sc", type=int)
@@ -102,9 +106,11 @@ class VtexSimulator:
         trade_policy = request.args.get("sc", "1")
         postal_code = (body.get("postalCode") or "").replace("-", "")
         items, logistics, messages = [], [], []
+        running = self.store.all("promotion")
+        now = datetime.now(timezone.utc)
         for index, requested in enumerate(body["items"]):
             try:
-                sku, quantity = self.store.get("sku", requested["id"]), int(requested["quantity"])
+                sku, quantity = self.stale(self.store.get("sku", requested["id"])), int(requested["quantity"])
             except (KeyError, TypeError, ValueError):
                 return error(f"items[{index}] needs id and quantity")
             if sku is None or not sku["IsActive"] or int(trade_policy) not in sku["SalesChannels"]:
@@ -114,10 +120,15 @@ class VtexSimulator:
                                   "deliveryChannels": []})
                 continue
             available = sku["stock"] >= quantity and sku["price"] > 0
+            promotion = promotions.best(running, sku, trade_policy, now)
+            off = promotion[1] if promotion else 0
+            tags = [{"name": f"discount@price-{promotion[0]['idCalculatorConfiguration']}#{promotion[0]['name']}",
+                     "value": -off * quantity, "isPercentual": False,
+                     "identifier": promotion[0]["idCalculatorConfiguration"]}] if off else []
             items.append({"id": str(sku["Id"]), "requestIndex": index, "quantity": quantity, "seller": "1",
                           "price": sku["price"], "listPrice": max(sku.get("list_price") or 0, sku["price"]),
-                          "sellingPrice": sku["price"],
-                          "tax": 0, "priceTags": [], "measurementUnit": "un", "unitMultiplier": 1,
+                          "sellingPrice": sku["price"] - off,
+                          "tax": 0, "priceTags": tags, "measurementUnit": "un", "unitMultiplier": 1,
                           "availability": "available" if available else (
                               "nullPrice" if sku["price"] <= 0 else "withoutStock")})
             slas = self.slas(sku, quantity, postal_code) if postal_code and available else []
@@ -128,6 +139,12 @@ class VtexSimulator:
                         "postalCode": postal_code or None, "country": body.get("country"),
                         "totals": [{"id": "Items", "name": "Total dos itens",
                                     "value": sum(i["price"] * i["quantity"] for i in items)}]})
+
+    def stale(self, sku):
+        """VTEX's caches answer the previous price and stock for a while after a change (``stale_seconds``)."""
+        if sku is None or not sku.get("previous") or sku["previous"]["until"] <= datetime.now(timezone.utc).timestamp():
+            return sku
+        return {**sku, "price": sku["previous"]["price"], "stock": sku["previous"]["stock"]}
 
     @staticmethod
     def slas(sku, quantity, postal_code) -> list[dict]:
@@ -268,13 +285,18 @@ class VtexSimulator:
         skus = [s for s in self.store.all("sku") if not search or search.lower() in s["NameComplete"].lower()
                 or search == str(s["Id"])][:60]
         return render_template("vtex_admin.html", skus=skus, orders=self.store.all("order")[-50:][::-1],
-                               affiliates=self.store.all("affiliate"), search=search)
+                               affiliates=self.store.all("affiliate"), search=search,
+                               promotions=self.store.all("promotion"))
 
     def admin_update_sku(self, sku_id):
         sku = self.store.get("sku", sku_id)
         if sku is None:
             return error(f"SKU {sku_id} not found", 404)
         changes = request.get_json(silent=True) or request.form.to_dict()
+        stale = float(self.store.get("knobs", "current").get("stale_seconds") or 0)
+        if stale:
+            sku["previous"] = {"price": sku["price"], "stock": sku["stock"],
+                               "until": datetime.now(timezone.utc).timestamp() + stale}
         price_changed = "price" in changes and changes["price"] != "" and int(changes["price"]) != sku["price"]
         list_changed = "list_price" in changes and changes["list_price"] != "" and \
             int(changes["list_price"]) != sku.get("list_price")
@@ -298,6 +320,8 @@ class VtexSimulator:
         return redirect(url_for("admin_page", q=request.args.get("q", "")))
 
     def notify_affiliates(self, sku, *, price=False, stock=False, catalog_changed=False):
+        if self._merged(sku["Id"]):
+            return
         for affiliate in self.store.all("affiliate"):
             url = affiliate.get("searchURIEndpoint")
             if not url or str(affiliate.get("salesChannel") or "1") not in map(str, sku["SalesChannels"]):
@@ -307,6 +331,40 @@ class VtexSimulator:
                     "StockModified": stock, "PriceModified": price, "HasStockKeepingUnitModified": catalog_changed,
                     "HasStockKeepingUnitRemovedFromAffiliate": False}
             _post_in_background(url, body)
+
+    def _merged(self, sku_id) -> bool:
+        """VTEX merges the changes of one SKU that come within about two minutes into one notification: the second
+        one sends nothing (``notify_merge_seconds``)."""
+        window = float(self.store.get("knobs", "current").get("notify_merge_seconds") or 0)
+        now = datetime.now(timezone.utc).timestamp()
+        last = (self.store.get("notified", sku_id) or {}).get("at")
+        if window and last is not None and now - last < window:
+            return True
+        self.store.put("notified", sku_id, {"at": now})
+        return False
+
+    # -- promotions (VTEX's Promotions API; nobody is notified when one starts or ends) -------------------------------
+    def promotion_list(self):
+        return jsonify({"items": [promotions.summary(p) for p in self.store.all("promotion")], "disabledItems": [],
+                        "archivedItems": [], "limitConfiguration": {"activesCount": self.store.count("promotion"),
+                                                                    "limit": 100}})
+
+    def promotion(self, promotion_id):
+        found = self.store.get("promotion", promotion_id)
+        return jsonify(found) if found else error(f"Promotion {promotion_id} not found", 404)
+
+    def admin_create_promotion(self):
+        form = request.get_json(silent=True) or request.form.to_dict()
+        try:
+            promotion = promotions.from_admin(form, datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"))
+        except ValueError as exc:
+            return error(f"Invalid promotion: {exc}")
+        self.store.put("promotion", promotion["idCalculatorConfiguration"], promotion)
+        return jsonify(promotion) if request.is_json else redirect(url_for("admin_page"))
+
+    def admin_delete_promotion(self, promotion_id):
+        self.store.delete("promotion", promotion_id)
+        return jsonify(ok=True) if request.is_json else redirect(url_for("admin_page"))
 
     def admin_order_action(self, order_id, action):
         order = self.store.get("order", order_id)
@@ -350,9 +408,9 @@ class VtexSimulator:
                                         "data": [{"description": "Entregue", "createDate": now_iso()}]}
             self.store.put("order", order_id, order)
             self._fire_hook(order, order["status"])
+            # requestUpdateTrackingStatus: isDelivered and the events; VTEX sends no deliveredDate
             _post_in_background(f"{endpoint}/pvt/orders/{mkt_id}/invoice/{package['invoiceNumber']}/tracking",
-                                {"isDelivered": True, "deliveredDate": now_iso(),
-                                 "events": [{"description": "Entregue", "date": now_iso()}]})
+                                {"isDelivered": True, "events": [{"description": "Entregue", "date": now_iso()}]})
         elif action == "cancel":
             if order["status"] == "invoiced":
                 return error("An invoiced order cannot be canceled")

@@ -38,6 +38,15 @@ class VtexClient:
                           params={"sc": trade_policy, "page": page, "pageSize": page_size,
                                   "onlyAssigned": "true"}).json()
 
+    # -- promotions ------------------------------------------------------------------------------------------------
+    def promotions(self) -> list[dict]:
+        """Every promotion's summary (its dates, whether it is active, how wide its scope is)."""
+        return self._call("GET", "/api/rnb/pvt/benefits/calculatorconfiguration").json().get("items") or []
+
+    def promotion(self, promotion_id: str) -> dict:
+        """One promotion whole: its scope (SKUs, products, brands, categories, collections) and discount."""
+        return self._call("GET", f"/api/rnb/pvt/calculatorconfiguration/{promotion_id}").json()
+
     # -- checkout --------------------------------------------------------------------------------------------------
     def simulate(self, items: list[tuple[str, int]], *, trade_policy: str, affiliate_id: str | None = None,
                  postal_code: str | None = None, country: str = "BRA", timeout: float | None = None) -> dict:

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import String, cast, func, or_
 
 from saas.catalog import changes as sku_changes
-from saas.catalog import readiness
+from saas.catalog import drift, promotions, readiness
 from saas.catalog.models import OFFER_STATES, PRODUCT_STATES, STATE_COLOURS, Reconciliation, SkuBinding, SkuChange
 from saas.connectors import get_connector_class
 from saas.i18n import cause_words
@@ -56,6 +56,8 @@ def index():
         connector=get_connector_class(key), connectors=[get_connector_class(k) for k in keys],
         product_counts=_tally(states, 0), offer_counts=_tally(states, 1),
         causes=_causes(key), reasons=_reasons(key), reconciliation=last_reconciliation(key),
+        promotions=promotions.for_catalog(g.tenant, key), applies=promotions.applies_to,
+        drift=drift.last_day(key), drift_paths=drift.PATHS, now=utcnow(),
         may_reconcile=may_reconcile(key),
         offer_reasons=readiness.offer_reasons(g.tenant, key, int(load_settings(g.tenant, key).settings
                                                                  .get("min_stock") or 0)),

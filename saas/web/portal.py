@@ -1,16 +1,18 @@
 """The merchant's pages of one tenant: dashboard, Marketplace (connector cards and settings), store, members."""
 import threading
+from datetime import timedelta
 
 from cachetools import TTLCache, cached
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from saas import alerts
 from saas.bridge.models import BridgeEntry
-from saas.catalog import activation
+from saas.catalog import activation, drift
 from saas.catalog.models import PRODUCT_STATES, STATE_COLOURS, ImportBatch, SkuBinding, SkuChange
 from saas.connectors import get_connector_class, registry
 from saas.connectors.base import IntegrationError
@@ -24,7 +26,7 @@ from saas.tenants import connector_setup
 from saas.tenants.models import AUDIT_ACTIONS, ConnectorSettings, Invitation, Membership, SettingsAudit
 from saas.tenants.scoping import scoped
 from saas.tenants.service import create_tenant, slug_in_public_urls, slug_taken, user_tenants
-from saas.tenants.settings import load_settings
+from saas.tenants.settings import build_connector, load_settings
 from saas.timeutil import local_time, start_of_local_day, utcnow
 from saas.vtex.client import VtexClient
 from saas.web import trends
@@ -119,6 +121,7 @@ def dashboard():
                            connectors=_connector_cards(), recent=recent, last_batch=last_batch, pending=pending,
                            product_states=PRODUCT_STATES, colours=STATE_COLOURS,
                            today_iso=local_time(utcnow(), "%Y-%m-%d"), marketplaces=marketplace_names(),
+                           drift=drift.last_day(), drift_paths=drift.PATHS,
                            charts=trends.dashboard_charts())
 
 
@@ -129,7 +132,19 @@ def marketplace():
 
 def _connector_cards():
     rows = {row.connector_key: row for row in scoped(ConnectorSettings).all()}
-    return [{"cls": cls, "row": rows.get(key)} for key, cls in sorted(registry().items())]
+    return [{"cls": cls, "row": rows.get(key), "resumes_at": _resumes_at(key, rows.get(key))}
+            for key, cls in sorted(registry().items())]
+
+
+def _resumes_at(key, row):
+    """When a marketplace that answered "too many requests" lets the store call again (None: it does now)."""
+    if row is None or not row.active:
+        return None
+    try:
+        wait = build_connector(g.tenant, key, row).rate_limited_for()
+    except (RedisError, KeyError):
+        return None
+    return utcnow() + timedelta(seconds=wait) if wait else None
 
 
 @bp.route("/marketplace/<key>", methods=["GET", "POST"])

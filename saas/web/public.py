@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, jsonify
 from sqlalchemy import or_, select
 
 from saas.catalog import changes as sku_changes
+from saas.catalog import rereads
 from saas.crypto import decrypt, encrypt
 from saas.extensions import csrf, db
 from saas.jobs import schedule
@@ -59,8 +60,10 @@ def sku_notification(slug, secret):
         change = sku_changes.parse_notification(json_body())
     except sku_changes.NotificationError as exc:
         return bad_request(str(exc))
-    sku_changes.record(tenant.id, [change])
+    connectors = sku_changes.active_connectors(tenant.id)
+    sku_changes.record(tenant.id, [change], connectors=connectors)
     schedule.hurry("sync", tenant.id, utcnow())
+    rereads.after_notification(tenant.id, [change.sku_id], connectors)
     return jsonify(received=change.sku_id), 200
 
 
