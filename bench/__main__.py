@@ -6,7 +6,8 @@ BENCHMARKS = {"sync": ("bench.sync", "run"), "initial-load": ("bench.sync", "run
               "orders": ("bench.orders", "run"), "freight": ("bench.freight", "run"),
               "freight-abuse": ("bench.freight_abuse", "run"), "portal": ("bench.portal", "run"),
               "fanout": ("bench.fanout", "run"), "freshness": ("bench.freshness", "run"),
-              "reconcile": ("bench.reconcile", "run"), "tenants": ("bench.tenants", "run")}
+              "reconcile": ("bench.reconcile", "run"), "tenants": ("bench.tenants", "run"),
+              "staleness": ("bench.staleness", "run")}
 
 
 def main(names):

@@ -188,6 +188,7 @@ VARIABLES = (
     # VTEX notifies nothing when a promotion starts or ends: its promotions are read this often, and each boundary
     # is handled at its time. Notifications are hints: a notified SKU is read again after REREAD_DELAY (VTEX merges
     # changes within about 2 minutes), and every offer once per ROLLING_REREAD_PERIOD, a slice each interval.
+    Variable("VTEX_RECHECKS", _boolean, "true", "true"),  # false: notifications alone (the staleness baseline)
     Variable("PROMOTIONS_INTERVAL", _integer(60), "900", "900 (seconds)"),
     Variable("REREAD_DELAY", _integer(1), "150", "150 (seconds)"),
     Variable("ROLLING_REREAD_INTERVAL", _integer(60), "600", "600 (seconds)"),

@@ -42,6 +42,8 @@ def after_notification(tenant_id: int, sku_ids: list[str], connectors: list[str]
     at a time, however many notifications come meanwhile. Losing this to a Redis outage costs only the early
     check: the rolling re-read and the reconciliation still come."""
     delay = current_app.config["REREAD_DELAY"]
+    if not current_app.config["VTEX_RECHECKS"]:
+        return
     try:
         redis = redis_connection()
         for key in connectors:
@@ -75,6 +77,8 @@ def rolling_reread(tenant, row) -> dict:
     """The periodic run: the next slice of the marketplace's offers, in SKU order, so every offer is verified once
     per ``ROLLING_REREAD_PERIOD``."""
     config = current_app.config
+    if not config["VTEX_RECHECKS"]:
+        return {"off": True}
     offered = scoped(SkuBinding, tenant, row.connector_key).filter(SkuBinding.offer_state.in_(OFFERED))
     total = offered.count()
     if not total:

@@ -75,6 +75,7 @@ class VtexSimulator:
         app.get("/api/rnb/pvt/benefits/calculatorconfiguration")(self.promotion_list)
         app.get("/api/rnb/pvt/calculatorconfiguration/<promotion_id>")(self.promotion)
         app.post("/_admin/promotions")(self.admin_create_promotion)
+        app.get("/_admin/prices")(self.admin_prices)
         app.post("/_admin/promotions/<promotion_id>/delete")(self.admin_delete_promotion)
         app.get("/_admin")(self.admin_page)
         app.post("/_admin/skus/<int:sku_id>")(self.admin_update_sku)
@@ -352,6 +353,18 @@ class VtexSimulator:
     def promotion(self, promotion_id):
         found = self.store.get("promotion", promotion_id)
         return jsonify(found) if found else error(f"Promotion {promotion_id} not found", 404)
+
+    def admin_prices(self):
+        """What the simulation gives each SKU of a trade policy now, promotions applied and no cache in the way:
+        {sku: [selling price, stock]} (what a benchmark compares the marketplace's offers with)."""
+        trade_policy, now = request.args.get("sc", "1"), datetime.now(timezone.utc)
+        running = self.store.all("promotion")
+        prices = {}
+        for sku in self.store.all("sku"):
+            if sku["IsActive"] and int(trade_policy) in sku["SalesChannels"] and sku["price"] > 0:
+                best = promotions.best(running, sku, trade_policy, now)
+                prices[str(sku["Id"])] = [sku["price"] - (best[1] if best else 0), sku["stock"]]
+        return jsonify(prices)
 
     def admin_create_promotion(self):
         form = request.get_json(silent=True) or request.form.to_dict()

@@ -174,3 +174,10 @@ def test_nothing_is_sent_again_when_vtex_agrees(world):  # noqa: F811
     assert rereads.check(integration, sorted(skus), "rolling") == {"checked": len(skus), "found": 0}
     assert world.db.session.query(SkuChange).count() == 0
     assert world.db.session.query(Promotion).count() == 0
+
+
+def test_a_key_that_cannot_read_promotions_leaves_the_rereads_to_catch_prices(world):  # noqa: F811
+    world.tenant.set_vtex_credentials(world.vtex.config["APP_KEY"], "a token without the promotions role")
+    world.db.session.commit()
+    result = promotions.refresh_promotions(world.tenant, load_settings(world.tenant, "carrefour"))
+    assert "401" in result["error"] and world.db.session.query(Promotion).count() == 0
