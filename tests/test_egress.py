@@ -3,6 +3,7 @@ webhook) never reaches the service's own network, whatever its spelling, and its
 
 Each test runs a listener of its own on a private port that the policy does not allow, as an internal service would
 be, and checks that it receives nothing and that no page shows its body."""
+import contextlib
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,6 +77,20 @@ def listener6():
     server.close()
 
 
+@contextlib.contextmanager
+def allowed_server(app, handler):
+    """A service of ``handler`` on a private port that the egress policy lets through (as make run's simulators)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    app.extensions["egress"].allow(url)
+    try:
+        yield url
+    finally:
+        app.extensions["egress"].allowed.discard(("127.0.0.1", server.server_address[1]))
+        server.shutdown()
+
+
 def urls(port: int) -> list[str]:
     return [f"http://{host}:{port}{trick}" for host in SPELLINGS for trick in TRICKS[:1]] + \
         [f"http://127.0.0.1:{port}{trick}" for trick in TRICKS]
@@ -139,17 +154,10 @@ def test_a_redirect_from_an_allowed_host_is_not_followed(app, listener):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    app.extensions["egress"].allow(url)
-    try:
+    with allowed_server(app, Redirect) as url:
         with pytest.raises(Exception) as failed:
             VtexClient(url, "key", "token", timeout=2).affiliates()
         assert failed.value.status == 302
-    finally:
-        app.extensions["egress"].allowed.discard(("127.0.0.1", server.server_address[1]))
-        server.shutdown()
     assert listener.hits == []
 
 
@@ -264,17 +272,11 @@ def test_the_alert_webhooks_test_button_says_what_happened_in_a_fixed_sentence(a
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    app.extensions["egress"].allow(url)
-    try:
+    with allowed_server(app, Receiver) as base:
+        url = base + "/hook"
         login(client, owner.email)
         assert client.post("/t/loja-a/store/alerts", data={"webhook_url": url}).status_code == 302
         page = _tested(client)
         assert "O alerta de teste foi entregue." in page and received[0][0] == "test"
         page = _tested(client)
         assert "HTTP 418" in page and "receiver's own words" not in page
-    finally:
-        app.extensions["egress"].allowed.discard(("127.0.0.1", server.server_address[1]))
-        server.shutdown()
