@@ -73,7 +73,7 @@ def _one_run(rechecks: bool) -> dict:
             harness.knobs(vtex_url, notify_merge_seconds=MERGE_SECONDS, stale_seconds=STALE_SECONDS)
             sampler = Sampler(vtex_url, mirakl_url)
             sampler.start()
-            _scenario(vtex_url, sorted(offered), processes["web"])
+            _scenario(vtex_url, dict(offered), processes["web"])
             time.sleep(180)  # the last changes' reads again and imports
             sampler.stop()
             with app.app_context():
@@ -84,9 +84,9 @@ def _one_run(rechecks: bool) -> dict:
     return {**sampler.result(), "drift": drift}
 
 
-def _scenario(vtex_url: str, skus: list[str], web) -> None:
+def _scenario(vtex_url: str, prices: dict[str, int], web) -> None:
     """Promotions created at once with their dates inside the window; changes at their moments; the outage."""
-    rng = random.Random(29)
+    rng, skus = random.Random(29), sorted(prices)
     start = time.time()
     for n in range(PROMOTIONS):
         begin = start + rng.uniform(0.05, 0.7) * SECONDS
@@ -108,7 +108,10 @@ def _scenario(vtex_url: str, skus: list[str], web) -> None:
         if down and web.popen.poll() is not None and at >= outage[1]:
             web.start()
         time.sleep(max(0.0, at - time.time()))
-        change = {"price": 1000 + rng.randint(0, 90000)} if n % 2 else {"stock": rng.randint(0, 200)}
+        # prices go up: a drop of more than 30 % would be held by the price-drop guard, which is its point
+        change = {"price": prices[sku] + rng.randint(1, 2000)} if n % 2 else {"stock": rng.randint(0, 200)}
+        if "price" in change:
+            prices[sku] = change["price"]
         requests.post(f"{vtex_url}/_admin/skus/{sku}", json=change, timeout=10).raise_for_status()
     time.sleep(max(0.0, start + SECONDS - time.time()))
     if web.popen.poll() is not None:

@@ -186,11 +186,12 @@ VARIABLES = (
     # Short, so that a change reaches the marketplace within Mirakl's minute; a tick costs a few statements.
     Variable("TICK_INTERVAL", _integer(1), "10", "10 (seconds)"),
     # VTEX notifies nothing when a promotion starts or ends: its promotions are read this often, and each boundary
-    # is handled at its time. Notifications are hints: a notified SKU is read again after REREAD_DELAY (VTEX merges
-    # changes within about 2 minutes), and every offer once per ROLLING_REREAD_PERIOD, a slice each interval.
+    # is handled at its time. Notifications are hints: a notified SKU is read again every REREAD_EVERY for
+    # REREAD_DELAY (VTEX merges changes within about 2 minutes), and every offer once per ROLLING_REREAD_PERIOD.
     Variable("VTEX_RECHECKS", _boolean, "true", "true"),  # false: notifications alone (the staleness baseline)
     Variable("PROMOTIONS_INTERVAL", _integer(60), "900", "900 (seconds)"),
     Variable("REREAD_DELAY", _integer(1), "150", "150 (seconds)"),
+    Variable("REREAD_EVERY", _integer(1), "30", "30 (seconds)"),
     Variable("ROLLING_REREAD_INTERVAL", _integer(60), "600", "600 (seconds)"),
     Variable("ROLLING_REREAD_PERIOD", _integer(600), "21600", "21600 (seconds)"),
     Variable("BRIDGE_RETENTION_DAYS", _integer(1), "90", "90 (days)"),

@@ -1,14 +1,16 @@
 """Notifications are hints, not truth: SKUs are read again from VTEX and sent again when what the marketplace holds
 differs from what the sync would send now.
 
-- After a notification, its SKU is read again ``REREAD_DELAY`` seconds later (longer than VTEX's two minutes in
-  which changes of one SKU merge into one notification, and than its caches answer the previous value).
+- After a notification, its SKU is read again every ``REREAD_EVERY`` seconds for ``REREAD_DELAY`` seconds (longer
+  than VTEX's two minutes in which changes of one SKU merge into one notification, and than its caches answer the
+  previous value): a change merged into the notification is caught within ``REREAD_EVERY`` of it.
 - The rolling re-read (a periodic kind, every ``ROLLING_REREAD_INTERVAL``) verifies a slice of the store's offers a
   run, so that every offer is verified once per ``ROLLING_REREAD_PERIOD`` (6 h by default); its simulations go
   through the same pacing as every VTEX read.
 Each counts what it checked and found in ``drift``.
 """
 import logging
+import time
 from datetime import timedelta
 
 from flask import current_app
@@ -38,23 +40,24 @@ def _pending_key(tenant_id: int, connector_key: str) -> str:
 
 
 def after_notification(tenant_id: int, sku_ids: list[str], connectors: list[str]) -> None:
-    """Read these SKUs again in ``REREAD_DELAY`` seconds, for each marketplace: one job per store and marketplace
-    at a time, however many notifications come meanwhile. Losing this to a Redis outage costs only the early
-    check: the rolling re-read and the reconciliation still come."""
-    delay = current_app.config["REREAD_DELAY"]
-    if not current_app.config["VTEX_RECHECKS"]:
+    """Read these SKUs again every ``REREAD_EVERY`` seconds until ``REREAD_DELAY`` after their last notification,
+    for each marketplace: a sorted set of SKUs by their last notification, and one job per store and marketplace at
+    a time, however many notifications come meanwhile. Losing this to a Redis outage costs only the early checks:
+    the rolling re-read and the reconciliation still come."""
+    config = current_app.config
+    if not config["VTEX_RECHECKS"]:
         return
     try:
-        redis = redis_connection()
+        redis, now = redis_connection(), time.time()
         for key in connectors:
             pending = _pending_key(tenant_id, key)
             with redis.pipeline() as pipe:
-                pipe.sadd(pending, *sku_ids)
-                pipe.expire(pending, delay * 10)
-                pipe.set(pending + ":queued", "1", nx=True, ex=delay * 2)
+                pipe.zadd(pending, {sku: now for sku in sku_ids})
+                pipe.expire(pending, config["REREAD_DELAY"] * 10)
+                pipe.set(pending + ":queued", "1", nx=True, ex=config["REREAD_EVERY"] * 4)
                 queued_now = pipe.execute()[2]
             if queued_now:
-                enqueue(reread_notified, tenant_id, key, delay=timedelta(seconds=delay))
+                enqueue(reread_notified, tenant_id, key, delay=timedelta(seconds=config["REREAD_EVERY"]))
     except RedisError as exc:
         log.warning("tenant %s: the read-again after a notification is skipped (Redis: %s)", tenant_id,
                     type(exc).__name__)
@@ -62,15 +65,22 @@ def after_notification(tenant_id: int, sku_ids: list[str], connectors: list[str]
 
 @job("sync", 600, Retry(max=2, interval=[60, 300]), integration=True)
 def reread_notified(integration) -> dict:
+    """Read again every SKU notified less than ``REREAD_DELAY`` ago; those older leave the set, and while any is
+    left the job comes back in ``REREAD_EVERY`` seconds."""
+    config = current_app.config
     tenant, key = integration.tenant, integration.row.connector_key
-    redis = redis_connection()
+    redis, now = redis_connection(), time.time()
     pending = _pending_key(tenant.id, key)
-    with redis.pipeline() as pipe:  # taken whole: what comes in after goes with the next job
-        pipe.smembers(pending)
-        pipe.delete(pending, pending + ":queued")
-        members = pipe.execute()[0]
+    members = redis.zrange(pending, 0, -1)
+    redis.zremrangebyscore(pending, "-inf", now - config["REREAD_DELAY"])
     sku_ids = sorted(m.decode() if isinstance(m, bytes) else m for m in members)
-    return check(integration, sku_ids, "reread")
+    result = check(integration, sku_ids, "reread")
+    if redis.zcard(pending):
+        redis.set(pending + ":queued", "1", ex=config["REREAD_EVERY"] * 4)
+        enqueue(reread_notified, tenant.id, key, delay=timedelta(seconds=config["REREAD_EVERY"]))
+    else:
+        redis.delete(pending + ":queued")
+    return result
 
 
 def rolling_reread(tenant, row) -> dict:

@@ -138,9 +138,10 @@ def test_a_stale_read_after_a_notification_is_corrected_by_the_read_again(world)
     stored["previous"]["until"] = 0  # the cache has caught up
     world.vtex.extensions["store"].put("sku", sku["Id"], stored)
     from saas.jobs.queues import redis_connection
-    pending = redis_connection().smembers(rereads._pending_key(world.tenant.id, "carrefour"))
-    assert sku_id.encode() in pending  # the notification asked for a read again
+    pending = redis_connection().zrange(rereads._pending_key(world.tenant.id, "carrefour"), 0, -1)
+    assert pending == [sku_id.encode()]  # the notification asked for reads again
     assert rereads.reread_notified(world.tenant.id, "carrefour") == {"checked": 1, "found": 1}
+    assert redis_connection().zcard(rereads._pending_key(world.tenant.id, "carrefour")) == 1  # again in 30 s
     world.cycle()
     assert world.offers()[sku_id]["price"] == (sku["price"] + 500) / 100
 
