@@ -1,7 +1,9 @@
 """Fixtures: the app on the real database (PostgreSQL when ``DATABASE_URL`` is set, a SQLite file otherwise) and
 the real Redis (a database of its own, so a developer's data in db 0 is never flushed)."""
+import atexit
 import contextlib
 import contextvars
+import functools
 import os
 import re
 import threading
@@ -9,6 +11,7 @@ import uuid
 
 import pytest
 from flask.testing import FlaskClient
+from redis import Redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
@@ -28,9 +31,20 @@ PASSWORD = "correct horse battery"
 IN_PROCESS_CACHES = (portal._CARRIERS, mirakl_connector._CARRIERS, freight_quote._stores)
 
 
+TEST_REDIS_DBS = (15, 14, 12, 11, 10, 9, 8, 7)  # 13 is the benchmarks', 0 a developer's own
+
+
+@functools.cache
 def _test_redis_url() -> str:
-    base = ensure_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
-    return re.sub(r"/\d*$", "", base) + "/15"
+    """A Redis database of this test session's own, claimed in db 0 for as long as the session lives: two runs of
+    the suite on one machine never flush each other's jobs and locks."""
+    base = re.sub(r"/\d*$", "", ensure_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")))
+    claims = Redis.from_url(base + "/0")
+    for number in TEST_REDIS_DBS:
+        if claims.set(f"saas:test-session:{number}", os.getpid(), nx=True, ex=4 * 3600):
+            atexit.register(claims.delete, f"saas:test-session:{number}")
+            return f"{base}/{number}"
+    raise RuntimeError("every Redis database for tests is claimed by another run")
 
 
 class IsolatedClient(FlaskClient):
@@ -50,8 +64,19 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory):
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+def database_url(tmp_path_factory):
+    """SQLite in this session's temporary folder, or a PostgreSQL database of its own beside DATABASE_URL's (two
+    runs at once never drop each other's tables)."""
+    server = os.environ.get("DATABASE_URL")
+    if not server:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    with scratch_database(server, "saas_test") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
     app = create_app({
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": _test_redis_url(),
         "RATELIMIT_STORAGE_URI": _test_redis_url(), "WTF_CSRF_ENABLED": False,
@@ -65,6 +90,7 @@ def app(tmp_path_factory):
         yield app
         _db.session.remove()
         _db.drop_all()
+        _db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,6 @@
 """The Procfile's worker: a pool of real processes, one taking only the urgent queue, each started again when it
 dies, none outliving the pool."""
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -11,7 +10,6 @@ from rq import Worker
 
 from saas.config import ROOT
 from saas.jobs.queues import QUEUES, redis_connection
-from saas.sandbox.redis_local import ensure_redis
 
 
 def alive(pid: int) -> bool:
@@ -38,7 +36,7 @@ def wait_for(condition, timeout=60):
 
 
 def test_the_pool_keeps_its_workers_and_one_takes_only_urgent_work(app, tmp_path):
-    redis_url = re.sub(r"/\d*$", "", ensure_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))) + "/15"
+    redis_url = app.config["REDIS_URL"]
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": redis_url,
            "WORKER_PROCESSES": "3", "TICK_INTERVAL": "2"}
     pool = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], env=env, cwd=ROOT,
