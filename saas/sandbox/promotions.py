@@ -59,8 +59,9 @@ def summary(promotion: dict) -> dict:
     for name, flag, _values in SCOPES:
         scope[name] = len(promotion.get(name) or [])
         scope[flag.replace("IsInclusive", "AreInclusive")] = promotion.get(flag, True)
+    dates = {"beginDate": promotion.get("beginDateUtc"), "endDate": promotion.get("endDateUtc")}
     return {"idCalculatorConfiguration": promotion["idCalculatorConfiguration"], "name": promotion["name"],
-            "beginDate": promotion.get("beginDateUtc"), "endDate": promotion.get("endDateUtc"),
+            **{k: v for k, v in dates.items() if v},  # VTEX leaves out a date a promotion does not have
             "isActive": promotion.get("isActive", False), "type": "regular",
             "status": "active" if promotion.get("isActive") else "inactive", "isArchived": False,
             "lastModifiedUtc": promotion["lastModified"], "scope": scope,

@@ -352,7 +352,9 @@ class VtexSimulator:
 
     def promotion(self, promotion_id):
         found = self.store.get("promotion", promotion_id)
-        return jsonify(found) if found else error(f"Promotion {promotion_id} not found", 404)
+        if found is None:
+            return error(f"Promotion {promotion_id} not found", 404)
+        return jsonify({k: v for k, v in found.items() if v is not None})  # absent values are left out
 
     def admin_prices(self):
         """What the simulation gives each SKU of a trade policy now, promotions applied and no cache in the way:

@@ -19,6 +19,7 @@ CHECKOUT = "vtex/vtex-marketplace-protocol-external-marketplace-orders.json"
 MARKETPLACE = "vtex/vtex-marketplace-apis.json"
 ORDERS = "vtex/vtex-orders-api.json"
 LOGISTICS = "vtex/vtex-logistics-api.json"
+PROMOTIONS = "vtex/vtex-promotions-taxes-api.json"
 
 
 def mirakl():
@@ -138,6 +139,10 @@ VTEX_CASES = [
      lambda c: c.delete_affiliate("CRF")),
     ("carriers", LOGISTICS, "GET", "/api/logistics/pvt/shipping-policies", {"json": {"items": []}},
      lambda c: c.carriers()),
+    ("promotions", PROMOTIONS, "GET", "/api/rnb/pvt/benefits/calculatorconfiguration", {"json": {"items": []}},
+     lambda c: c.promotions()),
+    ("promotion", PROMOTIONS, "GET", "/api/rnb/pvt/calculatorconfiguration/d8a1cd2e-b667-4054-b3ae-b79124c7218e",
+     {"json": {}}, lambda c: c.promotion("d8a1cd2e-b667-4054-b3ae-b79124c7218e")),
 ]
 
 

@@ -90,6 +90,11 @@ def test_vtex_simulator_answers_match_the_spec(vtex_app):
     check(CHECKOUT, "POST", "/api/fulfillment/pvt/orders/CRF-CRF1-A/fulfill?sc=1&affiliateId=CRF",
           json={"marketplaceOrderId": "CRF1-A"})
     check("vtex/vtex-orders-api.json", "GET", "/api/oms/pvt/orders/CRF-CRF1-A")
+    promotion = client.post("/_admin/promotions", json={"name": "Black Friday", "percent": 20, "skus": "1001",
+                                                        "begin": "2026-11-27T03:00:00Z"}).get_json()
+    check("vtex/vtex-promotions-taxes-api.json", "GET", "/api/rnb/pvt/benefits/calculatorconfiguration")
+    check("vtex/vtex-promotions-taxes-api.json", "GET",
+          f"/api/rnb/pvt/calculatorconfiguration/{promotion['idCalculatorConfiguration']}")
 
 
 def test_a_malformed_simulator_answer_fails_the_check(mirakl_client):
