@@ -74,8 +74,9 @@ def _read(tenant, connector_key: str, client: VtexClient) -> list[Promotion]:
         if promotion is None or promotion.modified != modified or not modified:
             promotion = _update(tenant, connector_key, promotion, client.promotion(vtex_id), modified)
         seen.append(promotion)
+    listed = {p.vtex_id for p in seen}
     for vtex_id, promotion in stored.items():
-        if vtex_id not in {p.vtex_id for p in seen}:
+        if vtex_id not in listed:
             db.session.delete(promotion)
     db.session.flush()
     return seen

@@ -29,7 +29,7 @@ from saas.catalog import drift, rereads, safety, sync
 from saas.catalog.models import Reconciliation, SkuBinding
 from saas.catalog.pricing import Pricing
 from saas.catalog.vtex_reads import VtexReader
-from saas.connectors.base import CatalogItem, IntegrationError, MarketplaceOffer, NotSupported
+from saas.connectors.base import IntegrationError, MarketplaceOffer, NotSupported
 from saas.extensions import db
 from saas.i18n import msg
 from saas.jobs import locks
@@ -227,7 +227,7 @@ class Comparison:
         bindings = sync.bindings_of(tenant, key, [o.sku_id for o in ours])
         prices, unread = self.reader.prices_and_stock([o.sku_id for o in ours])
         self.counts["unread"] += len(unread)
-        expected = self._expected(prices, bindings)
+        expected = rereads.expected_offers(self.reader, self.pricing, prices, bindings)
         changes, entries = [], []
         for offer in ours:
             if offer.sku_id in unread:
@@ -245,9 +245,6 @@ class Comparison:
                 entries.append(entry)
         self._correct(changes, entries)
         drift.tally(tenant.id, key, "reconcile", checked=len(ours) - len(unread), found=len(changes), commit=True)
-
-    def _expected(self, prices, bindings) -> dict[str, CatalogItem]:
-        return rereads.expected_offers(self.reader, self.pricing, prices, bindings)
 
     def _difference(self, offer, price_cents, quantity) -> dict | None:
         price_differs, quantity_differs = offer.price_cents != price_cents, offer.quantity != quantity
