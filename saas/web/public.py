@@ -61,8 +61,10 @@ def sku_notification(slug, secret):
     except sku_changes.NotificationError as exc:
         return bad_request(str(exc))
     connectors = sku_changes.active_connectors(tenant.id)
-    sku_changes.record(tenant.id, [change], connectors=connectors)
+    # The change and its store's sync made due in one commit: whoever sees the change sees the sync due.
+    sku_changes.record(tenant.id, [change], connectors=connectors, commit=False)
     schedule.hurry("sync", tenant.id, utcnow())
+    db.session.commit()
     rereads.after_notification(tenant.id, [change.sku_id], connectors)
     return jsonify(received=change.sku_id), 200
 
