@@ -162,6 +162,54 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """The CPU time of a process and all its descendants, the ended ones it waited for included (a worker pool and
+    its members, and each member's own children)."""
+    stats = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(stat.parent.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]))
+    tree, grew = {pid}, True
+    while grew:
+        children = {child for child, (parent, _) in stats.items() if parent in tree} - tree
+        tree |= children
+        grew = bool(children)
+    return sum(stats[p][1] for p in tree if p in stats) / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_seconds(database_url: str) -> float:
+    """The CPU time of PostgreSQL's server processes serving ``database_url``'s database (0 for SQLite, whose work is
+    in the processes that use it); only connections alive now count, so read it before they close."""
+    if not database_url.startswith("postgresql"):
+        return 0.0
+    name = database_url.rsplit("/", 1)[1].split("?")[0]
+    total = 0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
+            if words[1:2] and words[1].endswith(":"):  # the cluster's name, as Debian's clusters show it
+                words.pop(1)
+            if words[:1] == ["postgres:"] and len(words) > 2 and words[2] == name:
+                total += sum(int(f) for f in (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()[11:13])
+        except OSError:
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    return "load average " + ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def summary(name: str, figure: str, baseline: str, floor: str | None = None) -> None:
+    """The benchmark's last lines: the machine's load as it ends, then the figures (the line docs/performance.md's table
+    is built from)."""
+    print(f"  ({load_average()})")
+    print(f"{name}: {figure}; baseline {baseline}" + (f"; floor {floor}" if floor else ""), flush=True)
+
+
 def knobs(url: str, **values) -> None:
     requests.post(url + "/_admin/knobs", json=values, timeout=5).raise_for_status()
 

@@ -81,6 +81,8 @@ class VtexSimulator:
         app.post("/_admin/skus/<int:sku_id>")(self.admin_update_sku)
         app.post("/_admin/orders/<order_id>/<action>")(self.admin_order_action)
         app.get("/_admin/orders", endpoint="admin_orders")(lambda: jsonify(self.store.all("order")))
+        app.get("/_admin/placements")(lambda: jsonify(orders=self.store.count("order"),
+                                                      refused_duplicates=self.store.count("refused_duplicate")))
 
     # -- catalog ---------------------------------------------------------------------------------------------------
     def sku_context(self, sku_id):
@@ -181,7 +183,7 @@ class VtexSimulator:
         affiliate = request.args.get("affiliateId", "")
         order_id = f"{affiliate}-{order['marketplaceOrderId']}"
         if self.store.get("order", order_id):
-            return error(f"Order {order_id} already exists for marketplaceOrderId {order['marketplaceOrderId']}", 409)
+            return self._duplicate(order_id, order["marketplaceOrderId"])
         address = order["shippingData"].get("address") or {}
         logistics = {li.get("itemIndex"): li for li in order["shippingData"].get("logisticsInfo") or []}
         skus = []
@@ -195,6 +197,8 @@ class VtexSimulator:
                 return error(f"SLA {(logistics.get(index) or {}).get('selectedSla')} is not available for item "
                              f"{item['id']} at CEP {address.get('postalCode')}")
             skus.append((sku, int(item["quantity"])))
+        if not self.store.claim("placement", order_id):  # two placements at once: one wins, as at VTEX
+            return self._duplicate(order_id, order["marketplaceOrderId"])
         for sku, quantity in skus:
             sku["stock"] -= quantity
             self.store.put("sku", sku["Id"], sku)
@@ -207,6 +211,11 @@ class VtexSimulator:
         return jsonify([{"marketplaceOrderId": order["marketplaceOrderId"], "orderId": order_id,
                          "followUpEmail": "", "items": order["items"], "shippingData": order["shippingData"],
                          "paymentData": None}])
+
+    def _duplicate(self, order_id, marketplace_order_id):
+        """VTEX refuses a second order of one marketplace order; counted, for the benchmarks' "placed once"."""
+        self.store.put("refused_duplicate", uuid.uuid4().hex, {"orderId": order_id})
+        return error(f"Order {order_id} already exists for marketplaceOrderId {marketplace_order_id}", 409)
 
     def fulfill(self, order_id):
         order = self.store.get("order", order_id)

@@ -2,6 +2,7 @@
 import csv
 import io
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -217,6 +218,23 @@ def test_vtex_place_order_rejects_a_duplicate_and_an_unoffered_sla(vtex_sim):
         client.place_order(bad, trade_policy="1", affiliate_id="CRF")
     client.authorize_dispatch("CRF-CRF9-A", "CRF9-A", trade_policy="1", affiliate_id="CRF")
     assert client.get_order("CRF-CRF9-A")["status"] == "ready-for-handling"
+    assert requests.get(vtex_sim.config["URL"] + "/_admin/placements").json() == {"orders": 1,
+                                                                                  "refused_duplicates": 1}
+
+
+def test_vtex_places_one_order_when_the_same_one_comes_twice_at_once(vtex_sim):
+    order = {"marketplaceOrderId": "CRF11-A", "marketplaceServicesEndpoint": "http://x", "items": [
+        {"id": "1001", "quantity": 1, "seller": "1", "price": 100}],
+        "clientProfileData": {"email": "a@b.c"}, "shippingData": {
+        "address": {"postalCode": "01310100"}, "logisticsInfo": [{"itemIndex": 0, "selectedSla": "Normal"}]}}
+    requests.post(vtex_sim.config["URL"] + "/_admin/skus/1001", json={"stock": 50})
+    url = vtex_sim.config["URL"] + "/api/fulfillment/pvt/orders?affiliateId=CRF&sc=1"
+    headers = {"X-VTEX-API-AppKey": "vtexappkey-lojademo", "X-VTEX-API-AppToken": "sandbox-app-token"}
+    with ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(lambda _: requests.post(url, json=[order], headers=headers).status_code, range(8)))
+    assert codes == [200] + [409] * 7
+    assert requests.get(vtex_sim.config["URL"] + "/_admin/placements").json() == {"orders": 1,
+                                                                                  "refused_duplicates": 7}
 
 
 def test_imports_are_processed_in_the_order_they_came(mirakl_sim):
