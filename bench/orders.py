@@ -59,7 +59,8 @@ def _variant(label: str, processes: int | None, concurrency: int | None) -> dict
         order_ids = _seed(vtex_url, mirakl_url)
         app = harness.make_app(tmp)
         settings = {"WORKER_PROCESSES": processes, "ORDER_IMPORT_CONCURRENCY": concurrency}
-        env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
+        env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+               "REDIS_URL": app.config["REDIS_URL"],
                **{name: str(value) for name, value in settings.items() if value is not None}}
         with app.app_context():
             tenant = harness.wired_tenant(vtex_url, mirakl_url, divergence=100.0, auto_accept=False)

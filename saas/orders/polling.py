@@ -35,19 +35,16 @@ def poll_orders(tenant, row) -> dict:
                           marketplace=connector.name, detail=exc.message), connector_key=connector.key)
         return {"orders": 0}
     changed = [store(tenant, connector.key, order) for order in page.orders]
-    changed = [order for order in changed if order is not None]
-    to_import = []
+    to_import = [order for order in changed if order is not None and act(tenant, row, connector, order)]
+    # The cursor moves only now, with the orders acted on: a poll that dies before this line leaves its page to be
+    # read again, and store() answers again an order stored but never acted on.
     if page.cursor:
         if cursor is None:
             db.session.add(OrderCursor(tenant_id=tenant.id, connector_key=connector.key, last_updated=page.cursor))
         else:
             cursor.last_updated = max(cursor.last_updated, page.cursor)
-    db.session.commit()
-    for order in changed:
-        if act(tenant, row, connector, order):
-            to_import.append(order)
-    importer.enqueue(to_import)
-    return {"orders": len(page.orders), "changed": len(changed), "to_import": len(to_import)}
+    importer.enqueue(to_import)  # commits the page: orders, their states and the cursor
+    return {"orders": len(page.orders), "changed": sum(o is not None for o in changed), "to_import": len(to_import)}
 
 
 def _since(cursor: OrderCursor | None) -> str:
@@ -59,14 +56,15 @@ def _since(cursor: OrderCursor | None) -> str:
 
 
 def store(tenant, connector_key: str, data: OrderData) -> MarketplaceOrder | None:
-    """Insert or update the order; None when this version of it was already seen (the polling overlap)."""
+    """Insert or update the order; None when this version of it was already seen (the polling overlap) and acted
+    on."""
     order = scoped(MarketplaceOrder, tenant).filter(
         MarketplaceOrder.marketplace_order_id == data.order_id).one_or_none()
     if order is not None and order.marketplace_updated_at == data.updated_at:
-        return None
+        return order if order.status == "new" else None
     if order is None:
         order = MarketplaceOrder(tenant_id=tenant.id, connector_key=connector_key,
-                                 marketplace_order_id=data.order_id, history=[])
+                                 marketplace_order_id=data.order_id, history=[], status="new")
         db.session.add(order)
     if order.marketplace_state != data.marketplace_state:
         order.history = [*order.history, {"state": data.marketplace_state, "at": data.updated_at}]
@@ -76,7 +74,9 @@ def store(tenant, connector_key: str, data: OrderData) -> MarketplaceOrder | Non
 
 
 def act(tenant, row, connector, order: MarketplaceOrder) -> bool:
-    """Do what the order's new state asks; true when it is now to be imported."""
+    """Do what the order's new state asks; true when it is now to be imported. What it changes is committed by the
+    poll, once for the page (a commit an order would cost the whole session's reload each time); an answer given to
+    the marketplace is committed at once (``acceptance``)."""
     data = connector.order_data(order.raw)
     if data.state == "waiting_acceptance" and order.status in ("new", "awaiting_decision"):
         if row.settings.get("auto_accept", True):
@@ -91,7 +91,6 @@ def act(tenant, row, connector, order: MarketplaceOrder) -> bool:
         order.status = "waiting_payment"
     elif data.state == "paid" and order.status not in ("imported", "importing", "failed", "cancelled"):
         order.status = "importing"
-        db.session.commit()
         return True
     elif data.state == "cancelled" and order.status != "cancelled":
         if order.vtex_order_id:
@@ -101,5 +100,4 @@ def act(tenant, row, connector, order: MarketplaceOrder) -> bool:
             bridge.record(tenant.id, "order", order.marketplace_order_id, "warning",
                           msg("%(marketplace)s cancelled this order before it was imported; it is not placed at "
                               "VTEX.", marketplace=connector.name), commit=False, connector_key=connector.key)
-    db.session.commit()
     return False

@@ -142,6 +142,38 @@ def test_a_worker_killed_in_the_middle_of_an_order_import_imports_each_order_onc
     assert_each_placed_once(stack, order_ids)
 
 
+def test_a_worker_killed_in_the_middle_of_an_order_poll_strands_no_paid_order(stack):
+    """The poll reads a page, stores it, then acts on each order; killed between the two, the next poll acts."""
+    waiting = [requests.post(f"{stack.mirakl_url}/_admin/orders", json={
+        "lines": [{"sku": "1001", "quantity": 1}], "state": "WAITING_ACCEPTANCE", "zip_code": "01310100"}
+    ).json()["order_id"] for _ in range(12)]
+    paid = paid_orders(stack, 8)  # after the waiting ones in the page: stored, not yet acted on, at the kill
+    harness.knobs(stack.vtex_url, latency_ms=500)  # each acceptance checks VTEX first: the poll takes seconds
+    stack.start()
+    wait_for(lambda: acted_on_count() >= 2, 90, 0.05, "the poll started accepting")
+    stack["worker"].kill9()
+    assert acted_on_count() < len(waiting), "the poll finished before it was killed: nothing was tested"
+    harness.knobs(stack.vtex_url, latency_ms=0)
+    stack["worker"].start()
+    wait_for(lambda: count_in(paid, "imported") == len(paid), 120, 1, "every paid order imported")
+    placed = Counter(o["marketplaceOrderId"] for o in requests.get(stack.vtex_url + "/_admin/orders").json())
+    assert all(placed[order_id] == 1 for order_id in paid), placed
+    wait_for(lambda: count_in(waiting, "accepted", "waiting_payment", "importing", "imported") == len(waiting), 60,
+             1, "every waiting order accepted")
+
+
+def acted_on_count() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(MarketplaceOrder)
+                             .where(MarketplaceOrder.status != "new"))
+
+
+def count_in(order_ids, *statuses) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(MarketplaceOrder).where(
+        MarketplaceOrder.marketplace_order_id.in_(order_ids), MarketplaceOrder.status.in_(statuses)))
+
+
 def test_a_killed_scheduler_turns_the_health_check_red_and_ticks_resume_after_its_restart(stack):
     stack.start()
     wait_for(lambda: stack.health()[0] == 200, 30, 0.5, "healthy at first")

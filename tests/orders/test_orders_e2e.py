@@ -188,6 +188,24 @@ def test_an_order_changing_state_between_polls_is_neither_missed_nor_duplicated(
     assert shop.import_pending() == {mkt_id: "imported"}
 
 
+def test_a_poll_that_dies_after_storing_a_paid_order_leaves_it_to_the_next_poll(shop, monkeypatch):
+    from saas.orders import polling
+    mkt_id = shop.carrefour_order(1001, state="SHIPPING")
+    real_act = polling.act
+
+    def dies(*args):  # the worker killed between storing the page and acting on it
+        raise SystemExit("killed")
+    monkeypatch.setattr(polling, "act", dies)
+    with pytest.raises(SystemExit):
+        shop.poll()
+    shop.db.session.rollback()
+    monkeypatch.setattr(polling, "act", real_act)
+    shop.poll()  # the same version of the order, seen again in the overlap: acted on this time
+    assert shop.import_pending() == {mkt_id: "imported"}
+    shop.poll()
+    assert shop.import_pending() == {} and len(shop.vtex_orders()) == 1
+
+
 def test_cancelled_before_import_is_never_placed_and_after_import_is_cancelled_at_vtex(shop):
     early = shop.carrefour_order(1001, cancel=True)
     shop.poll()
