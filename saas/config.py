@@ -249,7 +249,10 @@ def load_config(env=None) -> dict:
     values["LOG_LEVEL_RQ"] = values.pop("RQ_LOG_LEVEL").upper()
     return {
         **values,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A connection for each thread importing orders at once, kept: one opened and closed an order costs the
+        # database a process start (PostgreSQL) each time.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True,
+                                      "pool_size": max(5, values["ORDER_IMPORT_CONCURRENCY"] + 2)},
         # Cookies: HttpOnly and SameSite always; Secure where the site is served over HTTPS.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -94,7 +94,8 @@ def covered(tenant, connector_key: str, order, simulation: dict) -> bool:
     without the units held back (``order``'s lines against the import's simulation, whose stock is VTEX's now):
     without the safety stock, the marketplace could have sold units the store no longer had."""
     held = {b.sku_id: b for b in scoped(SkuBinding, tenant, connector_key).filter(
-        SkuBinding.sku_id.in_([line.sku_id for line in order.lines]))}
+        SkuBinding.sku_id.in_([line.sku_id for line in order.lines])).with_entities(
+        SkuBinding.sku_id, SkuBinding.quantity, SkuBinding.safety)}
     logistics = {li.get("itemIndex"): li for li in simulation.get("logisticsInfo") or []}
     for index, line in enumerate(order.lines):
         binding, stock = held.get(line.sku_id), (logistics.get(index) or {}).get("stockBalance")

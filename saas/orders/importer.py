@@ -93,6 +93,9 @@ def _schedule_next(order: MarketplaceOrder, attempt_number: int) -> None:
 
 @job("orders", 300, Retry(max=2, interval=[0, 60]))
 def import_order(order_pk: int, series: int) -> str:
+    # The order is this job's alone while it holds the order's lock, and what it commits is what it holds: nothing
+    # needs reading back after each commit (read back, the order's JSON was parsed again three times an import).
+    db.session().expire_on_commit = False
     order = db.session.get(MarketplaceOrder, order_pk)
     idle = _nothing_due(order, series)
     if idle:
