@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func
+from sqlalchemy import func, update
 
 from saas import alerts, bridge
 from saas.catalog import changes as sku_changes
@@ -23,7 +23,7 @@ from saas.catalog.pricing import Pricing
 from saas.catalog.staging import Staging
 from saas.catalog.vtex_reads import VtexReader
 from saas.connectors.base import AuthError, CatalogItem, IntegrationError, NotSupported, Published
-from saas.extensions import db
+from saas.extensions import LOOKUP, db
 from saas.i18n import money, msg, stored
 from saas.jobs import schedule
 from saas.mail import send_mail
@@ -360,17 +360,20 @@ def _record(tenant, connector_key, batches, started, rejected: dict[str, dict[st
 
 
 def _promote_approved(tenant, connector) -> None:
-    """Products the marketplace has approved since they were sent become listed, and their offers go again at once
-    (the marketplace discards price and stock sent before its approval)."""
-    pending = scoped(SkuBinding, tenant, connector.key).filter(SkuBinding.product_state == "pending",
-                                                               SkuBinding.ean.isnot(None)).limit(1000).all()
+    """Every product the marketplace has approved since it was sent becomes listed, however many, and its offer goes
+    in this run's offer file (the marketplace discards price and stock sent before its approval): a hundred thousand
+    approved at once cost one offer file, not a hundred runs."""
+    pending = scoped(SkuBinding, tenant, connector.key).filter(
+        SkuBinding.product_state == "pending", SkuBinding.ean.isnot(None)).with_entities(
+        SkuBinding.id, SkuBinding.sku_id, SkuBinding.ean, SkuBinding.offer_state).all()
     if not pending:
         return
     listed = connector.listed([b.ean for b in pending])
     approved = [b for b in pending if b.ean in listed]
     now = utcnow()
-    for binding in approved:
-        binding.product_state, binding.listed_at = "listed", now
+    for start in range(0, len(approved), LOOKUP):
+        db.session.execute(update(SkuBinding).where(SkuBinding.id.in_([b.id for b in approved[start:start + LOOKUP]]))
+                           .values(product_state="listed", listed_at=now))
     bridge.record_many(tenant.id, [dict(entity="product", entity_id=b.sku_id, status="success",
                                         message=msg("Approved and listed by %(marketplace)s.",
                                                     marketplace=connector.name))

@@ -243,6 +243,7 @@ class MiraklSimulator:
             changed[sku] = product
             accepted.append(sku)
         self.store.put_many("product", changed.items())
+        self.store.put_many("product_by_ean", [(p["ean"], {"sku": sku}) for sku, p in changed.items()])
         return {"accepted": accepted, "errors": errors, "lines": [r.get("sku") for r in rows]}
 
     def _report(self, record):
@@ -267,7 +268,8 @@ class MiraklSimulator:
         refs = [r.split("|", 1)[-1] for r in request.args.get("product_references", "").split(",") if r]
         if not refs or len(refs) > 100:
             return error("product_references is required (at most 100)")
-        found = [p for p in self.store.all("product") if p["ean"] in refs and self._approved(p)]
+        skus = [(self.store.get("product_by_ean", ref) or {}).get("sku") for ref in dict.fromkeys(refs)]
+        found = [p for p in (self.store.get("product", sku) for sku in skus if sku) if self._approved(p)]
         return jsonify(products=[{"product_id": p["ean"], "product_id_type": "EAN", "product_sku": p["sku"],
                                   "product_title": p["title"], "category_code": p["row"].get("category") or "Geral",
                                   "category_label": p["row"].get("category-label") or "Geral"}
@@ -705,10 +707,9 @@ class MiraklSimulator:
         return jsonify(self._public(order)) if request.is_json else redirect(url_for("admin_page"))
 
     def admin_approve_all(self):
-        for product in self.store.all("product"):
-            if not self._approved(product):
-                product["approve_at"] = time.time()
-                self.store.put("product", product["sku"], product)
+        now = time.time()
+        self.store.put_many("product", [(p["sku"], {**p, "approve_at": now}) for p in self.store.all("product")
+                                        if not self._approved(p)])
         return redirect(url_for("admin_page")) if not request.is_json else jsonify(ok=True)
 
     def admin_offer_imports(self):

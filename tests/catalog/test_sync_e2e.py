@@ -137,6 +137,34 @@ def test_a_new_product_goes_pending_then_approved_then_its_offer_is_live(world):
     assert world.db.session.query(SkuBinding).filter_by(sku_id=sku).one().offer_state == "live"
 
 
+def test_every_product_approved_since_the_last_run_is_listed_in_one_run_however_many(world):
+    from saas.catalog.changes import pending
+    from saas.sandbox.catalog import ean13
+    from saas.tenants.settings import build_connector
+    world.mirakl.config["APPROVAL_SECONDS"] = 3600
+    skus = [str(50_001 + n) for n in range(2_500)]  # more than a run used to look at (1,000)
+    world.db.session.execute(SkuBinding.__table__.insert(), [
+        {"tenant_id": world.tenant.id, "connector_key": "carrefour", "sku_id": s, "ean": ean13(int(s)),
+         "product_state": "pending", "offer_state": "pending", "updated_at": utcnow()} for s in skus])
+    world.db.session.commit()
+    connector = build_connector(world.tenant, "carrefour")
+    rows = "\n".join(f"{s};{ean13(int(s))};Produto {s}" for s in skus)
+    import_id = connector.client.import_products(f"sku;ean;title\n{rows}\n".encode())
+    while connector.client.product_import(import_id)["import_status"] != "COMPLETE":
+        time.sleep(0.1)
+    sync._promote_approved(world.tenant, connector)  # nothing approved yet
+    world.db.session.expire_all()
+    assert world.db.session.query(SkuBinding).filter(SkuBinding.sku_id.in_(skus),
+                                                     SkuBinding.product_state == "listed").count() == 0
+    requests.post(world.mirakl.config["URL"] + "/_admin/products/approve", json={})  # all at once
+    sync._promote_approved(world.tenant, connector)
+    world.db.session.expire_all()
+    assert world.db.session.query(SkuBinding).filter(SkuBinding.sku_id.in_(skus),
+                                                     SkuBinding.product_state == "listed").count() == len(skus)
+    waiting = {c.sku_id for c in pending(world.tenant.id, "carrefour", 100_000)}
+    assert set(skus) <= waiting  # every offer goes in the next offer file
+
+
 def test_bad_lines_get_their_error_entries_and_the_good_lines_go_through(world):
     store = world.vtex.extensions["store"]
     odd = store.get("sku", 1001)
