@@ -1,7 +1,7 @@
 """The tick's fan-out (issue: fresh within a minute, fair across a thousand stores): ``tick("sync")`` with 1,000 and
-10,000 due (store, marketplace) pairs, against the straightforward implementation a competent engineer writes first,
-measured in the same run on the same rows: a SELECT of the due rows, then for each one a conditional UPDATE, a COMMIT
-and an RQ enqueue. Targets: 1,000 due in under 100 ms, 10,000 in under 1 s, for the tick; the time until every job is
+10,000 due (store, marketplace) pairs, against the implementation a competent engineer writes first, measured in the
+same run on the same rows: one UPDATE … RETURNING that claims every due row, one COMMIT, then a plain loop of RQ
+enqueues. Targets: 1,000 due in under 100 ms, 10,000 in under 1 s, for the tick; the time until every job is
 queued (the hand-outs run one after the other) is printed beside it. ``BENCH_DATABASE_URL`` (PostgreSQL)
 as for the orders benchmark; SQLite otherwise."""
 import os
@@ -18,6 +18,7 @@ TARGETS = {1000: 0.1, 10000: 1.0}
 def run():
     database = "PostgreSQL" if os.environ.get("BENCH_DATABASE_URL", "").startswith("postgresql") else "SQLite"
     print(f"tick('sync') fan-out, {database} and Redis on this machine ({os.cpu_count()} cores):")
+    results = {}
     for size in SIZES:
         ours, _ = harness.in_child(fan_out, size, "ours")
         base, _ = harness.in_child(fan_out, size, "baseline")
@@ -26,8 +27,14 @@ def run():
                                              f"{'met' if ours['seconds'] < target else 'NOT met'}")
         print(f"  {size:>6,} due: tick {ours['seconds'] * 1000:6.0f} ms, every job queued "
               f"{ours['all_queued'] * 1000:6.0f} ms (the hand-outs run in turn; {ours['jobs']:,} jobs); "
-              f"baseline (a row at a time) {base['seconds'] * 1000:7.0f} ms, {base['seconds'] / ours['seconds']:.0f}× "
-              f"the tick, {base['seconds'] / ours['all_queued']:.1f}× every job queued — tick {verdict}")
+              f"baseline (one claim, then an enqueue a job) {base['seconds'] * 1000:7.0f} ms, "
+              f"{base['seconds'] / ours['seconds']:.1f}× the tick, {base['seconds'] / ours['all_queued']:.1f}× every "
+              f"job queued — tick {verdict}")
+        results[size] = ours, base
+    largest = max(results)
+    ours, base = results[largest]
+    harness.summary("fanout", f"{largest:,} due: tick {ours['seconds'] * 1000:.0f} ms, every job queued "
+                    f"{ours['all_queued'] * 1000:.0f} ms", f"{base['seconds'] * 1000:.0f} ms")
 
 
 def fan_out(size: int, variant: str) -> dict:
@@ -37,7 +44,7 @@ def fan_out(size: int, variant: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         app = harness.make_app(Path(tmp))
         with app.app_context():
-            fan = schedule.tick if variant == "ours" else _row_at_a_time
+            fan = schedule.tick if variant == "ours" else _one_claim_then_enqueue
             fan("sync")  # warm: the scheduler ticks every few seconds, its statements compiled, its connections open
             _stores(size)
             started = time.perf_counter()
@@ -70,9 +77,10 @@ def _stores(size: int) -> None:
     db.session.commit()
 
 
-def _row_at_a_time(kind: str) -> list[str]:
-    """The straightforward fan-out: read the due rows, then claim and enqueue each on its own."""
-    from sqlalchemy import select, update
+def _one_claim_then_enqueue(kind: str) -> list[str]:
+    """The fan-out a competent engineer writes: one statement claims every due row (moving it to its next run) and
+    answers them, one commit, then a plain loop enqueues a job each."""
+    from sqlalchemy import and_, exists, update
 
     from saas.extensions import db
     from saas.jobs.models import JobSchedule
@@ -81,19 +89,17 @@ def _row_at_a_time(kind: str) -> list[str]:
     from saas.tenants.models import ConnectorSettings
     from saas.timeutil import utcnow
     periodic, now = PERIODIC[kind], utcnow()
-    due = db.session.execute(
-        select(JobSchedule.id, JobSchedule.tenant_id, JobSchedule.connector_key, JobSchedule.next_run_at)
-        .join(ConnectorSettings, (ConnectorSettings.tenant_id == JobSchedule.tenant_id) &
-              (ConnectorSettings.connector_key == JobSchedule.connector_key))
-        .where(JobSchedule.kind == kind, JobSchedule.next_run_at <= now, ConnectorSettings.active.is_(True))).all()
+    active = exists().where(and_(ConnectorSettings.tenant_id == JobSchedule.tenant_id,
+                                 ConnectorSettings.connector_key == JobSchedule.connector_key,
+                                 ConnectorSettings.active.is_(True)))
+    claimed = db.session.execute(
+        update(JobSchedule).where(JobSchedule.kind == kind, JobSchedule.next_run_at <= now, active)
+        .values(next_run_at=now + interval(periodic), last_enqueued_at=now)
+        .returning(JobSchedule.tenant_id, JobSchedule.connector_key)).all()
+    db.session.commit()
     enqueued = []
-    for row_id, tenant_id, key, next_run_at in due:
-        claimed = db.session.execute(update(JobSchedule).where(
-            JobSchedule.id == row_id, JobSchedule.next_run_at == next_run_at).values(
-            next_run_at=now + interval(periodic), last_enqueued_at=now)).rowcount
-        db.session.commit()
-        if claimed:
-            job_id = f"{kind}-{tenant_id}-{key}-{int(next_run_at.timestamp())}"
-            enqueue(run_periodic, kind, tenant_id, key, queue_name=periodic.queue, job_id=job_id)
-            enqueued.append(job_id)
+    for tenant_id, key in claimed:
+        job_id = f"{kind}-{tenant_id}-{key}-{int(now.timestamp())}"
+        enqueue(run_periodic, kind, tenant_id, key, queue_name=periodic.queue, job_id=job_id)
+        enqueued.append(job_id)
     return enqueued
