@@ -177,6 +177,8 @@ VARIABLES = (
              "Conector <no-reply@conector.example>"),
     # Job intervals, in seconds (the seed's 10 minutes, 5 minutes and 3 minutes by default).
     Variable("SYNC_INTERVAL", _integer(1), "600", "600 (seconds)"),
+    # false: a notification waits for the store's next SYNC_INTERVAL (the freshness benchmark's plain-cycle baseline).
+    Variable("SYNC_ON_NOTIFICATION", _boolean, "true", "true"),
     Variable("ORDERS_INTERVAL", _integer(1), "300", "300 (seconds)"),
     Variable("REPORT_DELAY", _integer(0), "180", "180 (seconds)"),
     Variable("CREDENTIALS_CHECK_INTERVAL", _integer(1), "86400", "86400 (seconds)"),

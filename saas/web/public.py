@@ -63,7 +63,8 @@ def sku_notification(slug, secret):
     connectors = sku_changes.active_connectors(tenant.id)
     # The change and its store's sync made due in one commit: whoever sees the change sees the sync due.
     sku_changes.record(tenant.id, [change], connectors=connectors, commit=False)
-    schedule.hurry("sync", tenant.id, utcnow())
+    if current_app.config["SYNC_ON_NOTIFICATION"]:
+        schedule.hurry("sync", tenant.id, utcnow())
     db.session.commit()
     rereads.after_notification(tenant.id, [change.sku_id], connectors)
     return jsonify(received=change.sku_id), 200

@@ -260,6 +260,20 @@ def test_the_merchant_resends_skus_from_the_bridge(world, client, owner):
     assert "Último lote aceito pelo marketplace" in page and "nenhum ainda" not in page
 
 
+def test_with_sync_on_notification_off_a_change_waits_for_the_cycle(world, monkeypatch):
+    from saas.jobs.models import JobSchedule
+    world.sync()
+    cycle = utcnow() + timedelta(minutes=10)
+    world.db.session.query(JobSchedule).update({JobSchedule.next_run_at: cycle})
+    world.db.session.commit()
+    monkeypatch.setitem(world.app.config, "SYNC_ON_NOTIFICATION", False)
+    sku = sellable(world)[0]
+    world.vtex_admin(sku["Id"], price=sku["price"] + 100)
+    world.wait_for_change(str(sku["Id"]))  # stored all the same
+    world.db.session.expire_all()
+    assert world.db.session.query(JobSchedule).filter_by(kind="sync").one().next_run_at == cycle
+
+
 def test_a_change_goes_as_soon_as_the_marketplace_allows_not_a_cycle_later(world):
     from saas.jobs.models import JobSchedule
     world.sync()
