@@ -51,6 +51,8 @@ def run():
           f"{ours['sku_minutes']:.0f}; baseline (notifications and the daily reconciliation only) p99 {base:.0f} s, "
           f"SKU-minutes wrong {baseline['sku_minutes']:.0f}")
     print(f"  target p99 ≤ {TARGET_P99} s: {'met' if p99 <= TARGET_P99 else 'NOT met'}")
+    harness.summary("staleness", f"p99 {p99:.0f} s, SKU-minutes wrong {ours['sku_minutes']:.0f}",
+                    f"p99 {base:.0f} s, SKU-minutes wrong {baseline['sku_minutes']:.0f} (notifications alone)")
 
 
 def _one_run(rechecks: bool) -> dict:
