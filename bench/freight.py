@@ -118,11 +118,11 @@ def recording_cost():
 
 def _measure(server, script: str, clients: int, vtex) -> dict:
     """wrk's figures, with the CPU per request that the server and the simulator spent meanwhile."""
-    before = (harness.cpu_seconds(server.pid), harness.cpu_seconds(vtex.pid))
+    before = (harness.tree_cpu_seconds(server.pid), harness.tree_cpu_seconds(vtex.pid))
     result = _wrk(server.url, script, clients)
     requests_done = max(result["rps"] * SECONDS, 1)
     result["cpu_ms"], result["vtex_cpu_ms"] = ((after - start) * 1000 / requests_done for start, after in zip(
-        before, (harness.cpu_seconds(server.pid), harness.cpu_seconds(vtex.pid)), strict=True))
+        before, (harness.tree_cpu_seconds(server.pid), harness.tree_cpu_seconds(vtex.pid)), strict=True))
     return result
 
 

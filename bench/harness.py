@@ -149,19 +149,6 @@ def product_stack(tmp: Path, intervals: dict):
     return app, processes
 
 
-def cpu_seconds(pid: int) -> float:
-    """The CPU time (user and system) of a process and of its children, e.g. a gunicorn master and its workers."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended meanwhile
-            continue
-        if int(stat.parent.name) == pid or int(fields[1]) == pid:
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def tree_cpu_seconds(pid: int) -> float:
     """The CPU time of a process and all its descendants, the ended ones it waited for included (a worker pool and
     its members, and each member's own children)."""

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, update
+from sqlalchemy import func
 
 from saas import alerts, bridge
 from saas.catalog import changes as sku_changes
@@ -23,7 +23,7 @@ from saas.catalog.pricing import Pricing
 from saas.catalog.staging import Staging
 from saas.catalog.vtex_reads import VtexReader
 from saas.connectors.base import AuthError, CatalogItem, IntegrationError, NotSupported, Published
-from saas.extensions import LOOKUP, db
+from saas.extensions import LOOKUP, among, db
 from saas.i18n import money, msg, stored
 from saas.jobs import schedule
 from saas.mail import send_mail
@@ -372,8 +372,9 @@ def _promote_approved(tenant, connector) -> None:
     approved = [b for b in pending if b.ean in listed]
     now = utcnow()
     for start in range(0, len(approved), LOOKUP):
-        db.session.execute(update(SkuBinding).where(SkuBinding.id.in_([b.id for b in approved[start:start + LOOKUP]]))
-                           .values(product_state="listed", listed_at=now))
+        scoped(SkuBinding, tenant, connector.key).filter(
+            among(SkuBinding.id, [b.id for b in approved[start:start + LOOKUP]])).update(
+            {SkuBinding.product_state: "listed", SkuBinding.listed_at: now}, synchronize_session=False)
     bridge.record_many(tenant.id, [dict(entity="product", entity_id=b.sku_id, status="success",
                                         message=msg("Approved and listed by %(marketplace)s.",
                                                     marketplace=connector.name))

@@ -17,6 +17,7 @@ its orders on ``ORDER_IMPORT_CONCURRENCY`` threads (VTEX's latency, not our CPU,
 import logging
 import math
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import current_app
@@ -93,9 +94,24 @@ def _schedule_next(order: MarketplaceOrder, attempt_number: int) -> None:
 
 @job("orders", 300, Retry(max=2, interval=[0, 60]))
 def import_order(order_pk: int, series: int) -> str:
-    # The order is this job's alone while it holds the order's lock, and what it commits is what it holds: nothing
-    # needs reading back after each commit (read back, the order's JSON was parsed again three times an import).
-    db.session().expire_on_commit = False
+    with _kept_on_commit():
+        return _import(order_pk, series)
+
+
+@contextmanager
+def _kept_on_commit():
+    """The order is the import's alone while it holds the order's lock, and what it commits is what it holds: nothing
+    needs reading back after each commit (read back, the order's JSON was parsed again three times an import). The
+    session's own setting comes back after, for whoever shares it."""
+    session = db.session()
+    before, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = before
+
+
+def _import(order_pk: int, series: int) -> str:
     order = db.session.get(MarketplaceOrder, order_pk)
     idle = _nothing_due(order, series)
     if idle:
