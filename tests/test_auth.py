@@ -239,7 +239,8 @@ def test_in_development_sign_up_gives_the_sandbox_credentials(client, monkeypatc
     assert "vtexappkey-lojademo" not in client.get("/signup").get_data(as_text=True)
     monkeypatch.setenv("SANDBOX_VTEX_URL", "http://127.0.0.1:5101")  # as make run sets it
     page = client.get("/signup").get_data(as_text=True)
-    assert "Testando o sandbox?" in page and "vtexappkey-lojademo" in page and "sandbox-shop-key-demo" in page
+    assert "Testando o sandbox?" in page and "vtexappkey-lojademo" in page and "sandbox-shop-key-2" in page
+    assert "sandbox-shop-key-demo" not in page  # the demo store holds that one
 
 
 def test_sign_up_checks_the_vtex_credentials_live_and_says_which_field_to_fix(client, db, requests_mock):

@@ -38,7 +38,7 @@ from saas.jobs.queues import enqueue, job
 from saas.orders import importer, polling
 from saas.orders.models import MarketplaceOrder
 from saas.tenants.scoping import scoped
-from saas.tenants.settings import build_connector
+from saas.tenants.settings import build_connector, connected_since
 from saas.timeutil import utcnow
 from saas.vtex.client import VtexClient
 
@@ -95,9 +95,9 @@ def sweep_orders(tenant, row, connector) -> int:
                           "5-minute poll goes on.", marketplace=connector.name, detail=exc.message),
                       connector_key=connector.key)
         return 0
-    recovered = []
+    recovered, connected = [], connected_since(tenant, connector.key)
     for data in found:
-        newer = polling.store(tenant, connector.key, data)
+        newer = polling.store(tenant, connector.key, data, connected=connected)
         order = newer or scoped(MarketplaceOrder, tenant).filter(
             MarketplaceOrder.marketplace_order_id == data.order_id).one()
         if (newer is None and order.status in HANDLED) or not polling.act(tenant, row, connector, order):

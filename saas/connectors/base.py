@@ -191,6 +191,7 @@ class OrderData:
     phone: str = ""
     document: str = ""          # CPF or CNPJ, digits only
     address: Address | None = None
+    accepted_at: str = ""       # when the seller's acceptance was decided, ISO 8601; "" while undecided
     raw: dict = field(default_factory=dict, compare=False)
 
 

@@ -5,7 +5,8 @@ from saas.timeutil import utcnow
 # Our status of a marketplace order, from first sight to VTEX, in the merchant's words.
 STATUS_LABELS = Words(new=N_("new"), awaiting_decision=N_("awaiting your decision"), accepted=N_("accepted"),
                       refused=N_("refused"), waiting_payment=N_("awaiting payment"), importing=N_("importing"),
-                      imported=N_("integrated"), failed=N_("failed"), cancelled=N_("cancelled"))
+                      imported=N_("integrated"), failed=N_("failed"), cancelled=N_("cancelled"),
+                      before_connection=N_("accepted before this store connected"))
 STATUSES = tuple(STATUS_LABELS)
 # Why orders fail, as the Orders tab groups them (``CheckFailed.cause``), and what fixes each cause.
 CAUSES = Words(sku_not_found=N_("SKU missing at VTEX"), out_of_stock=N_("out of stock at VTEX"),

@@ -11,7 +11,7 @@ from saas.i18n import msg
 from saas.orders import acceptance, importer
 from saas.orders.models import MarketplaceOrder, OrderCursor
 from saas.tenants.scoping import scoped
-from saas.tenants.settings import build_connector
+from saas.tenants.settings import build_connector, connected_since
 
 log = logging.getLogger(__name__)
 OVERLAP = timedelta(minutes=2)
@@ -34,7 +34,8 @@ def poll_orders(tenant, row) -> dict:
                       msg("%(marketplace)s's orders could not be read (%(detail)s); the next poll tries again.",
                           marketplace=connector.name, detail=exc.message), connector_key=connector.key)
         return {"orders": 0}
-    changed = [store(tenant, connector.key, order) for order in page.orders]
+    since = connected_since(tenant, connector.key)
+    changed = [store(tenant, connector.key, order, connected=since) for order in page.orders]
     to_import = [order for order in changed if order is not None and act(tenant, row, connector, order)]
     # The cursor moves only now, with the orders acted on: a poll that dies before this line leaves its page to be
     # read again, and store() answers again an order stored but never acted on.
@@ -55,9 +56,11 @@ def _since(cursor: OrderCursor | None) -> str:
     return start.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def store(tenant, connector_key: str, data: OrderData) -> MarketplaceOrder | None:
+def store(tenant, connector_key: str, data: OrderData, connected: datetime | None = None) -> MarketplaceOrder | None:
     """Insert or update the order; None when this version of it was already seen (the polling overlap) and acted
-    on."""
+    on. An order first seen here that was accepted before this store ``connected`` the marketplace was accepted by
+    someone else (another store that had the shop, or another integrator): it is kept, never imported on its own,
+    since that one may have placed it at VTEX already."""
     order = scoped(MarketplaceOrder, tenant).filter(
         MarketplaceOrder.marketplace_order_id == data.order_id).one_or_none()
     if order is not None and order.marketplace_updated_at == data.updated_at:
@@ -66,6 +69,12 @@ def store(tenant, connector_key: str, data: OrderData) -> MarketplaceOrder | Non
         order = MarketplaceOrder(tenant_id=tenant.id, connector_key=connector_key,
                                  marketplace_order_id=data.order_id, history=[], status="new")
         db.session.add(order)
+        if _accepted_before(data, connected):
+            order.status = "before_connection"
+            bridge.record(tenant.id, "order", data.order_id, "warning",
+                          msg("Accepted at the marketplace before this store connected it, by another store or "
+                              "integrator: not imported, so that it is never placed at VTEX twice. If it is not at "
+                              "VTEX, import it from its page."), commit=False, connector_key=connector_key)
     if order.marketplace_state != data.marketplace_state:
         order.history = [*order.history, {"state": data.marketplace_state, "at": data.updated_at}]
     order.marketplace_state, order.marketplace_updated_at = data.marketplace_state, data.updated_at
@@ -73,11 +82,23 @@ def store(tenant, connector_key: str, data: OrderData) -> MarketplaceOrder | Non
     return order
 
 
+def _accepted_before(data: OrderData, connected: datetime | None) -> bool:
+    if not (data.accepted_at and connected):
+        return False
+    try:
+        accepted = datetime.fromisoformat(data.accepted_at.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return accepted.astimezone(timezone.utc).replace(tzinfo=None) < connected
+
+
 def act(tenant, row, connector, order: MarketplaceOrder) -> bool:
     """Do what the order's new state asks; true when it is now to be imported. What it changes is committed by the
     poll, once for the page (a commit an order would cost the whole session's reload each time); an answer given to
     the marketplace is committed at once (``acceptance``)."""
     data = connector.order_data(order.raw)
+    if order.status == "before_connection":
+        return False
     if data.state == "waiting_acceptance" and order.status in ("new", "awaiting_decision"):
         if row.settings.get("auto_accept", True):
             acceptance.decide(tenant, row, connector, order, data)

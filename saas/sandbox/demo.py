@@ -4,11 +4,12 @@ import os
 from saas.catalog import activation
 from saas.extensions import db
 from saas.jobs.queues import enqueue
+from saas.sandbox.shops import SANDBOX_SHOPS
 from saas.tenants.models import Tenant, User
 from saas.tenants.service import create_tenant, find_user
 from saas.tenants.settings import load_settings, save_settings
 
-DEMO_SHOP_KEY = "sandbox-shop-key-demo"
+DEMO_SHOP_KEY = SANDBOX_SHOPS[0].key
 DEMO_SETTINGS = {
     "notification_email": "demo@loja.example", "shop_id": "", "divergence": 5.0, "trade_policy": "1",
     "affiliate_id": "CRF", "min_stock": 0, "auto_accept": True,
@@ -26,7 +27,8 @@ def signup_hints() -> dict | None:
     if not os.environ.get("SANDBOX_VTEX_URL"):
         return None
     return {"account": "lojademo", "app_key": "vtexappkey-lojademo", "app_token": "sandbox-app-token",
-            "vtex_url": sandbox_urls()[0], "shop_key": DEMO_SHOP_KEY}
+            "vtex_url": sandbox_urls()[0], "mirakl_url": sandbox_urls()[1],
+            "shop_keys": [shop.key for shop in SANDBOX_SHOPS if shop.key != DEMO_SHOP_KEY]}
 
 
 def seed(email: str, password: str, slug: str) -> Tenant:
@@ -47,7 +49,7 @@ def seed(email: str, password: str, slug: str) -> Tenant:
     settings = {**DEMO_SETTINGS, **(row.settings if row else {}), "api_url": mirakl_url}
     secrets = {"shop_key": DEMO_SHOP_KEY, **(row.secrets if row else {})}
     save_settings(tenant, "carrefour", active=row.active if row else True, settings=settings, secrets=secrets,
-                  action="update" if row else "activate")
+                  action="update" if row else "activate", account_id=str(SANDBOX_SHOPS[0].shop_id))
     if row is None:
         # The simulators start with the worker; the job waits for them through its retries.
         enqueue(activation.activate, tenant.id, "carrefour", job_id=f"activate-{tenant.id}")

@@ -63,14 +63,15 @@ def _env(name, default):
     return float(os.environ.get(f"SANDBOX_MIRAKL_{name}", default))
 
 
-def create_app(store_path=None) -> Flask:
+def create_app(store_path=None, *, shop_key: str | None = None, shop_id: int | None = None,
+               shop_name: str = "Loja Demo (sandbox Carrefour)") -> Flask:
     app = Flask(__name__, template_folder="templates")
     store = Store(store_path or data_path("mirakl"))
     if store.get("clock", "created") is None:
         store.put("clock", "created", {"at": time.time()})
     app.config.update(
-        SHOP_KEY=os.environ.get("SANDBOX_MIRAKL_SHOP_KEY", "sandbox-shop-key-demo"),
-        SHOP_ID=int(_env("SHOP_ID", 2001)),
+        SHOP_KEY=shop_key or os.environ.get("SANDBOX_MIRAKL_SHOP_KEY", "sandbox-shop-key-demo"),
+        SHOP_ID=shop_id or int(_env("SHOP_ID", 2001)), SHOP_NAME=shop_name,
         IMPORT_SECONDS=_env("IMPORT_SECONDS", 2), APPROVAL_SECONDS=_env("APPROVAL_SECONDS", 30),
         ACCEPTANCE_SECONDS=_env("ACCEPTANCE_SECONDS", 1), PAYMENT_SECONDS=_env("PAYMENT_SECONDS", 2),
         ORDERS_PER_MINUTE=_env("ORDERS_PER_MINUTE", 0), CANCEL_RATE=_env("CANCEL_RATE", 0.1),
@@ -159,7 +160,7 @@ class MiraklSimulator:
         created = iso(self.store.get("clock", "created")["at"]) if self.store.get("clock", "created") else iso(0)
         address = {"street_1": "Av. Paulista, 1000", "city": "São Paulo", "country_iso_code": "BRA"}
         return jsonify({
-            "shop_id": self.cfg["SHOP_ID"], "shop_name": "Loja Demo (sandbox Carrefour)", "shop_state": "OPEN",
+            "shop_id": self.cfg["SHOP_ID"], "shop_name": self.cfg["SHOP_NAME"], "shop_state": "OPEN",
             "currency_iso_code": "BRL", "channels": [], "domains": [], "date_created": created,
             "last_updated_date": created, "is_professional": True, "premium": False, "free_shipping": False,
             "payment_method_mandatory": False, "evaluations_count": 0, "offers_count": self.store.count("offer"),
@@ -681,7 +682,9 @@ class MiraklSimulator:
         return render_template("mirakl_admin.html", orders=self._all_orders()[-50:][::-1],
                                products=self.store.all("product")[-50:][::-1],
                                offers=self.store.all("offer")[-50:][::-1],
-                               now=time.time(), shipping_types=self.cfg["SHIPPING_TYPES"])
+                               now=time.time(), shipping_types=self.cfg["SHIPPING_TYPES"],
+                               shop_name=self.cfg["SHOP_NAME"], shop_id=self.cfg["SHOP_ID"],
+                               siblings=self.cfg.get("SIBLINGS", []))
 
     def admin_create_order(self):
         body = request.get_json(silent=True) or request.form.to_dict()

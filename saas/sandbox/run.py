@@ -48,7 +48,8 @@ def main():
     processes = procfile()
     processes.pop("release", None)
     processes["vtex"] = f"gunicorn 'saas.sandbox.vtex:create_app()' --bind 127.0.0.1:{VTEX_PORT} --threads 8"
-    processes["mirakl"] = f"gunicorn 'saas.sandbox.mirakl:create_app()' --bind 127.0.0.1:{MIRAKL_PORT} --threads 8"
+    processes["mirakl"] = (f"gunicorn 'saas.sandbox.shops:create_sandbox_app()' --bind 127.0.0.1:{MIRAKL_PORT} "
+                           "--threads 8")  # Carrefour's sandbox: its shops behind one URL, one ShopKey each
     manager = Manager()
     for name, command in processes.items():
         manager.add_process(name, command, env=env, cwd=str(ROOT))

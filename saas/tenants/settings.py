@@ -14,6 +14,13 @@ def load_settings(tenant: Tenant, key: str) -> ConnectorSettings | None:
     return scoped(ConnectorSettings, tenant).filter(ConnectorSettings.connector_key == key).one_or_none()
 
 
+def connected_since(tenant: Tenant, key: str):
+    """When this store last turned the marketplace on (naive UTC), or None when no activation is on record."""
+    return scoped(SettingsAudit, tenant).filter(SettingsAudit.connector_key == key,
+                                                SettingsAudit.action == "activate") \
+        .with_entities(SettingsAudit.created_at).order_by(SettingsAudit.id.desc()).limit(1).scalar()
+
+
 def configured_connectors() -> list[str]:
     """The current store's marketplaces that have settings, active ones first."""
     rows = scoped(ConnectorSettings).with_entities(ConnectorSettings.connector_key, ConnectorSettings.active).all()

@@ -14,13 +14,15 @@ from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import func, or_
 from sqlalchemy.orm import selectinload
 
+from saas import bridge
 from saas.bridge.models import BridgeEntry
 from saas.catalog.models import SkuBinding
 from saas.connectors import get_connector_class
 from saas.connectors.base import ConnectorContext
 from saas.exports import CsvWriter, xlsx_row
-from saas.i18n import plain_decimal, render
-from saas.orders import acceptance, importer
+from saas.extensions import db
+from saas.i18n import msg, plain_decimal, render
+from saas.orders import acceptance, importer, polling
 from saas.orders.checks import CheckFailed, mapped_carrier
 from saas.orders.models import CAUSE_FIXES, CAUSES, STATUS_LABELS, STATUSES, MarketplaceOrder, OrderAttempt
 from saas.tenants.scoping import get_scoped_or_404, scoped
@@ -209,6 +211,28 @@ def accept_divergence(order_id):
         abort(409)
     if importer.accept_divergence(order, float(difference), current_user.email):
         flash(_("Divergence accepted for this order only; it is being reprocessed now."), "success")
+    return redirect(url_for("orders.detail", order_id=order.id))
+
+
+@bp.post("/<int:order_id>/adopt")
+def adopt(order_id):
+    """An order accepted before this store connected the marketplace, imported here on the merchant's word: it goes
+    on from its state as last read (imported if paid, else when the poll sees it paid)."""
+    order = get_scoped_or_404(MarketplaceOrder, order_id)
+    if order.status != "before_connection":
+        abort(409)
+    row = load_settings(g.tenant, order.connector_key)
+    if row is None or not row.active:
+        abort(409)
+    order.status = "accepted"
+    bridge.record(g.tenant.id, "order", order.marketplace_order_id, "success",
+                  msg("Imported from this store at the request of %(user)s.", user=current_user.email),
+                  commit=False, connector_key=order.connector_key)
+    if polling.act(g.tenant, row, build_connector(g.tenant, order.connector_key, row), order):
+        importer.enqueue([order])
+    else:
+        db.session.commit()
+    flash(_("The order goes on from this store."), "success")
     return redirect(url_for("orders.detail", order_id=order.id))
 
 

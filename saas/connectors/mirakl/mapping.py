@@ -223,7 +223,8 @@ def order_from_mirakl(raw: dict) -> OrderData:
         shipping_cents=cents(raw.get("shipping_price")), total_cents=cents(raw.get("total_price")),
         first_name=customer.get("firstname") or "", last_name=customer.get("lastname") or "",
         email=raw.get("customer_notification_email") or "", phone=shipping.get("phone") or "",
-        document="".join(ch for ch in _first(extra, DOCUMENT_FIELDS) if ch.isdigit()), address=address, raw=raw)
+        document="".join(ch for ch in _first(extra, DOCUMENT_FIELDS) if ch.isdigit()), address=address,
+        accepted_at=raw.get("acceptance_decision_date") or "", raw=raw)
 
 
 def _first(fields: dict, names) -> str:

@@ -17,6 +17,9 @@ from saas.fields import percent, quantity
 
 CERTIFICATE_FIELDS = {f"cert_{name.lower()}": name for name in CERTIFICATES}
 EVENT_FIELDS = ("invoice_document_type", "nfe_key_field", "nfe_number_field", "delivered_field")
+# What a new store's tolerance starts at: the everyday drift between a change at VTEX and its offer at the marketplace
+# (minutes, a few %), not a stale promotion (10 % and more). 0 failed ordinary orders on 0.5–3.8 % differences.
+DEFAULT_DIVERGENCE = 5
 PLAIN_FIELDS = ("notification_email", "shop_id", "api_url", "divergence", "trade_policy", "min_stock",
                 "affiliate_id", "auto_accept") + EVENT_FIELDS
 
@@ -88,10 +91,13 @@ def settings_form(profile, shipping_types: tuple[tuple[str, str], ...]) -> type[
             profile.credentials_label, validators=[Optional(), Length(min=8, max=200)],
             widget=PasswordInput(hide_value=False), description=profile.credentials_help),
         "divergence": percent(
-            _l("Divergence rate (%)"), default=0, message=_l("Enter a percentage between 0 and 100."),
+            _l("Divergence rate (%)"), default=DEFAULT_DIVERGENCE, message=_l("Enter a percentage between 0 and 100."),
             validators=[InputRequired(message=_l("Enter a percentage between 0 and 100."))],
             description=_l("An order whose %(marketplace)s price differs from the VTEX price by more than this "
-                           "percentage is not imported, and you are told.", marketplace=name)),
+                           "percentage is not imported, and you are told. A price changed at VTEX reaches "
+                           "%(marketplace)s a few minutes later, and its orders meanwhile carry the old price: 5 %% "
+                           "lets those through and still stops an order priced by a promotion that has ended. 0 "
+                           "refuses any difference, even of a cent.", marketplace=name)),
         "trade_policy": StringField(
             _l("Trade policy"), default="1",
             validators=[InputRequired(), Regexp(r"^\d+$", message=_l("The trade policy is its numeric id."))],
