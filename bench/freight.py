@@ -68,10 +68,13 @@ RECORDINGS = 20_000
 
 
 def run():
-    recording_cost()
+    recording, cache_read = recording_cost()
     if not shutil.which("wrk"):
         print("skipped: the load passes need wrk (Debian: apt-get install wrk)")
+        harness.summary("freight", f"recording a quote {recording:.3f} ms of CPU (the load passes skipped: no wrk)",
+                        f"a quote's own cache read {cache_read:.3f} ms")
         return
+    passes = []
     with harness.simulator_server("vtex", {}, workers=2, threads=64) as vtex, tempfile.TemporaryDirectory() as tmp:
         for sku in ("1001", "1002"):
             requests.post(f"{vtex.url}/_admin/skus/{sku}", json={"stock": 1_000_000}).raise_for_status()
@@ -86,11 +89,24 @@ def run():
                 def measure(server, lua, _base=base, _clients=clients, _pause=pause):
                     script = lua.replace("ROUTE", ROUTE).replace("BASE", str(_base)).replace("PAUSE", str(_pause))
                     return _measure(server, script, _clients, vtex)
-                _report(label, measure(vtex, SIMULATION_LUA), measure(web, UNCACHED_LUA),
-                        measure(web, CACHED_LUA), measure(floor, FLOOR_LUA))
+                figures = (measure(vtex, SIMULATION_LUA), measure(web, UNCACHED_LUA), measure(web, CACHED_LUA),
+                           measure(floor, FLOOR_LUA))
+                _report(label, *figures)
+                passes.append((clients, pause, figures))
+    _summary(recording, passes)
 
 
-def recording_cost():
+def _summary(recording: float, passes: list) -> None:
+    """The line of the table: the pass of a few clients back to back, the uncontended route the targets speak of."""
+    clients, _, (simulator, uncached, cached, floor) = min(passes, key=lambda p: (p[0], p[1]))
+    harness.summary("freight", f"{clients} clients: uncached p99 {uncached['p99']:.1f} ms, cached p99 "
+                    f"{cached['p99']:.1f} ms; recording a quote {recording:.3f} ms of CPU",
+                    f"the VTEX simulator alone p99 {simulator['p99']:.1f} ms (uncached − simulator "
+                    f"{uncached['p99'] - simulator['p99']:+.1f} ms)",
+                    f"the serving stack doing nothing p99 {floor['p99']:.1f} ms; VTEX's own {LATENCY_MS} ms a call")
+
+
+def recording_cost() -> tuple[float, float]:
     """CPU per quote of counting it (a latency bucket, a cache hit every other quote, a failure kept every 100th),
     and of the one Redis read every quote makes already (its cache), in this process."""
     from saas.freight import metrics
@@ -114,6 +130,7 @@ def recording_cost():
     print(f"freight metrics: recording a quote costs {recording:.3f} ms of CPU (target < 0.2 ms: "
           f"{_verdict(recording < 0.2)}); a quote's own cache read {baseline:.3f} ms, ratio {recording / baseline:.2f}×"
           f" ({RECORDINGS:,} quotes)")
+    return recording, baseline
 
 
 def _measure(server, script: str, clients: int, vtex) -> dict:

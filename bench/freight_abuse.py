@@ -98,3 +98,6 @@ def _report(baseline, during, flood_codes, flood_seconds):
     print(f"  during the flood / alone, p99: {flooded / alone:.2f}×; every Carrefour quote 200 within 800 ms: "
           f"{'met' if all_ok and flooded < 800 else 'NOT met'}; p99 ≤ {LATENCY_MS + 30} ms: "
           f"{'met' if flooded <= LATENCY_MS + 30 else 'NOT met'}")
+    ok = sum(1 for status, _ in during if status == 200)
+    harness.summary("freight-abuse", f"Carrefour during the flood {ok}/{len(during)} × 200, p99 {flooded:.1f} ms",
+                    f"Carrefour alone p99 {alone:.1f} ms", f"VTEX's own {LATENCY_MS} ms a call")

@@ -4,6 +4,8 @@ that failed on an unmapped shipping type, fix the mapping, *Reprocessar agora*, 
 every page on the way, and the main pages again at 390 px, where nothing may be wider than the screen.
 
 The jobs a worker would run are run by the test, between clicks, so each step is deterministic."""
+import os
+
 import pytest
 import requests
 
@@ -52,7 +54,52 @@ def accessible(page) -> None:
 def fits(page) -> None:
     """Nothing wider than the screen: wide tables scroll inside their own box."""
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{page.url} is {width} px wide"
+    wider = page.evaluate("""limit => [...document.querySelectorAll('body *')]
+        .filter(e => (e.getBoundingClientRect().right > limit || e.scrollWidth > e.clientWidth + 1) && !(e.parentElement && e.parentElement.closest('.scroll')))
+        .slice(0, 6).map(e => e.tagName + '.' + e.className + ': ' + e.textContent.trim().slice(0, 60))""",
+                          page.viewport_size["width"])
+    assert width <= page.viewport_size["width"], f"{page.url} is {width} px wide: {wider}"
+
+
+# Every word of a table's text, and each whole id, date and badge, as the lines the browser laid out: a piece that
+# spans two lines was broken inside. Prose may still break at a hyphen, as typesetting does; ids and dates never.
+WORDS_BROKEN = """() => {
+  const broken = [], lines = range => new Set([...range.getClientRects()].filter(r => r.width > 0)
+                                                .map(r => Math.round(r.top))).size;
+  const whole = 'td.id, td.date, .badge, td.num';
+  for (const table of document.querySelectorAll('main table')) {
+    const walker = document.createTreeWalker(table, NodeFilter.SHOW_TEXT);
+    for (let node; (node = walker.nextNode());) {
+      const parent = node.parentElement;  // a <small> beside an id is prose: a product's title, a note
+      const unit = parent.closest(whole) && parent.tagName !== 'SMALL' ? /\\S+/g : /[^\\s-]+/g;
+      for (const m of node.textContent.matchAll(unit)) {
+        const range = document.createRange();
+        range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
+        if (lines(range) > 1) broken.push(m[0]);
+      }
+    }
+    if (table.querySelector('tbody td') === null) broken.push('(an empty table)');
+  }
+  return broken;
+}"""
+
+
+def words_whole(page) -> None:
+    """No word, id, date or badge of the page's tables breaks across lines (and the page has tables to read).
+    With ``SCREENS`` set to a folder, the page is saved there too (how docs/screens/ is made)."""
+    if os.environ.get("SCREENS"):
+        name = page.url.split("/t/loja-walk/", 1)[1].strip("/").replace("/", "-") or "painel"
+        width, height = page.viewport_size["width"], page.evaluate("document.documentElement.scrollHeight")
+        page.screenshot(path=f"{os.environ['SCREENS']}/{name}-{width}.png", full_page=True,
+                        clip={"x": 0, "y": 0, "width": width, "height": min(height, 2400)})
+    assert page.locator("main table").count(), page.url
+    assert page.evaluate(WORDS_BROKEN) == [], page.url
+
+
+def cards(page) -> None:
+    """At a phone's width each row of a list is a card, its facts one under the other."""
+    assert page.evaluate("getComputedStyle(document.querySelector('table.list tbody tr')).display") == "block", \
+        page.url
 
 
 def test_the_merchants_walk(live, browser, db, vtex_sim, mirakl_sim):
@@ -125,6 +172,10 @@ def test_the_merchants_walk(live, browser, db, vtex_sim, mirakl_sim):
     page.reload()
     assert "integrado" in page.inner_text("main")
     assert len(shop.vtex_orders()) == 1
+    words_whole(page)
+    for tab in ("Pedidos", "Catálogo", "Bridge"):
+        page.click(f"nav.tabs >> text={tab}")
+        words_whole(page)
 
     # Carrefour's quotes, one failing while VTEX errs, on the Frete page; the failed one replayed.
     quote = f"{live}/api/carrefourintegration/pub/loja-walk/freight?postalCode=01310100&items={sku['Id']}:1"
@@ -162,3 +213,6 @@ def test_the_merchants_walk(live, browser, db, vtex_sim, mirakl_sim):
         phone.goto(base + path)
         fits(phone)
         accessible(phone)
+        if path in ("/catalog/", "/orders/", f"/orders/{shop.order(mkt_id).id}", "/bridge/product"):
+            cards(phone)
+            words_whole(phone)
