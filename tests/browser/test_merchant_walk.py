@@ -55,7 +55,8 @@ def fits(page) -> None:
     """Nothing wider than the screen: wide tables scroll inside their own box."""
     width = page.evaluate("document.documentElement.scrollWidth")
     wider = page.evaluate("""limit => [...document.querySelectorAll('body *')]
-        .filter(e => (e.getBoundingClientRect().right > limit || e.scrollWidth > e.clientWidth + 1) && !(e.parentElement && e.parentElement.closest('.scroll')))
+        .filter(e => (e.getBoundingClientRect().right > limit || e.scrollWidth > e.clientWidth + 1)
+                     && !(e.parentElement && e.parentElement.closest('.scroll')))
         .slice(0, 6).map(e => e.tagName + '.' + e.className + ': ' + e.textContent.trim().slice(0, 60))""",
                           page.viewport_size["width"])
     assert width <= page.viewport_size["width"], f"{page.url} is {width} px wide: {wider}"
