@@ -63,3 +63,26 @@ def test_every_sku_of_a_cause_or_of_a_readiness_reason_goes_again_at_once(client
     assert client.post("/t/loja-a/catalog/resend", data={"connector": "x", "reason": "images_missing"}
                        ).status_code == 302
     assert db.session.query(SkuChange).count() == 3
+
+
+def test_the_search_finds_every_word_of_the_name_brand_sku_or_ean_whatever_the_accents(client, db, owner, tenant):
+    save_settings(tenant, "carrefour", active=True, settings={"trade_policy": "1"}, secrets={"shop_key": "k"})
+    db.session.add_all([
+        SkuBinding(tenant_id=tenant.id, connector_key="carrefour", sku_id="2001", title="Camiseta Básica PRETA",
+                   brand="Malwee", ean="7891234567895", product_state="listed", offer_state="live"),
+        SkuBinding(tenant_id=tenant.id, connector_key="carrefour", sku_id="2002", title="Camiseta Azul Ração",
+                   brand="Hering", product_state="listed", offer_state="live")])
+    db.session.commit()
+    login(client, owner.email)
+
+    def found(query):
+        page = client.get("/t/loja-a/catalog/", query_string={"q": query}).get_data(as_text=True)
+        return {sku for sku in ("2001", "2002") if f">{sku}</a>" in page}
+    assert found("camiseta preta") == {"2001"}  # both words, in any case
+    assert found("PRETA camiseta") == {"2001"}
+    assert found("basica") == found("BÁSICA") == {"2001"}  # accents either way
+    assert found("racao") == {"2002"}
+    assert found("malwee") == {"2001"} and found("hering azul") == {"2002"}
+    assert found("4567895") == {"2001"} and found("2002") == {"2002"}  # part of an EAN, a SKU
+    assert found("camiseta") == {"2001", "2002"}
+    assert found("camiseta verde") == set() and found("100%") == set()  # a wildcard typed is a character

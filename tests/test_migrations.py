@@ -135,3 +135,36 @@ def test_upgrading_brings_stored_numbers_within_their_bounds(tmp_path):
         assert first == {"target": "all", "value": "", "min_cents": 10**9, "markup_pct": 16}
         assert second == {"target": "brand", "value": "Acme", "stock_max": 10**7, "fixed_cents": 250}
         db.engine.dispose()
+
+
+def test_upgrading_makes_existing_skus_and_orders_searchable(tmp_path):
+    """0023: SKUs and orders stored before the search text existed are found by every word, accents aside."""
+    import json
+
+    from flask_migrate import upgrade as upgrade_to
+    from sqlalchemy import text
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.db'}", "TESTING": True})
+    raw = {"order_id": "CRF000007-A", "customer": {"firstname": "Antônio", "lastname": "Conceição"},
+           "order_additional_fields": [{"code": "cpf", "value": "625.035.967-97"}],
+           "order_lines": [{"order_line_id": "1", "offer_sku": "1001", "quantity": 1, "price_unit": 10}]}
+    with app.app_context():
+        upgrade_to(revision="0022")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO tenant (id, slug, name, vtex_account, secrets, created_at) "
+                              "VALUES (1, 'loja-a', 'Loja A', 'lojaa', '', '2026-11-27')"))
+            conn.execute(text("INSERT INTO sku_binding (tenant_id, connector_key, sku_id, ean, title, brand, "
+                              "product_state, offer_state, updated_at) VALUES (1, 'carrefour', '1001', "
+                              "'7891234567895', 'Camiseta Básica PRETA', 'Malwee', 'listed', 'live', '2026-11-27')"))
+            for order_id, payload in (("CRF000007-A", json.dumps(raw)), ("OTHER-1", '{"shape": "not Mirakl"}')):
+                conn.execute(text("INSERT INTO marketplace_order (tenant_id, connector_key, marketplace_order_id, "
+                                  "marketplace_state, marketplace_updated_at, status, total_cents, raw, history, "
+                                  "mailed_causes, series, safety_covered, created_at, updated_at) VALUES (1, "
+                                  "'carrefour', :id, 'SHIPPING', '', 'imported', 1000, :raw, '[]', '[]', 0, 0, "
+                                  "'2026-11-27', '2026-11-27')"), {"id": order_id, "raw": payload})
+        upgrade()
+        with db.engine.begin() as conn:
+            sku = conn.execute(text("SELECT search_text FROM sku_binding")).scalar()
+            orders = conn.execute(text("SELECT search_text FROM marketplace_order ORDER BY id")).scalars().all()
+        assert sku == "camiseta basica preta malwee 7891234567895 1001"
+        assert orders == ["crf000007-a antonio conceicao 62503596797 1001", "other-1"]
+        db.engine.dispose()

@@ -1,7 +1,8 @@
-from sqlalchemy import DDL, event
+from sqlalchemy import event
 
 from saas.extensions import db
 from saas.i18n import N_, Words
+from saas.text import SEARCH_TEXT_LENGTH, search_text
 from saas.timeutil import utcnow
 
 # What the marketplace holds of a SKU, in the merchant's words.
@@ -67,6 +68,8 @@ class SkuBinding(db.Model):
     offer_sent_at = db.Column(db.DateTime)
     listed_at = db.Column(db.DateTime)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    # Name, brand, EAN and SKU folded for the Catálogo's search (saas.text.search_text), kept on every write.
+    search_text = db.Column(db.String(SEARCH_TEXT_LENGTH), nullable=False, default="", server_default="")
 
     __table_args__ = (db.UniqueConstraint("tenant_id", "connector_key", "sku_id",
                                           name="uq_sku_binding_tenant_connector_sku"),
@@ -78,14 +81,22 @@ class SkuBinding(db.Model):
                       db.Index("ix_sku_binding_tenant_connector_ean", "tenant_id", "connector_key", "ean"),
                       db.Index("ix_sku_binding_tenant_connector_held", "tenant_id", "connector_key",
                                "held_price_cents"),
-                      # The Catálogo's search by part of a name, on PostgreSQL (pg_trgm; see below).
-                      db.Index("ix_sku_binding_title_trgm", "title", postgresql_using="gin",
-                               postgresql_ops={"title": "gin_trgm_ops"}).ddl_if(dialect="postgresql"))
+                      # The Catálogo's search by parts of words, on PostgreSQL (pg_trgm; see below).
+                      db.Index("ix_sku_binding_search_trgm", "search_text", postgresql_using="gin",
+                               postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"))
 
 
-# create_all (tests, the benchmarks) builds the trigram index as migration 0010 does: the extension first.
-event.listen(SkuBinding.__table__, "before_create",
-             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
+def binding_search_text(values) -> str:
+    """A binding's search text from its columns (a row being inserted in bulk, or the binding itself)."""
+    get = values.get if isinstance(values, dict) else lambda name: getattr(values, name)
+    return search_text(get("title"), get("brand"), get("ean"), get("sku_id"))
+
+
+@event.listens_for(SkuBinding, "before_insert")
+@event.listens_for(SkuBinding, "before_update")
+def _keep_searchable(_mapper, _connection, binding) -> None:
+    binding.search_text = binding_search_text(binding)
+
 
 
 class ImportBatch(db.Model):

@@ -18,7 +18,7 @@ from sqlalchemy import func
 from saas import alerts, bridge
 from saas.catalog import changes as sku_changes
 from saas.catalog import readiness, reports, rules, safety
-from saas.catalog.models import ImportBatch, SkuBinding
+from saas.catalog.models import ImportBatch, SkuBinding, binding_search_text
 from saas.catalog.pricing import Pricing
 from saas.catalog.staging import Staging
 from saas.catalog.vtex_reads import VtexReader
@@ -349,7 +349,7 @@ def _record(tenant, connector_key, batches, started, rejected: dict[str, dict[st
             state = {"product_state": "error"} if entity == "product" else {"offer_state": "error"}
             update(sku, last_error=stored(message)[0], last_error_params=stored(message)[1], **state)
             entries.append(dict(entity=entity, entity_id=sku, status="error", message=message))
-    rows = list(new.values())
+    rows = [{**row, "search_text": binding_search_text(row)} for row in new.values()]
     for start in range(0, len(rows), 1000):
         db.session.execute(SkuBinding.__table__.insert(), rows[start:start + 1000])
     bridge.record_many(tenant.id, entries, commit=False, connector_key=connector_key)

@@ -1,5 +1,6 @@
 from saas.extensions import db
 from saas.i18n import N_, Words
+from saas.text import SEARCH_TEXT_LENGTH
 from saas.timeutil import utcnow
 
 # Our status of a marketplace order, from first sight to VTEX, in the merchant's words.
@@ -54,6 +55,8 @@ class MarketplaceOrder(db.Model):
     next_attempt_at = db.Column(db.DateTime)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    # The order number, the customer's name and CPF/CNPJ and the SKUs, folded for the Orders tab's search.
+    search_text = db.Column(db.String(SEARCH_TEXT_LENGTH), nullable=False, default="", server_default="")
 
     attempts = db.relationship("OrderAttempt", back_populates="order", order_by="OrderAttempt.id",
                                cascade="all, delete-orphan")
@@ -74,6 +77,10 @@ class MarketplaceOrder(db.Model):
         db.Index("ix_marketplace_order_tenant_newest", "tenant_id", "id"),
         db.Index("ix_marketplace_order_tenant_created", "tenant_id", "created_at"),
         db.Index("ix_marketplace_order_status_next_attempt", "status", "next_attempt_at"),
+        db.Index("ix_marketplace_order_search_trgm", "search_text", postgresql_using="gin",
+                 postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+        db.Index("ix_marketplace_order_vtex_trgm", "vtex_order_id", postgresql_using="gin",
+                 postgresql_ops={"vtex_order_id": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
 

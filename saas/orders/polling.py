@@ -12,6 +12,7 @@ from saas.orders import acceptance, importer
 from saas.orders.models import MarketplaceOrder, OrderCursor
 from saas.tenants.scoping import scoped
 from saas.tenants.settings import build_connector, connected_since
+from saas.text import search_text
 
 log = logging.getLogger(__name__)
 OVERLAP = timedelta(minutes=2)
@@ -79,6 +80,8 @@ def store(tenant, connector_key: str, data: OrderData, connected: datetime | Non
         order.history = [*order.history, {"state": data.marketplace_state, "at": data.updated_at}]
     order.marketplace_state, order.marketplace_updated_at = data.marketplace_state, data.updated_at
     order.total_cents, order.raw = data.total_cents, data.raw
+    order.search_text = search_text(data.order_id, data.first_name, data.last_name, data.document,
+                                    *(line.sku_id for line in data.lines))
     return order
 
 

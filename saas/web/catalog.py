@@ -19,6 +19,7 @@ from saas.jobs.schedule import run_soon
 from saas.orders import paths as order_paths
 from saas.tenants.scoping import scoped
 from saas.tenants.settings import configured_connectors, load_settings, save_settings
+from saas.text import like_pattern, search_words
 from saas.timeutil import utcnow
 from saas.web.inputs import page_number
 from saas.web.redirects import safe_next
@@ -79,14 +80,10 @@ def _filtered(query, product, offer, cause, search, reason=""):
     if reason:
         query = query.filter(SkuBinding.product_state == "not_ready",
                              cast(SkuBinding.readiness, String).like(f'%"{reason}"%'))
-    if search:
-        query = query.filter(or_(SkuBinding.sku_id == search, SkuBinding.ean == search,
-                                 SkuBinding.title.ilike(f"%{_like(search)}%", escape="\\")))
+    if search:  # every word, anywhere in the name, brand, EAN or SKU, accents and case aside
+        query = query.filter(*(SkuBinding.search_text.like(like_pattern(word), escape="\\")
+                               for word in search_words(search) or [search]))
     return query
-
-
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _state_counts(key) -> dict:

@@ -27,6 +27,7 @@ from saas.orders.checks import CheckFailed, mapped_carrier
 from saas.orders.models import CAUSE_FIXES, CAUSES, STATUS_LABELS, STATUSES, MarketplaceOrder, OrderAttempt
 from saas.tenants.scoping import get_scoped_or_404, scoped
 from saas.tenants.settings import build_connector, load_settings
+from saas.text import like_pattern, search_words
 from saas.timeutil import local_time
 from saas.web.causes import started_after
 from saas.web.inputs import page_number
@@ -48,9 +49,10 @@ def _filtered():
         query = query.filter(MarketplaceOrder.status == status)
     if request.args.get("cause") in CAUSES:
         query = query.filter(MarketplaceOrder.status == "failed", MarketplaceOrder.cause == request.args["cause"])
-    if search:
-        query = query.filter(or_(MarketplaceOrder.marketplace_order_id == search,
-                                 MarketplaceOrder.vtex_order_id == search))
+    if search:  # every word: part of either order number, the customer's name or CPF/CNPJ, a SKU
+        query = query.filter(*(or_(MarketplaceOrder.search_text.like(like_pattern(word), escape="\\"),
+                                   MarketplaceOrder.vtex_order_id.ilike(like_pattern(word), escape="\\"))
+                               for word in search_words(search) or [search]))
     for name, compare in (("from", "__ge__"), ("to", "__lt__")):
         value = request.args.get(name, "")
         if value:

@@ -259,6 +259,16 @@ def test_orders_tab_filters_searches_exports_and_reprocesses_a_selection(shop, c
     page = client.get("/t/loja-a/orders/?status=failed").get_data(as_text=True)
     assert bad in page and good not in page
     assert good in client.get(f"/t/loja-a/orders/?q=CRF-{good}").get_data(as_text=True)
+    data = shop.mirakl_order(good)
+    customer, document = data["customer"], next(f["value"] for f in data["order_additional_fields"]
+                                               if f["code"] == "cpf")
+    for query in (good[3:-2], good.lower(), f"CRF-{good[:6]}", customer["firstname"].upper(),
+                  f"{customer['lastname']} {customer['firstname']}",
+                  f"{document[:3]}.{document[3:6]}.{document[6:9]}-{document[9:]}", "1001"):
+        found = client.get("/t/loja-a/orders/", query_string={"q": query}).get_data(as_text=True)
+        assert good in found and bad not in found, query  # any part of a number, the customer, the CPF, a SKU
+    assert bad in client.get("/t/loja-a/orders/?q=1002").get_data(as_text=True)
+    assert "Nenhum pedido" in client.get("/t/loja-a/orders/?q=1001 zzz").get_data(as_text=True)
     csv_text = client.get("/t/loja-a/orders/export.csv?status=imported").get_data(as_text=True)
     header, row = csv_text.splitlines()[:2]
     assert header.startswith("\ufeffPedido no marketplace;Pedido na VTEX;")  # opens right in Excel pt-BR
