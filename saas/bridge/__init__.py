@@ -7,6 +7,9 @@ from saas.i18n import Text, stored
 from saas.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+# The details of an integration entry that says the marketplace refused the store's key, or took it again: the
+# Pendências page tells from the last of them whether a new key is needed.
+KEY_REFUSED, KEY_ACCEPTED = {"key": "refused"}, {"key": "accepted"}
 
 
 def record(tenant_id: int, entity: str, entity_id, status: str, message: Text | str = "", *,

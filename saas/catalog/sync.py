@@ -94,7 +94,7 @@ def sync_catalog(tenant, row) -> dict:
         bridge.record(tenant.id, "integration", connector.key, "error",
                       msg("%(marketplace)s refused the %(key_name)s (%(detail)s); nothing was sent. Save a new key.",
                           marketplace=connector.name, key_name=connector.credentials_label, detail=exc.message),
-                      connector_key=connector.key)
+                      details=bridge.KEY_REFUSED, connector_key=connector.key)
         return {"changes": len(taken), "batches": [], "more": more}
     except IntegrationError as exc:
         bridge.record(tenant.id, "integration", "sync", "warning",

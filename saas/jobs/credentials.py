@@ -17,7 +17,8 @@ def check_credentials(tenant, row) -> str:
         bridge.record(tenant.id, "integration", connector.key, "warning",
                       msg("%(marketplace)s rejected the %(key_name)s: %(detail)s. Generate a new key in "
                           "%(marketplace)s's portal and save it in the settings.", marketplace=connector.name,
-                          key_name=connector.credentials_label, detail=exc.message), connector_key=connector.key)
+                          key_name=connector.credentials_label, detail=exc.message), details=bridge.KEY_REFUSED,
+                      connector_key=connector.key)
         names = {"store": tenant.display_name, "marketplace": connector.name, "key_name": connector.credentials_label}
         subject = _("[%(store)s] %(marketplace)s: the API key was refused", **names)
         alerts.alert(tenant, "key_refused", subject, marketplace=connector.key, detail=exc.message)
@@ -37,5 +38,5 @@ def check_credentials(tenant, row) -> str:
     bridge.record(tenant.id, "integration", connector.key, "success",
                   msg("%(key_name)s accepted by %(marketplace)s (shop %(shop)s, id %(shop_id)s).",
                       key_name=connector.credentials_label, marketplace=connector.name, shop=account.shop_name,
-                      shop_id=account.shop_id), connector_key=connector.key)
+                      shop_id=account.shop_id), details=bridge.KEY_ACCEPTED, connector_key=connector.key)
     return "ok"

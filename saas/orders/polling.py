@@ -28,7 +28,7 @@ def poll_orders(tenant, row) -> dict:
         bridge.record(tenant.id, "integration", connector.key, "error",
                       msg("%(marketplace)s refused the %(key_name)s while reading orders (%(detail)s). "
                           "Save a new key.", marketplace=connector.name, key_name=connector.credentials_label,
-                          detail=exc.message), connector_key=connector.key)
+                          detail=exc.message), details=bridge.KEY_REFUSED, connector_key=connector.key)
         return {"orders": 0}
     except IntegrationError as exc:
         bridge.record(tenant.id, "integration", "orders", "warning",

@@ -28,7 +28,20 @@ def load_user(user_id):
 
 
 def register_blueprints(app):
-    from saas.web import admin, auth, bridge, catalog, freight, freight_stats, health, orders, portal, pricing, public
+    from saas.web import (
+        admin,
+        auth,
+        bridge,
+        catalog,
+        freight,
+        freight_stats,
+        health,
+        orders,
+        pending,
+        portal,
+        pricing,
+        public,
+    )
     app.register_blueprint(auth.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(pricing.bp)
@@ -40,7 +53,13 @@ def register_blueprints(app):
     app.register_blueprint(public.bp)
     app.register_blueprint(freight.bp)
     app.register_blueprint(freight_stats.bp)
+    app.register_blueprint(pending.bp)
     admin.register(app)
+
+    @app.context_processor
+    def pending_count():
+        """How many items wait for the merchant, for the header's Pendências link on the store's pages."""
+        return {"pending_count": pending.count() if getattr(g, "tenant", None) is not None else 0}
     app.add_template_filter(mask, "mask")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(pretty_json, "pretty")

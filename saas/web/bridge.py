@@ -13,7 +13,7 @@ from saas.tenants.scoping import get_scoped_or_404, scoped
 from saas.tenants.settings import configured_connectors
 from saas.timeutil import utcnow
 from saas.web.catalog import resend_selected
-from saas.web.causes import started_after
+from saas.web.causes import CATALOG_SETTINGS, started_after
 from saas.web.inputs import page_number
 from saas.web.tenant_context import attach_tenant
 
@@ -74,7 +74,7 @@ def _causes(query) -> list[tuple[str, str, int, str | None]]:
     rows = query.filter(BridgeEntry.status == "error", BridgeEntry.created_at >= since) \
         .with_entities(BridgeEntry.message, hit, func.min(BridgeEntry.created_at)) \
         .group_by(BridgeEntry.message).order_by(hit.desc()).limit(CAUSES_SHOWN).all()
-    return [(key, cause_words(key), count, started_after(first)) for key, count, first in rows]
+    return [(key, cause_words(key), count, started_after(first, CATALOG_SETTINGS)) for key, count, first in rows]
 
 
 def marketplace_names(keys=None) -> dict[str, str]:

@@ -24,13 +24,14 @@ from saas.extensions import db
 from saas.i18n import msg, plain_decimal, render
 from saas.orders import acceptance, importer, polling
 from saas.orders.checks import CheckFailed, mapped_carrier
-from saas.orders.models import CAUSE_FIXES, CAUSES, STATUS_LABELS, STATUSES, MarketplaceOrder, OrderAttempt
+from saas.orders.models import CAUSE_FIXES, CAUSES, STATUS_LABELS, STATUSES, MarketplaceOrder
 from saas.tenants.scoping import get_scoped_or_404, scoped
 from saas.tenants.settings import build_connector, load_settings
 from saas.text import like_pattern, search_words
 from saas.timeutil import local_time
-from saas.web.causes import started_after
+from saas.web.causes import failing_orders, orders_by_cause
 from saas.web.inputs import page_number
+from saas.web.redirects import safe_next
 from saas.web.tenant_context import attach_tenant
 
 bp = Blueprint("orders", __name__, url_prefix="/t/<slug>/orders")
@@ -48,7 +49,7 @@ def _filtered():
     if status in STATUSES:
         query = query.filter(MarketplaceOrder.status == status)
     if request.args.get("cause") in CAUSES:
-        query = query.filter(MarketplaceOrder.status == "failed", MarketplaceOrder.cause == request.args["cause"])
+        query = query.filter(failing_orders(), MarketplaceOrder.cause == request.args["cause"])
     if search:  # every word: part of either order number, the customer's name or CPF/CNPJ, a SKU
         query = query.filter(*(or_(MarketplaceOrder.search_text.like(like_pattern(word), escape="\\"),
                                    MarketplaceOrder.vtex_order_id.ilike(like_pattern(word), escape="\\"))
@@ -73,26 +74,9 @@ def index():
     rows = query.options(selectinload(MarketplaceOrder.attempts)).order_by(MarketplaceOrder.id.desc()) \
         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
     return render_template("orders/index.html", rows=rows, total=total, page=page, readings=_readings(rows),
-                           pages=max(1, -(-total // PAGE_SIZE)), statuses=STATUS_LABELS, failures=_failures(),
+                           pages=max(1, -(-total // PAGE_SIZE)), statuses=STATUS_LABELS, failures=orders_by_cause(),
                            causes=CAUSES, fixes=CAUSE_FIXES,
                            args={k: v for k, v in request.args.items() if k != "page"})
-
-
-def _failures() -> list[tuple[str, int, str | None]]:
-    """The failed orders by cause, most frequent first, each with the settings change that came just before its
-    first failure, in words (or None)."""
-    rows = scoped(MarketplaceOrder).filter(MarketplaceOrder.status == "failed", MarketplaceOrder.cause.isnot(None)) \
-        .with_entities(MarketplaceOrder.cause, func.count()).group_by(MarketplaceOrder.cause) \
-        .order_by(func.count().desc()).all()
-    return [(cause, count, _change_before(cause)) for cause, count in rows]
-
-
-def _change_before(cause: str) -> str | None:
-    """"Started 2 min after …", for the first failure of this cause among the orders that failed of it."""
-    first = scoped(OrderAttempt).join(MarketplaceOrder, MarketplaceOrder.id == OrderAttempt.order_id).filter(
-        MarketplaceOrder.status == "failed", MarketplaceOrder.cause == cause, OrderAttempt.cause == cause) \
-        .with_entities(func.min(OrderAttempt.started_at)).scalar()
-    return started_after(first)
 
 
 @bp.get("/export.csv")
@@ -182,9 +166,8 @@ def _readings(orders) -> dict:
 def reprocess():
     """The selected orders, or every failed order of one cause (once its cause is fixed)."""
     cause = request.form.get("cause")
-    if cause in CAUSES:
-        orders = scoped(MarketplaceOrder).filter(MarketplaceOrder.status == "failed",
-                                                 MarketplaceOrder.cause == cause).all()
+    if cause in CAUSES:  # given up or still retrying: its cause is fixed, so now
+        orders = scoped(MarketplaceOrder).filter(failing_orders(), MarketplaceOrder.cause == cause).all()
     else:
         ids = [int(i) for i in request.form.getlist("order") if i.isdigit() and len(i) <= 9]
         orders = scoped(MarketplaceOrder).filter(MarketplaceOrder.id.in_(ids)).all() if ids else []
@@ -199,7 +182,7 @@ def reprocess():
              if skipped else ""), "success")
     if len(orders) == 1 and request.form.get("back") == "detail":
         return redirect(url_for("orders.detail", order_id=orders[0].id))
-    return redirect(url_for("orders.index"))
+    return redirect(safe_next(request.form.get("back")) or url_for("orders.index"))
 
 
 @bp.post("/<int:order_id>/divergence")
