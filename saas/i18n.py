@@ -15,7 +15,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import g, has_request_context, request, session
-from flask_babel import Babel, format_currency, format_decimal, gettext
+from flask_babel import Babel, format_currency, format_decimal, gettext, ngettext
 from flask_login import current_user
 
 from saas.timeutil import MERCHANT_ZONE
@@ -33,6 +33,7 @@ def install(app) -> None:
     Babel(app, locale_selector=reader_locale)  # one per app: its catalogs are cached with it
     app.add_template_filter(money, "money")
     app.add_template_filter(format_decimal, "number")
+    app.add_template_filter(delivery_estimate, "estimate")
     app.add_template_filter(said, "said")
     app.add_template_filter(lambda stored: render(stored["key"], stored.get("params")), "reason")
     app.add_template_global(LANGUAGES, "languages")
@@ -165,3 +166,21 @@ def _plain_params(params: dict) -> dict:
     """Parameters as JSON keeps them: a nested message becomes {key, params}."""
     return {name: ({"key": value.key, "params": _plain_params(value.params)} if isinstance(value, Text) else value)
             for name, value in params.items()}
+
+
+_ESTIMATE = re.compile(r"(\d{1,4})(bd|d|h|m)")
+
+
+def delivery_estimate(estimate: str | None) -> str:
+    """VTEX's ``shippingEstimate`` in words: "3bd" → "3 dias úteis", "2d" → "2 dias", "4h" → "4 horas"."""
+    found = _ESTIMATE.fullmatch((estimate or "").strip())
+    if not found:
+        return estimate or "—"
+    number, unit = int(found[1]), found[2]
+    if unit == "bd":
+        return ngettext("%(num)d business day", "%(num)d business days", number)
+    if unit == "d":
+        return ngettext("%(num)d day", "%(num)d days", number)
+    if unit == "h":
+        return ngettext("%(num)d hour", "%(num)d hours", number)
+    return ngettext("%(num)d minute", "%(num)d minutes", number)

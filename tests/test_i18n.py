@@ -137,7 +137,7 @@ def _store(db):
         MarketplaceOrder(tenant_id=tenant.id, connector_key="carrefour", marketplace_order_id="CRF-77",
                          marketplace_state="SHIPPING", marketplace_updated_at="2026-11-27T10:50:48Z",
                          status="failed", total_cents=158752, cause="sla_unavailable", raw=MIRAKL_ORDER,
-                         message="The carrier “%(carrier)s” does not deliver SKU(s) %(skus)s to CEP %(cep)s.",
+                         message="The carrier “%(carrier)s” does not deliver to CEP %(cep)s these SKUs: %(skus)s.",
                          message_params={"carrier": "Correios PAC", "skus": "1001", "cep": "01310100"}),
     ])
     db.session.commit()

@@ -170,8 +170,8 @@ def _finish(reconciliation, connector, comparison) -> None:
                               "corrections": comparison.corrections[:KEPT_CORRECTIONS]}
     fixed = comparison.fixed
     bridge.record(reconciliation.tenant_id, "integration", "reconciliation", "warning" if fixed else "success",
-                  msg("Reconciliation with %(marketplace)s: %(offers)d offers compared, %(fixed)d difference(s) "
-                      "corrected, %(orders)d missed order(s) imported.", marketplace=connector.name,
+                  msg("Reconciliation with %(marketplace)s: offers compared: %(offers)d; differences corrected: "
+                      "%(fixed)d; missed orders imported: %(orders)d.", marketplace=connector.name,
                       offers=comparison.counts.get("offers", 0), fixed=fixed,
                       orders=reconciliation.summary.get("orders_recovered", 0)),
                   details=reconciliation.summary, connector_key=connector.key, commit=False)
@@ -256,12 +256,12 @@ class Comparison:
             {"price": _reais(price_cents), "quantity": quantity}
         self._keep(offer.sku_id, "price" if price_differs else "stock", before, after)
         if price_differs:
-            message = msg("Corrected in the reconciliation: %(marketplace)s showed %(shown_cents)s and %(shown)d "
-                          "unit(s); VTEX says %(price_cents)s and %(quantity)d. Sent again.",
+            message = msg("Corrected in the reconciliation: %(marketplace)s showed %(shown_cents)s, quantity "
+                          "%(shown)d; VTEX says %(price_cents)s, quantity %(quantity)d. Sent again.",
                           marketplace=self.connector.name, shown_cents=offer.price_cents or 0, shown=offer.quantity,
                           price_cents=price_cents or 0, quantity=quantity)
         else:
-            message = msg("Corrected in the reconciliation: %(marketplace)s showed %(shown)d unit(s); VTEX says "
+            message = msg("Corrected in the reconciliation: %(marketplace)s showed quantity %(shown)d; VTEX says "
                           "%(quantity)d. Sent again.", marketplace=self.connector.name, shown=offer.quantity,
                           quantity=quantity)
         return dict(entity="price" if price_differs else "inventory", entity_id=offer.sku_id, status="warning",
@@ -277,7 +277,7 @@ class Comparison:
         self._keep(offer.sku_id, "withdrawn", before, None)
         return dict(entity="inventory", entity_id=offer.sku_id, status="warning",
                     message=msg("Corrected in the reconciliation: VTEX no longer sells this SKU in the trade policy, "
-                                "so its offer at %(marketplace)s (%(shown_cents)s, %(shown)d unit(s)) is withdrawn.",
+                                "so its offer at %(marketplace)s (%(shown_cents)s, quantity %(shown)d) is withdrawn.",
                                 marketplace=self.connector.name, shown_cents=offer.price_cents or 0,
                                 shown=offer.quantity),
                     details={"before": before, "after": None})

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func
 
 from saas import alerts, bridge
@@ -105,7 +106,7 @@ def sync_catalog(tenant, row) -> dict:
     if unreadable:
         plan.deferred.update(unreadable)
         bridge.record(tenant.id, "integration", "sync", "warning",
-                      msg("VTEX could not be read for %(count)d SKU(s); they wait for the next cycle.",
+                      msg("SKUs VTEX could not read: %(count)d. They wait for the next cycle.",
                           count=len(unreadable)),
                       details={"errors": dict(list(unreadable.items())[:20])}, connector_key=connector.key)
     rejected = {"product": {**{s: msg("VTEX has no such SKU (%(detail)s)", detail=why)
@@ -265,8 +266,9 @@ def what_rules_need(reader, pricing, offers, bindings, reads) -> tuple[dict[str,
 
 def _tell_held(tenant, connector, settings, held) -> None:
     """The merchant hears of held prices at once, by mail to the notification e-mail and on the alert webhook."""
-    subject = _("[%(store)s] %(count)d price(s) held for %(marketplace)s", store=tenant.display_name,
-                count=len(held), marketplace=connector.name)
+    subject = ngettext("[%(store)s] %(num)d price held for %(marketplace)s",
+                       "[%(store)s] %(num)d prices held for %(marketplace)s", len(held), store=tenant.display_name,
+                       marketplace=connector.name)
     alerts.alert(tenant, "price_held", subject, marketplace=connector.key,
                  skus={sku: {"price": price / 100, "last_accepted": last / 100 if last else None, "reason": reason}
                        for sku, (reason, price, last, _cost) in list(held.items())[:100]})

@@ -69,7 +69,7 @@ def select_slas(order: OrderData, simulation: dict, carrier: str) -> list[dict]:
     if missing:
         cep = order.address.postal_code if order.address else "?"
         raise CheckFailed("sla_unavailable",
-                          msg("The carrier “%(carrier)s” does not deliver SKU(s) %(skus)s to CEP %(cep)s.",
+                          msg("The carrier “%(carrier)s” does not deliver to CEP %(cep)s these SKUs: %(skus)s.",
                               carrier=carrier, skus=", ".join(missing), cep=cep),
                           {"carrier": carrier, "postal_code": cep, "skus": missing},
                           fix=msg("Check the shipping policy, its docks and the trade policy"))

@@ -7,6 +7,7 @@ from flask import g, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
+from saas import text
 from saas.bridge.models import ENTITY_LABELS, STATUS_LABELS
 from saas.connectors.base import ORDER_STATES
 from saas.crypto import mask
@@ -63,6 +64,8 @@ def register_blueprints(app):
     app.add_template_filter(mask, "mask")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(pretty_json, "pretty")
+    for name, shown_as in (("document", text.document), ("cep", text.cep), ("phone", text.phone)):
+        app.add_template_filter(shown_as, name)
     app.add_template_global(ENTITY_LABELS, "bridge_entities")
     app.add_template_global(STATUS_LABELS, "bridge_statuses")
     app.add_template_filter(local_time_text, "local_time_text")

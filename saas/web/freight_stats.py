@@ -168,8 +168,8 @@ def replay():
         flash(_("VTEX answered, with no mapped shipping type serving CEP %(cep)s.", cep=freight_request.postal_code),
               "warning")
     else:
-        listed = "; ".join(_("%(type)s %(price)s in %(days)d day(s)", type=o.shipping_type,
-                             price=money(o.price_cents), days=o.delivery_days) for o in options)
+        listed = "; ".join(_("%(type)s %(price)s in %(days)s", type=o.shipping_type, price=money(o.price_cents),
+                             days=ngettext("%(num)d day", "%(num)d days", o.delivery_days)) for o in options)
         flash(ngettext("VTEX answered with %(num)d option: %(options)s.",
                        "VTEX answered with %(num)d options: %(options)s.", len(options), options=listed), "success")
     return back

@@ -18,7 +18,7 @@ from saas import bridge
 from saas.bridge.models import BridgeEntry
 from saas.catalog.models import SkuBinding
 from saas.connectors import get_connector_class
-from saas.connectors.base import ConnectorContext
+from saas.connectors.base import ORDER_STATES, ConnectorContext
 from saas.exports import CsvWriter, xlsx_row
 from saas.extensions import db
 from saas.i18n import msg, plain_decimal, render
@@ -29,6 +29,7 @@ from saas.tenants.scoping import get_scoped_or_404, scoped
 from saas.tenants.settings import build_connector, load_settings
 from saas.text import like_pattern, search_words
 from saas.timeutil import local_time
+from saas.vtex import ORDER_STATUSES as VTEX_ORDER_STATUSES
 from saas.web.causes import failing_orders, orders_by_cause
 from saas.web.inputs import page_number
 from saas.web.redirects import safe_next
@@ -87,11 +88,9 @@ def export():
         writer = CsvWriter(out, delimiter=";")
         writer.writerow([str(column) for column in CSV_COLUMNS])
         for order in _filtered().order_by(MarketplaceOrder.id).yield_per(500):
-            writer.writerow([order.marketplace_order_id, order.vtex_order_id or "", order.marketplace_state,
-                             order.vtex_status or "", STATUS_LABELS[order.status], plain_decimal(order.total_cents),
-                             order.cause or "", render(order.message, order.message_params),
-                             local_time(order.created_at),
-                             local_time(order.updated_at)])
+            words = _in_words(order)
+            writer.writerow([*words[:5], plain_decimal(order.total_cents), *words[5:],
+                             local_time(order.created_at), local_time(order.updated_at)])
             yield out.getvalue()
             out.seek(0)
             out.truncate()
@@ -109,14 +108,23 @@ def export_xlsx():
     for order in _filtered().order_by(MarketplaceOrder.id).yield_per(500):
         total = WriteOnlyCell(sheet, value=order.total_cents / 100)
         total.number_format = '"R$" #,##0.00'
-        sheet.append(xlsx_row(sheet, [order.marketplace_order_id, order.vtex_order_id or "", order.marketplace_state,
-                                      order.vtex_status or "", str(STATUS_LABELS[order.status]), total,
-                                      order.cause or "", render(order.message, order.message_params),
-                                      _local_cell(sheet, order.created_at), _local_cell(sheet, order.updated_at)]))
+        words = _in_words(order)
+        sheet.append(xlsx_row(sheet, [*words[:5], total, *words[5:], _local_cell(sheet, order.created_at),
+                                      _local_cell(sheet, order.updated_at)]))
     out = io.BytesIO()
     book.save(out)
     return Response(out.getvalue(), mimetype=XLSX,
                     headers={"Content-Disposition": f"attachment; filename=pedidos-{g.tenant.slug}.xlsx"})
+
+
+def _in_words(order) -> list[str]:
+    """An export row's text cells in the reader's words (states and cause as the portal shows them, not codes):
+    the two order numbers, the states at the marketplace and at VTEX, our status; then the cause and its message."""
+    cls = get_connector_class(order.connector_key)
+    at_marketplace = ORDER_STATES[cls.order_state_of(order.marketplace_state)] if cls else order.marketplace_state
+    return [order.marketplace_order_id, order.vtex_order_id or "", str(at_marketplace),
+            str(VTEX_ORDER_STATUSES[order.vtex_status]) if order.vtex_status else "", str(STATUS_LABELS[order.status]),
+            str(CAUSES[order.cause]) if order.cause else "", render(order.message, order.message_params)]
 
 
 def _local_cell(sheet, moment):

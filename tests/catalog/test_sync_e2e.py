@@ -204,7 +204,7 @@ def test_a_vtex_outage_leaves_the_changes_pending_for_the_next_cycle(world):
     assert result["sent"] == 0 if "sent" in result else not result["batches"]
     assert world.db.session.query(SkuChange).count() == 60
     assert world.db.session.query(ImportBatch).count() == 0
-    assert "could not be read" in world.entries(entity="integration", status="warning")[-1].message
+    assert "SKUs VTEX could not read" in world.entries(entity="integration", status="warning")[-1].message
     requests.post(world.vtex.config["URL"] + "/_admin/knobs", json={"error_rate": 0.0})
     world.cycle()
     assert world.db.session.query(SkuChange).count() == 0 and world.offers()

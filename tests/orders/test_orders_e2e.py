@@ -280,6 +280,7 @@ def test_orders_tab_filters_searches_exports_and_reprocesses_a_selection(shop, c
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:2] == ("Pedido no marketplace", "Pedido na VTEX") and len(rows) == 2
     assert rows[1][0] == good and rows[1][4] == "integrado" and rows[1][5] == total / 100  # a number, not text
+    assert rows[1][2:4] == ("pago", "pronto para manuseio") == tuple(row.split(";")[2:4])  # words, not codes
     assert sheet.cell(row=2, column=6).number_format == '"R$" #,##0.00'
     assert rows[1][8].strftime("%d/%m/%Y %H:%M") == row.split(";")[8]  # a date, in Brasília time
     with client.application.test_request_context():
@@ -327,6 +328,8 @@ def test_a_price_divergence_can_be_accepted_for_one_order_only(shop, client, own
     login(client, owner.email)
     page = client.get(f"/t/loja-a/orders/{order.id}").get_data(as_text=True)
     assert "Aceitar esta divergência só para este pedido e reprocessar" in page
+    assert re.search(r"CPF/CNPJ \d{3}\.\d{3}\.\d{3}-\d{2}", page) and "CEP 01310-100" in page  # as written in Brazil
+    assert re.search(r"\(\d\d\) \d{4,5}-\d{4}", page)
     client.post(f"/t/loja-a/orders/{order.id}/divergence")
     assert shop.import_pending() == {diverging: "imported"}
     order = shop.order(diverging)
