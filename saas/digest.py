@@ -55,11 +55,17 @@ def send_digest(tenant, row) -> dict:
     found = facts(tenant, row.connector_key)
     email = row.settings.get("notification_email")
     if email:
-        marketplace = get_connector_class(row.connector_key).name
-        send_mail(email, _("[%(store)s] %(marketplace)s: the day's summary", store=tenant.display_name,
-                           marketplace=marketplace), _body(found, marketplace))
+        send_mail(email, *written(tenant, row.connector_key, found))
     return {"integrated": found["integrated"], "failed": sum(n for _cause, n in found["failed"]),
             "not_ready": sum(n for _code, _key, n in found["not_ready"]), "mailed": bool(email)}
+
+
+def written(tenant, connector_key: str, found: dict | None = None) -> tuple[str, str]:
+    """The digest as it is mailed: its subject and its text (the figures of the last day unless given)."""
+    marketplace = get_connector_class(connector_key).name
+    found = found if found is not None else facts(tenant, connector_key)
+    return (_("[%(store)s] %(marketplace)s: the day's summary", store=tenant.display_name, marketplace=marketplace),
+            _body(found, marketplace))
 
 
 def _body(found: dict, marketplace: str) -> str:

@@ -19,6 +19,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from saas.connectors.base import AuthError, PermanentError, RetryableError
 from saas.egress import EgressPolicy
+from saas.i18n import N_, msg
 
 
 class _Pinned:
@@ -114,11 +115,21 @@ def send(session: requests.Session, method: str, url: str, *, service: str, time
     try:
         response = session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
     except requests.Timeout as exc:
-        raise RetryableError(f"{service} did not answer within {timeout:g}s") from exc
+        seconds = f"{timeout:g}"
+        raise RetryableError(f"{service} did not answer within {seconds}s", said=msg(
+            "%(service)s did not answer within %(seconds)s s", service=service, seconds=seconds)) from exc
     except requests.ConnectionError as exc:
-        raise RetryableError(f"{service} could not be reached ({type(exc).__name__})") from exc
+        raise RetryableError(f"{service} could not be reached ({type(exc).__name__})", said=msg(
+            "%(service)s could not be reached (%(error)s)", service=service, error=type(exc).__name__)) from exc
     check(response, service)
     return response
+
+
+# What an HTTP status means for the merchant, said before the service's own words (which come in its language).
+STATUS_MEANINGS = {400: N_("request refused"), 401: N_("key refused"), 403: N_("access denied"),
+                   404: N_("not found"), 409: N_("conflict"), 422: N_("data refused"),
+                   429: N_("too many calls, wait"), 500: N_("service error"), 502: N_("service unavailable"),
+                   503: N_("service unavailable"), 504: N_("service did not answer in time")}
 
 
 def check(response: requests.Response, service: str) -> None:
@@ -126,15 +137,22 @@ def check(response: requests.Response, service: str) -> None:
     if status < 300:
         return
     if status < 400:
-        raise PermanentError(f"{service} answered {status}, a redirect, which is not followed", status=status)
-    message = f"{service} answered {status}: {service_message(response)}"
+        raise PermanentError(f"{service} answered {status}, a redirect, which is not followed", status=status,
+                             said=msg("%(service)s answered %(status)s, a redirect, which is not followed",
+                                      service=service, status=status))
+    words = service_message(response)
+    message = f"{service} answered {status}: {words}"
+    meaning = STATUS_MEANINGS.get(status) or (N_("service error") if status >= 500 else N_("request refused"))
+    said = msg("%(service)s answered %(status)s (%(meaning)s): “%(words)s”", service=service, status=status,
+               meaning=msg(meaning), words=words) if words else \
+        msg("%(service)s answered %(status)s (%(meaning)s)", service=service, status=status, meaning=msg(meaning))
     if status == 429:
-        raise RetryableError(message, status=status, retry_after=_retry_after(response))
+        raise RetryableError(message, status=status, retry_after=_retry_after(response), said=said)
     if status >= 500:
-        raise RetryableError(message, status=status)
+        raise RetryableError(message, status=status, said=said)
     if status in (401, 403):
-        raise AuthError(message, status=status)
-    raise PermanentError(message, status=status)
+        raise AuthError(message, status=status, said=said)
+    raise PermanentError(message, status=status, said=said)
 
 
 def _check_destination(session: requests.Session, url: str) -> None:

@@ -135,6 +135,19 @@ def test_the_digest_counts_the_stores_day_and_mails_it(app, db, owner, tenant):
     assert "1 produto aguardando a aprovação do Carrefour" in mail.body
 
 
+def test_the_digest_can_be_seen_before_it_comes(client, db, owner, tenant):
+    save_settings(tenant, "carrefour", active=True, settings=SETTINGS, secrets={"shop_key": "key-123456789"})
+    _day(db, tenant)
+    login(client, owner.email)
+    settings = client.get("/t/loja-a/marketplace/carrefour").get_data(as_text=True)
+    assert 'href="/t/loja-a/marketplace/carrefour/digest"' in settings
+    page = client.get("/t/loja-a/marketplace/carrefour/digest").get_data(as_text=True)
+    assert "Como ops@loja.example o recebe todo dia" in page and "resumo do dia" in page
+    assert "3 pedidos integrados à VTEX nas últimas 24 horas." in page and "  - sem estoque na VTEX: 2" in page
+    assert db.session.query(OutboxMessage).count() == 0  # seen, not sent
+    assert client.get("/t/loja-a/marketplace/nada/digest").status_code == 404
+
+
 def test_a_new_stores_first_digest_comes_a_day_later_then_every_day(app, db, tenant):
     save_settings(tenant, "carrefour", active=True, settings=SETTINGS, secrets={"shop_key": "key-123456789"})
     assert schedule.tick("digest") == []  # not at once

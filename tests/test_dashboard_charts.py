@@ -51,3 +51,13 @@ def test_the_dashboard_draws_them(client, db, owner, tenant):
     page = client.get("/t/loja-a/").get_data(as_text=True)
     assert "Pedidos por dia, por estado" in page and page.count("<svg") == 1  # the charts with nothing say so
     assert "Nada neste período." in page
+
+
+def test_the_scale_steps_by_round_numbers_written_as_in_brazil(app):
+    from saas.web import charts
+    with app.test_request_context():
+        chart = charts.stacked("x", ["a", "b"], [charts.Series("s", [23, 18.5], "blue")])
+        assert [t["text"] for t in chart.ticks] == ["0", "5", "10", "15", "20", "25"]  # not 6.25, 12.5, 18.75
+        assert chart.formatted == [["23"], ["18,5"]]
+        assert [t["text"] for t in charts.stacked("x", ["a"], [charts.Series("s", [1200], "blue")]).ticks] == \
+            ["0", "500", "1.000", "1.500", "2.000"]

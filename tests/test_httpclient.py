@@ -103,3 +103,23 @@ def test_a_session_beyond_the_bound_is_closed_with_its_socket(recorder):
         time.sleep(0.01)
     assert recorder.closed == list(recorder.ports)
     assert list(sessions) == ["second"]
+
+
+def test_a_refusal_reads_in_the_merchants_language_with_the_services_own_words_quoted(app, db, tenant,
+                                                                                    requests_mock):
+    """What a service answers comes in its language; the sentence around it is ours, in the reader's."""
+    import requests
+
+    from saas import bridge
+    from saas.bridge.models import BridgeEntry
+    from saas.connectors.base import AuthError
+    from saas.i18n import msg
+    requests_mock.get("https://mirakl.test/api/account", status_code=401, json={"message": "Unauthorized"})
+    with pytest.raises(AuthError) as refused:
+        httpclient.check(requests.get("https://mirakl.test/api/account"), "Mirakl")
+    assert refused.value.message == "Mirakl answered 401: Unauthorized"  # the logs stay in English
+    bridge.record(tenant.id, "integration", "carrefour", "error", msg("Key check failed (%(detail)s).",
+                                                                     detail=refused.value.said))
+    entry = db.session.query(BridgeEntry).one()
+    with app.test_request_context():
+        assert entry.text == "Key check failed (Mirakl respondeu 401 (chave recusada): “Unauthorized”)."

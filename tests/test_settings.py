@@ -84,6 +84,7 @@ def test_valid_settings_are_saved_audited_and_the_key_kept_masked(signed_in, db,
     audit = db.session.query(SettingsAudit).one()
     assert audit.action == "activate"
     assert audit.changes["shop_key"]["to"].endswith("3456") and "shop-key" not in str(audit.changes)
+    assert all(change["to"] not in (None, "", {}) for change in audit.changes.values())  # only what was filled
     page = signed_in.get(URL).get_data(as_text=True)
     assert "Loja A Carrefour" in page  # the shop name Mirakl gave
     assert "shop-key-123456" not in page and "3456" in page
@@ -100,7 +101,8 @@ def test_saving_again_without_retyping_the_key_keeps_it(signed_in, db, requests_
     assert set(last.changes) == {"divergence"}
     page = signed_in.get(URL).get_data(as_text=True)
     assert '<label for="divergence">Taxa de divergência (%)</label>' in page
-    assert "<strong>Taxa de divergência (%)</strong>: 2.5 → 7.0" in page  # the history reads the form's own label
+    assert "<strong>Taxa de divergência (%)</strong>: 2,5 → 7" in page  # the form's own label, numbers as in Brazil
+    assert "— → —" not in page  # a field blank before and after did not change
 
 
 def test_inactive_settings_are_saved_without_calling_mirakl(signed_in, db, requests_mock):
@@ -172,6 +174,10 @@ def test_activation_registers_the_order_hook_and_survives_its_refusal(signed_in,
     requests_mock.post("https://vtex.test/api/orders/hook/config", status_code=400,
                        json={"error": {"message": "The hook URL did not answer the ping"}})
     assert post(signed_in).status_code == 302  # the integration is on: callbacks still bring the events
+    assert db.session.query(BridgeEntry).filter_by(entity="integration", status="warning").count() == 0
+    from saas.catalog import activation  # tried again a minute later, and told only when it keeps failing
+    tenant_id = db.session.query(ConnectorSettings).one().tenant_id
+    assert activation.configure_hook(tenant_id, "carrefour", activation.HOOK_ATTEMPTS) == "failed"
     warning = db.session.query(BridgeEntry).filter_by(entity="integration", status="warning").one()
     assert "did not answer the ping" in warning.text
     hook = [r for r in requests_mock.request_history if r.path == "/api/orders/hook/config"][0].json()

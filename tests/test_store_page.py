@@ -49,3 +49,13 @@ def test_new_vtex_credentials_are_checked_live_before_they_are_saved(client, db,
     client.post("/t/loja-a/store", data={**FORM, "slug": "loja-a", "vtex_app_token": "new-token"})
     db.session.expire_all()
     assert db.session.query(Tenant).one().vtex_app_token == "new-token"
+
+
+def test_keeping_a_stored_secret_is_offered_only_where_one_is_stored(client, db, owner, tenant):
+    login(client, owner.email)
+    assert "Deixe vazio para manter o token guardado" not in client.get("/tenants/new").get_data(as_text=True)
+    assert "Deixe vazio para manter o token guardado" in client.get("/t/loja-a/store").get_data(as_text=True)
+    keep_key = "Deixe vazio para manter a chave guardada"
+    assert keep_key not in client.get("/t/loja-a/marketplace/carrefour").get_data(as_text=True)
+    save_settings(tenant, "carrefour", active=False, settings={"trade_policy": "1"}, secrets={"shop_key": "k" * 8})
+    assert keep_key in client.get("/t/loja-a/marketplace/carrefour").get_data(as_text=True)

@@ -1,6 +1,7 @@
 """Turning a marketplace on and off for a tenant: on registers the VTEX affiliate and loads the whole trade policy;
 off deletes the affiliate and erases the marketplace's key (the seed's rules)."""
 import logging
+from datetime import timedelta
 
 from rq import Retry
 from sqlalchemy import func, or_, select
@@ -23,6 +24,7 @@ PAGE_SIZE = 1000
 
 
 HOOK_STATUSES = ["ready-for-handling", "handling", "invoiced", "canceled"]
+HOOK_ATTEMPTS, HOOK_RETRY = 3, timedelta(minutes=1)
 CONSONANTS = "BCDFGHJKLMNPQRSTVWXZ"
 
 
@@ -67,12 +69,31 @@ def register_affiliate(tenant, connector_key: str, settings: dict) -> None:
         trade_policy=str(settings.get("trade_policy") or "1"),
         follow_up_email=settings.get("notification_email") or "", notification_url=notification_url(tenant))
     db.session.commit()  # the webhook secret, when it was created just now
+    _configure_hook(tenant, connector_key, attempt=1)
+
+
+@job("default", 60, Retry(max=2, interval=[30, 120]), integration=True)
+def configure_hook(integration: Integration, attempt: int) -> str:
+    """The OMS hook again, a while after VTEX could not reach us (our web still starting, a deploy)."""
+    return _configure_hook(integration.tenant, integration.row.connector_key, attempt)
+
+
+def _configure_hook(tenant, connector_key: str, attempt: int) -> str:
+    """Register the OMS hook. VTEX pings the hook's URL before it saves it, and our web may be starting (a deploy,
+    ``make run``'s first seconds): it is tried again ``HOOK_ATTEMPTS`` times, a minute apart, before the merchant
+    hears of it."""
     try:
-        client.configure_order_hook(hook_url(tenant), statuses=HOOK_STATUSES, secret=tenant.webhook_secret)
+        VtexClient.for_tenant(tenant).configure_order_hook(hook_url(tenant), statuses=HOOK_STATUSES,
+                                                           secret=tenant.webhook_secret)
+        return "registered"
     except IntegrationError as exc:
+        if attempt < HOOK_ATTEMPTS:
+            enqueue(configure_hook, tenant.id, connector_key, attempt + 1, delay=HOOK_RETRY)
+            return "again later"
         bridge.record(tenant.id, "integration", "hook", "warning",
                       msg("VTEX's order hook could not be registered (%(detail)s); invoices and tracking still "
-                          "arrive through the order callbacks.", detail=exc.message))
+                          "arrive through the order callbacks.", detail=exc.said))
+        return "failed"
 
 
 def start_initial_load(tenant, connector_key: str) -> None:
@@ -91,12 +112,12 @@ def deactivate(tenant, connector_key: str, settings: dict) -> None:
         status = "success"
     except PermanentError as exc:
         message = msg("Integration turned off; the affiliate %(affiliate)s was already gone at VTEX (%(detail)s).",
-                      affiliate=affiliate, detail=exc.message)
+                      affiliate=affiliate, detail=exc.said)
         status = "success"
     except IntegrationError as exc:
         message = msg("Integration turned off and the %(key_name)s erased, but VTEX could not delete the affiliate "
                       "%(affiliate)s (%(detail)s); delete it in VTEX's admin.",
-                      key_name=key_name, affiliate=affiliate, detail=exc.message)
+                      key_name=key_name, affiliate=affiliate, detail=exc.said)
         status = "warning"
     bridge.record(tenant.id, "integration", connector_key, status, message, connector_key=connector_key)
 

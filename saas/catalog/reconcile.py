@@ -31,7 +31,7 @@ from saas.catalog.pricing import Pricing
 from saas.catalog.vtex_reads import VtexReader
 from saas.connectors.base import IntegrationError, MarketplaceOffer, NotSupported
 from saas.extensions import db
-from saas.i18n import msg
+from saas.i18n import Text, msg
 from saas.jobs import locks
 from saas.jobs.context import Integration
 from saas.jobs.queues import enqueue, job
@@ -63,7 +63,7 @@ def start(tenant, row) -> dict:
     if running is not None and running.started_at > utcnow() - EXPORT_WAIT:
         return {"running": running.id}
     if running is not None:
-        _fail(running, connector, f"{connector.name} did not have the export ready within 3 hours")
+        _fail(running, connector, *_export_late(connector))
     reconciliation = Reconciliation(tenant_id=tenant.id, connector_key=connector.key, summary={})
     db.session.add(reconciliation)
     reconciliation.summary = {"orders_recovered": sweep_orders(tenant, row, connector)}
@@ -72,7 +72,7 @@ def start(tenant, row) -> dict:
     except NotSupported:
         reconciliation.status, reconciliation.finished_at = "done", utcnow()
     except IntegrationError as exc:
-        _fail(reconciliation, connector, exc.message)
+        _fail(reconciliation, connector, exc.message, exc.said)
         return {"failed": exc.message}
     else:
         reconciliation.next_check_at = utcnow() + CHECK_EVERY
@@ -92,7 +92,7 @@ def sweep_orders(tenant, row, connector) -> int:
     except IntegrationError as exc:
         bridge.record(tenant.id, "integration", "reconciliation", "warning",
                       msg("The reconciliation could not read %(marketplace)s's recent orders (%(detail)s); the "
-                          "5-minute poll goes on.", marketplace=connector.name, detail=exc.message),
+                          "5-minute poll goes on.", marketplace=connector.name, detail=exc.said),
                       connector_key=connector.key)
         return 0
     recovered, connected = [], connected_since(tenant, connector.key)
@@ -157,7 +157,7 @@ def _check(reconciliation, integration) -> str:
             comparison.seen.update(offer.sku_id for offer in connector.offer_export_part(part))
         comparison.resend_missing()
     except IntegrationError as exc:
-        _fail(reconciliation, connector, exc.message)
+        _fail(reconciliation, connector, exc.message, exc.said)
         return "failed"
     _finish(reconciliation, connector, comparison)
     return "done"
@@ -180,7 +180,7 @@ def _finish(reconciliation, connector, comparison) -> None:
 
 def _wait(reconciliation, connector) -> str:
     if reconciliation.started_at < utcnow() - EXPORT_WAIT:
-        _fail(reconciliation, connector, f"{connector.name} did not have the export ready within 3 hours")
+        _fail(reconciliation, connector, *_export_late(connector))
         return "failed"
     reconciliation.next_check_at = utcnow() + CHECK_EVERY
     db.session.commit()
@@ -188,11 +188,17 @@ def _wait(reconciliation, connector) -> str:
     return "waiting for the export"
 
 
-def _fail(reconciliation, connector, detail: str) -> None:
-    reconciliation.status, reconciliation.error, reconciliation.finished_at = "failed", detail, utcnow()
+def _export_late(connector) -> tuple[str, Text]:
+    return (f"{connector.name} did not have the export ready within 3 hours",
+            msg("%(marketplace)s did not have the export ready within 3 hours", marketplace=connector.name))
+
+
+def _fail(reconciliation, connector, error: str, said: Text | str) -> None:
+    """``error`` in English for the row (the operators' view), ``said`` for the merchant in the Bridge."""
+    reconciliation.status, reconciliation.error, reconciliation.finished_at = "failed", error, utcnow()
     bridge.record(reconciliation.tenant_id, "integration", "reconciliation", "warning",
                   msg("The reconciliation with %(marketplace)s could not be done (%(detail)s); it runs again "
-                      "tomorrow.", marketplace=connector.name, detail=detail),
+                      "tomorrow.", marketplace=connector.name, detail=said),
                   connector_key=connector.key, commit=False)
     db.session.commit()
 

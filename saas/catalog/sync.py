@@ -94,13 +94,13 @@ def sync_catalog(tenant, row) -> dict:
     except AuthError as exc:
         bridge.record(tenant.id, "integration", connector.key, "error",
                       msg("%(marketplace)s refused the %(key_name)s (%(detail)s); nothing was sent. Save a new key.",
-                          marketplace=connector.name, key_name=connector.credentials_label, detail=exc.message),
+                          marketplace=connector.name, key_name=connector.credentials_label, detail=exc.said),
                       details=bridge.KEY_REFUSED, connector_key=connector.key)
         return {"changes": len(taken), "batches": [], "more": more}
     except IntegrationError as exc:
         bridge.record(tenant.id, "integration", "sync", "warning",
                       msg("%(marketplace)s could not take the files (%(detail)s); they go in the next cycle.",
-                          marketplace=connector.name, detail=exc.message), connector_key=connector.key)
+                          marketplace=connector.name, detail=exc.said), connector_key=connector.key)
         return {"changes": len(taken), "batches": [], "more": more}
     unreadable = {**reads.unread, **unpriced}
     if unreadable:

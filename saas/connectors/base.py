@@ -5,7 +5,7 @@ Arguments and results are plain data classes, never ORM rows, so a connector can
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from saas.i18n import N_, Words
+from saas.i18n import N_, Text, Words
 
 # A marketplace order's state in the platform's words, whatever the marketplace calls it.
 ORDER_STATES = Words(new=N_("new"), waiting_acceptance=N_("awaiting acceptance"),
@@ -14,19 +14,23 @@ ORDER_STATES = Words(new=N_("new"), waiting_acceptance=N_("awaiting acceptance")
 
 
 class IntegrationError(Exception):
-    """A call to a marketplace or to VTEX failed; ``message`` is the service's own words where it gave any."""
+    """A call to a marketplace or to VTEX failed. ``message``: in English, for the logs, the service's own words
+    where it gave any; ``said``: what the merchant reads, our sentence in their language around the service's words
+    where we have one (``message`` otherwise)."""
 
-    def __init__(self, message: str, *, status: int | None = None):
+    def __init__(self, message: str, *, status: int | None = None, said: Text | None = None):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.said = said or message
 
 
 class RetryableError(IntegrationError):
     """Try again later: 429 (``retry_after`` seconds when the service said), 5xx, timeouts, connection failures."""
 
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None):
-        super().__init__(message, status=status)
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None,
+                 said: Text | None = None):
+        super().__init__(message, status=status, said=said)
         self.retry_after = retry_after
 
 
@@ -192,6 +196,7 @@ class OrderData:
     document: str = ""          # CPF or CNPJ, digits only
     address: Address | None = None
     accepted_at: str = ""       # when the seller's acceptance was decided, ISO 8601; "" while undecided
+    refused_lines: tuple[OrderLine, ...] = ()  # lines refused at acceptance: shown, never placed
     raw: dict = field(default_factory=dict, compare=False)
 
 

@@ -17,7 +17,7 @@ def check_credentials(tenant, row) -> str:
         bridge.record(tenant.id, "integration", connector.key, "warning",
                       msg("%(marketplace)s rejected the %(key_name)s: %(detail)s. Generate a new key in "
                           "%(marketplace)s's portal and save it in the settings.", marketplace=connector.name,
-                          key_name=connector.credentials_label, detail=exc.message), details=bridge.KEY_REFUSED,
+                          key_name=connector.credentials_label, detail=exc.said), details=bridge.KEY_REFUSED,
                       connector_key=connector.key)
         names = {"store": tenant.display_name, "marketplace": connector.name, "key_name": connector.credentials_label}
         subject = _("[%(store)s] %(marketplace)s: the API key was refused", **names)
@@ -28,12 +28,12 @@ def check_credentials(tenant, row) -> str:
                       _("%(marketplace)s refused the %(key_name)s of the store %(store)s (%(detail)s).\n"
                         "Until a new key is saved, products, prices, stock and orders are not synchronised.\n"
                         "Generate a new key in %(marketplace)s's portal and save it in the integration's settings.",
-                        detail=exc.message, **names))
+                        detail=exc.said, **names))
         return "rejected"
     except RetryableError as exc:
         bridge.record(tenant.id, "integration", connector.key, "warning",
                       msg("The daily credentials check could not reach %(marketplace)s: %(detail)s",
-                          marketplace=connector.name, detail=exc.message), connector_key=connector.key)
+                          marketplace=connector.name, detail=exc.said), connector_key=connector.key)
         return "unreachable"
     bridge.record(tenant.id, "integration", connector.key, "success",
                   msg("%(key_name)s accepted by %(marketplace)s (shop %(shop)s, id %(shop_id)s).",

@@ -269,7 +269,7 @@ def _forward_held(event: OrderEvent) -> str:
         event.status, event.last_error, event.next_attempt_at = "failed", exc.message, None
         bridge.record(tenant.id, "tracking", order.marketplace_order_id, "error",
                       msg("%(marketplace)s refused the %(event)s: %(detail)s", marketplace=connector.name,
-                          event=EVENT_NAMES.text(event.kind), detail=exc.message), details={"event": event.kind},
+                          event=EVENT_NAMES.text(event.kind), detail=exc.said), details={"event": event.kind},
                       connector_key=order.connector_key)
         return "failed"
     if outcome == "wait":

@@ -212,7 +212,7 @@ class _service_faults:
     def __exit__(self, kind, exc, tb):
         if isinstance(exc, IntegrationError):
             raise checks.CheckFailed("vtex_unavailable", msg("VTEX could not complete the import: %(detail)s",
-                                                             detail=exc.message), retryable=True) from exc
+                                                             detail=exc.said), retryable=True) from exc
         return False
 
 
@@ -297,6 +297,8 @@ def reprocess(order: MarketplaceOrder) -> bool:
         return False
     order.series += 1
     order.series_started_at, order.status, order.next_attempt_at = None, "importing", utcnow()
+    # The new series has not failed yet: the old cause would read as its own until its first attempt ends.
+    order.cause = order.message = order.message_params = None
     db.session.commit()
     enqueue([order])
     return True
@@ -317,7 +319,7 @@ def cancel_at_vtex(order_pk: int) -> str:
         bridge.record(tenant.id, "order", order.marketplace_order_id, "error",
                       msg("%(marketplace)s cancelled this order but VTEX refused to cancel %(vtex_order)s: "
                           "%(detail)s. An invoiced order needs a return invoice.", marketplace=_marketplace(order),
-                          vtex_order=order.vtex_order_id, detail=exc.message), connector_key=order.connector_key)
+                          vtex_order=order.vtex_order_id, detail=exc.said), connector_key=order.connector_key)
         return "refused"
     order.status, order.vtex_status = "cancelled", "canceled"
     bridge.record(tenant.id, "order", order.marketplace_order_id, "warning",

@@ -50,7 +50,7 @@ def check(tenant, settings: dict, shipping_types, skus: list[str]) -> dict[tuple
             simulation = vtex.simulate([(sku, 1) for sku in skus], trade_policy=trade_policy,
                                        affiliate_id=settings.get("affiliate_id") or None, postal_code=cep, timeout=5)
         except IntegrationError as exc:
-            simulation, failure = None, msg("VTEX did not answer (%(detail)s).", detail=exc.message)
+            simulation, failure = None, msg("VTEX did not answer (%(detail)s).", detail=exc.said)
         for setting, _label in shipping_types:
             carrier = (settings.get(setting) or "").strip()
             if not carrier:

@@ -28,12 +28,12 @@ def poll_orders(tenant, row) -> dict:
         bridge.record(tenant.id, "integration", connector.key, "error",
                       msg("%(marketplace)s refused the %(key_name)s while reading orders (%(detail)s). "
                           "Save a new key.", marketplace=connector.name, key_name=connector.credentials_label,
-                          detail=exc.message), details=bridge.KEY_REFUSED, connector_key=connector.key)
+                          detail=exc.said), details=bridge.KEY_REFUSED, connector_key=connector.key)
         return {"orders": 0}
     except IntegrationError as exc:
         bridge.record(tenant.id, "integration", "orders", "warning",
                       msg("%(marketplace)s's orders could not be read (%(detail)s); the next poll tries again.",
-                          marketplace=connector.name, detail=exc.message), connector_key=connector.key)
+                          marketplace=connector.name, detail=exc.said), connector_key=connector.key)
         return {"orders": 0}
     since = connected_since(tenant, connector.key)
     changed = [store(tenant, connector.key, order, connected=since) for order in page.orders]
@@ -116,7 +116,7 @@ def act(tenant, row, connector, order: MarketplaceOrder) -> bool:
     elif data.state == "paid" and order.status not in ("imported", "importing", "failed", "cancelled"):
         order.status = "importing"
         return True
-    elif data.state == "cancelled" and order.status != "cancelled":
+    elif data.state == "cancelled" and order.status not in ("cancelled", "refused"):  # refused: by us, and said
         if order.vtex_order_id:
             importer.enqueue_cancel(order)
         else:

@@ -260,8 +260,10 @@ class VtexSimulator:
             ping = requests.post(url, json={"hookConfig": "ping"}, headers=(body["hook"].get("headers") or {}),
                                  timeout=5)
             ping.raise_for_status()
-        except requests.RequestException as exc:
-            return error(f"The hook URL did not answer the ping with 200 ({exc})")
+        except requests.HTTPError as exc:
+            return error(f"The hook URL answered the ping with {exc.response.status_code}, not 200")
+        except requests.RequestException:
+            return error("The hook URL did not answer the ping")
         self.store.put("hook", "config", body)
         return "", 200
 

@@ -54,14 +54,22 @@ def save_settings(tenant: Tenant, key: str, *, active: bool, settings: dict, sec
 
 
 def _changes(key, old_plain, new_plain, old_secrets, new_secrets) -> dict:
+    """The fields whose value changed, as the merchant sees them: a field blank before and after (missing, None, "",
+    a mapping of blanks) did not change."""
     changes = {}
     for name in sorted(set(old_plain) | set(new_plain)):
-        if old_plain.get(name) != new_plain.get(name):
+        if _meant(old_plain.get(name)) != _meant(new_plain.get(name)):
             changes[name] = {"from": old_plain.get(name), "to": new_plain.get(name)}
     for name in sorted(set(old_secrets) | set(new_secrets)):
         if old_secrets.get(name) != new_secrets.get(name):
             changes[name] = {"from": mask(old_secrets.get(name)), "to": mask(new_secrets.get(name))}
     return changes
+
+
+def _meant(value):
+    if isinstance(value, dict):
+        value = {k: v for k, v in value.items() if _meant(v) is not None}
+    return None if value in (None, "", {}, []) else value
 
 
 def build_connector(tenant: Tenant, key: str, row: ConnectorSettings | None = None,

@@ -40,7 +40,7 @@ class StoreFields:
     vtex_app_key = StringField(_l("VTEX App Key"), validators=[Optional(), Length(max=200)],
                                description=_l("An app key with the Catalog, Checkout, OMS and Logistics roles."))
     vtex_app_token = PasswordField(_l("VTEX App Token"), validators=[Optional(), Length(max=400)],
-                                   description=_l("Stored encrypted. Leave empty to keep the stored token."))
+                                   description=_l("Stored encrypted."))
     vtex_base_url = StringField(_l("VTEX URL (optional)"),
                                 validators=[Optional(), URL(require_tld=False, message=_l("Enter a full URL."))],
                                 description=_l("Leave empty for VTEX's production host; set only for the sandbox."))

@@ -161,7 +161,7 @@ def replay():
     try:
         options, _cached = quote.quote(shop, freight_request, fresh=True)
     except IntegrationError as exc:
-        flash(_("Still failing: %(cause)s (%(detail)s).", cause=CAUSES[cause_of(exc)], detail=exc.message),
+        flash(_("Still failing: %(cause)s (%(detail)s).", cause=CAUSES[cause_of(exc)], detail=exc.said),
               "error")
         return back
     if not options:

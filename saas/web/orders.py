@@ -148,8 +148,9 @@ def detail(order_id):
         .order_by(BridgeEntry.id).limit(200).all()
     divergence = next((e.details for e in reversed(timeline)
                        if order.cause == "price_divergence" and e.details.get("cause") == "price_divergence"), None)
-    titles = dict(scoped(SkuBinding).filter(SkuBinding.sku_id.in_([line.sku_id for line in data.lines]))
-                  .with_entities(SkuBinding.sku_id, SkuBinding.title).all()) if data else {}
+    skus = [line.sku_id for line in data.lines + data.refused_lines] if data else []
+    titles = dict(scoped(SkuBinding).filter(SkuBinding.sku_id.in_(skus))
+                  .with_entities(SkuBinding.sku_id, SkuBinding.title).all()) if skus else {}
     return render_template("orders/detail.html", order=order, data=data, carrier=carrier, timeline=timeline,
                            divergence=divergence, titles=titles, marketplace_name=cls.name if cls else "",
                            state_of=cls.order_state_of if cls else (lambda _word: "other"))

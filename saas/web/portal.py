@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
-from saas import alerts
+from saas import alerts, digest
 from saas.bridge.models import BridgeEntry
 from saas.catalog import activation, drift
 from saas.catalog.models import PRODUCT_STATES, STATE_COLOURS, ImportBatch, SkuBinding, SkuChange
@@ -147,6 +147,17 @@ def _resumes_at(key, row):
     return utcnow() + timedelta(seconds=wait) if wait else None
 
 
+@bp.get("/marketplace/<key>/digest")
+def digest_preview(key):
+    """The daily digest as the notification e-mail would get it now, to see before it comes."""
+    row = load_settings(g.tenant, key)
+    if row is None or get_connector_class(key) is None:
+        abort(404)
+    subject, body = digest.written(g.tenant, key)
+    return render_template("portal/digest.html", subject=subject, body=body, key=key,
+                           email=row.settings.get("notification_email"), marketplace=get_connector_class(key).name)
+
+
 @bp.route("/marketplace/<key>", methods=["GET", "POST"])
 def connector_settings(key):
     cls = get_connector_class(key) or abort(404)
@@ -156,6 +167,9 @@ def connector_settings(key):
     form = form_class(data=form_class.initial_data(stored, bool(row and row.active)))
     if row is None and request.method == "GET":  # a first setup: an affiliate id no other store uses
         form.affiliate_id.data = activation.free_affiliate_id(g.tenant, key, form.affiliate_id.data)
+    if row is not None and row.secrets.get(cls.credentials_field):  # only then is there a key to keep
+        field = form[cls.credentials_field]
+        field.description = " ".join(filter(None, (str(field.description), _("Leave empty to keep the stored key."))))
     if form.validate_on_submit():
         notices = connector_setup.save(g.tenant, cls, form, row, current_user)
         if notices is not None:
@@ -198,6 +212,8 @@ def store():
         form.slug.description = SLUG_FIXED
     if not g.membership.can_edit:
         form.vtex_app_key.data = mask(tenant.vtex_app_key)
+    if tenant.vtex_app_token:
+        form.vtex_app_token.description = _("Stored encrypted. Leave empty to keep the stored token.")
     if form.validate_on_submit():
         if form.slug.data != tenant.slug and slug_fixed:
             form.slug.errors.append(SLUG_FIXED)

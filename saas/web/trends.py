@@ -62,7 +62,7 @@ def _freshness(days, labels, start) -> charts.Chart:
         delays[on].append((checked - changed).total_seconds() / 60)
     return charts.stacked(_("From a change at VTEX to its offer accepted (p95, minutes)"), labels,
                           [charts.Series("p95", [round(_p95(delays[d]), 1) for d in days], "violet")],
-                          label_every=2, fmt=lambda v: f"{v:g}")
+                          label_every=2)
 
 
 def _p95(values: list[float]) -> float:

@@ -50,3 +50,27 @@ def test_sign_in_and_submit_carrefour_settings_without_sla(live_server, page, db
     assert page.locator("input[name=sla_normal]").is_visible()
     from saas.tenants.models import ConnectorSettings
     assert db.session.query(ConnectorSettings).count() == 0
+
+
+def test_a_decimal_comma_is_kept_by_a_browser_in_english(live_server, db):
+    """"12,5" typed in a % field is 12.5, whatever the browser's own locale (a number input would drop the comma)."""
+    from playwright.sync_api import sync_playwright
+    owner = make_user("comma@loja.example")
+    make_tenant(owner, "loja-comma", vtex_base_url="http://127.0.0.1:9")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page(locale="en-US")
+        page.goto(f"{live_server}/login")
+        page.fill("input[name=email]", "comma@loja.example")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button.primary")
+        page.goto(f"{live_server}/t/loja-comma/marketplace/carrefour")
+        page.check("input[name=active][value=no]")
+        page.fill("input[name=divergence]", "12,5")
+        page.fill("input[name=sla_normal]", "Normal")
+        page.click("button.primary >> nth=-1")
+        page.wait_for_load_state()
+        browser.close()
+    from saas.tenants.models import ConnectorSettings
+    assert db.session.query(ConnectorSettings).one().settings["divergence"] == 12.5

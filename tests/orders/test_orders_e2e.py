@@ -117,9 +117,12 @@ def test_an_order_still_retrying_can_be_reprocessed_at_once_after_the_fix(shop, 
     assert f'value="{order.id}" form="reprocess"' in listing and "Reprocessar selecionados" in listing
 
     shop.settings(sla_agendada="Agendada")
-    client.post("/t/loja-a/orders/reprocess", data={"order": [str(order.id)], "back": "detail"})
+    response = client.post("/t/loja-a/orders/reprocess", data={"order": [str(order.id)], "back": "detail"})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    summary = page.split("<h2>", 1)[0]  # the order's state at the top; attempts and timeline keep the history
+    assert "não está associado a uma transportadora" not in summary  # the old cause is not the new series'
     order = shop.order(mkt_id)
-    assert order.series == 1 and order.status == "importing"
+    assert order.series == 1 and order.status == "importing" and order.cause is None
     assert importer.import_order(order.id, 0) == "nothing to do"  # the replaced series' retry
     assert importer.import_order(order.id, 1) == "imported"
     assert [o["marketplaceOrderId"] for o in shop.vtex_orders()] == [mkt_id]
@@ -236,7 +239,8 @@ def test_with_automatic_acceptance_off_the_merchant_decides_in_the_orders_tab(sh
     assert shop.mirakl_order(mkt_id)["order_state"] in ("WAITING_DEBIT_PAYMENT", "SHIPPING")
 
 
-def test_an_order_the_store_refuses_is_told_as_the_stores_refusal_and_not_offered_for_reprocessing(shop):
+def test_an_order_the_store_refuses_is_told_as_the_stores_refusal_and_not_offered_for_reprocessing(shop, client,
+                                                                                                   owner):
     shop.stock(1001, 0)
     mkt_id = shop.carrefour_order(1001)
     shop.poll()
@@ -246,6 +250,14 @@ def test_an_order_the_store_refuses_is_told_as_the_stores_refusal_and_not_offere
     assert message.startswith("A loja recusou este pedido no Carrefour: Sem venda com estoque")
     assert "Um pedido recusado não pode ser reprocessado" in message and "reprocesse" not in message
     assert importer.reprocess(order) is False
+    shop.poll()  # the marketplace's refused order read again: still our refusal, its lines refused
+    assert shop.order(mkt_id).status == "refused"
+    # The list says why, and its page shows the items it had.
+    login(client, owner.email)
+    listing = client.get("/t/loja-a/orders/").get_data(as_text=True)
+    assert "recusado" in listing and "Sem venda com estoque" in listing
+    page = client.get(f"/t/loja-a/orders/{order.id}").get_data(as_text=True)
+    assert ">1001</td>" in page and 'class="badge muted">recusado</span>' in page
 
 
 def test_orders_tab_filters_searches_exports_and_reprocesses_a_selection(shop, client, owner):

@@ -14,8 +14,7 @@ class CarrefourConnector(MiraklConnector):
     shipping_types = settings.SHIPPING_TYPES
     freight_wire = freight_wire
     credentials_label = "ShopKey"
-    credentials_help = _l("The Mirakl API key (“Chave da Api” in Carrefour's seller portal, Master user). "
-                          "Leave empty to keep the stored key.")
+    credentials_help = _l("The Mirakl API key (“Chave da Api” in Carrefour's seller portal, Master user).")
     api_url_help = _l("Carrefour's Mirakl address. Change it only for a test environment or the sandbox.")
     default_affiliate = "CRF"
 

@@ -208,7 +208,9 @@ def order_from_mirakl(raw: dict) -> OrderData:
     lines = tuple(OrderLine(line_id=str(line["order_line_id"]), sku_id=str(line["offer_sku"]),
                             quantity=int(line["quantity"]), unit_price_cents=cents(line["price_unit"]),
                             title=line.get("product_title") or "")
-                  for line in raw.get("order_lines") or [] if line.get("order_line_state") != "REFUSED")
+                  for line in raw.get("order_lines") or [])
+    refused = {str(line["order_line_id"]) for line in raw.get("order_lines") or []
+               if line.get("order_line_state") == "REFUSED"}
     address = Address(
         receiver=" ".join(filter(None, (shipping.get("firstname"), shipping.get("lastname")))),
         postal_code="".join(ch for ch in shipping.get("zip_code") or "" if ch.isdigit()),
@@ -218,7 +220,9 @@ def order_from_mirakl(raw: dict) -> OrderData:
         country=shipping.get("country_iso_code") or "BRA") if shipping else None
     return OrderData(
         order_id=str(raw["order_id"]), state=ORDER_STATES.get(raw.get("order_state"), "other"),
-        marketplace_state=raw.get("order_state", ""), updated_at=raw.get("last_updated_date", ""), lines=lines,
+        marketplace_state=raw.get("order_state", ""), updated_at=raw.get("last_updated_date", ""),
+        lines=tuple(line for line in lines if line.line_id not in refused),
+        refused_lines=tuple(line for line in lines if line.line_id in refused),
         shipping_type=raw.get("shipping_type_label") or raw.get("shipping_type_code") or "",
         shipping_cents=cents(raw.get("shipping_price")), total_cents=cents(raw.get("total_price")),
         first_name=customer.get("firstname") or "", last_name=customer.get("lastname") or "",

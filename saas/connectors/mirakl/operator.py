@@ -19,7 +19,7 @@ class MiraklOperatorConnector(MiraklConnector):
                      "and orders, with the shipping types the marketplace lists.")
     credentials_label = _l("API key")
     credentials_help = _l("Your shop's Mirakl API key at this marketplace (its seller portal, user settings › API "
-                          "key). Leave empty to keep the stored key.")
+                          "key).")
     api_url_help = _l("The marketplace's Mirakl address, as its seller documentation gives it, e.g. "
                       "https://marketplace.mirakl.net.")
     discovered_settings = ("shipping_types",)
