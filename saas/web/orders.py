@@ -240,6 +240,8 @@ def decide(order_id, decision):
     connector = build_connector(g.tenant, order.connector_key, row)
     accepted = acceptance.answer(g.tenant, connector, order, connector.order_data(order.raw),
                                  accept=decision == "accept", by=current_user.email)
+    if accepted:
+        polling.look_for_payment(g.tenant.id, order.connector_key)
     flash(_("Order accepted.") if accepted else _("Order refused.") if decision == "refuse" else
           _("%(marketplace)s did not record the decision; see the Bridge.", marketplace=connector.name), "success")
     return redirect(url_for("orders.detail", order_id=order.id))

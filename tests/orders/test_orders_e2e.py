@@ -370,3 +370,22 @@ def test_an_order_whose_job_was_lost_is_resumed_by_the_recovery_sweep_once_nobod
     assert job.func_name == "saas.orders.importer.import_batch" and job.args[0] == [(order.id, 0)]
     assert importer.import_batch(*job.args) == {order.id: "imported"}
     assert len(shop.vtex_orders()) == 1
+
+
+def test_an_accepted_order_is_looked_for_again_soon_not_a_whole_interval_later(shop):
+    """Carrefour debits the customer within a minute or two of the acceptance: the poll after an acceptance comes
+    90 s later, so a paid order reaches VTEX in about two minutes instead of two intervals."""
+    from rq.registry import ScheduledJobRegistry
+
+    from saas.jobs.queues import queue
+    shop.app.config["ORDERS_INTERVAL"] = 300
+    mkt_id = shop.carrefour_order(1001)
+    before = utcnow()
+    shop.poll()
+    assert shop.order(mkt_id).status == "accepted"
+    registry = ScheduledJobRegistry(queue=queue("default"))
+    looks = [job for job in (queue("default").fetch_job(i) for i in registry.get_job_ids())
+             if job and job.func_name.endswith("run_periodic") and job.args[0] == "orders"]
+    assert len(looks) == 1 and looks[0].args[1:3] == (shop.tenant.id, "carrefour")
+    due = registry.get_scheduled_time(looks[0]).replace(tzinfo=None)
+    assert before + timedelta(seconds=85) <= due <= utcnow() + timedelta(seconds=95)
