@@ -19,6 +19,8 @@ from cryptography.fernet import Fernet
 from limits import parse as parse_rate
 from sqlalchemy.engine import make_url
 
+from saas.crypto import fernet_key
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 
@@ -91,9 +93,10 @@ def _fernet_keys(raw: str) -> str:
         raise _Invalid("must hold at least one Fernet key")
     for key in keys:
         try:
-            Fernet(key)
+            Fernet(fernet_key(key))
         except (ValueError, TypeError):
-            raise _Invalid("must be Fernet keys (32 bytes in URL-safe base64), comma-separated") from None
+            raise _Invalid("must be Fernet keys (32 bytes in URL-safe base64) or 64 hexadecimal characters, "
+                           "comma-separated") from None
     return raw
 
 

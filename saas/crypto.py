@@ -3,6 +3,7 @@
 ``ENCRYPTION_KEY`` may list several keys separated by commas: the first encrypts, all decrypt, so a key can be
 rotated without a migration.
 """
+import base64
 import json
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -15,8 +16,16 @@ _cache = {}
 def _fernet():
     keys = current_app.config["ENCRYPTION_KEY"]
     if keys not in _cache:
-        _cache[keys] = MultiFernet([Fernet(k.strip()) for k in keys.split(",") if k.strip()])
+        _cache[keys] = MultiFernet([Fernet(fernet_key(k.strip())) for k in keys.split(",") if k.strip()])
     return _cache[keys]
+
+
+def fernet_key(key: str) -> str:
+    """A Fernet key as given, or made from 64 hexadecimal characters (32 bytes: what a platform's generated secret,
+    app.json's ``"generator": "secret"`` among them, gives)."""
+    if len(key) == 64 and all(c in "0123456789abcdefABCDEF" for c in key):
+        return base64.urlsafe_b64encode(bytes.fromhex(key)).decode()
+    return key
 
 
 def encrypt(plain: str) -> str:
