@@ -2,7 +2,7 @@
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from saas import logs
+from saas import errors, logs
 from saas.config import INSTANCE, load_config
 from saas.egress import EgressPolicy
 from saas.extensions import csrf, db, login_manager, migrate
@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["egress"] = EgressPolicy.from_config(app.config)
     INSTANCE.mkdir(exist_ok=True)
     logs.configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL_RQ"])
+    errors.install(app)
 
     _import_models()
     db.init_app(app)

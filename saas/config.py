@@ -226,6 +226,8 @@ VARIABLES = (
     Variable("OUTBOUND_HOSTS", _host_names, "", "vtex-proxy.example.com"),
     Variable("MIRAKL_DEFAULT_URL", _http_url, "https://carrefourbr.mirakl.net", "https://carrefourbr.mirakl.net"),
     Variable("LOG_FORMAT", _choice(*LOG_FORMATS), None, "json"),
+    # Sentry's project DSN: errors of every process go there, scrubbed of secrets and customer data (saas/errors.py).
+    Variable("SENTRY_DSN", str, "", "https://key@o0.ingest.sentry.io/0"),
     Variable("RQ_LOG_LEVEL", _choice("debug", "info", "warning", "error"), "warning", "info"),
     Variable("WEB_CONCURRENCY", _integer(1), "2", "2"),
     Variable("WEB_THREADS", _integer(1), "32", "32"),
