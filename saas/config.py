@@ -194,7 +194,7 @@ VARIABLES = (
     # is handled at its time. Notifications are hints: a notified SKU is read again every REREAD_EVERY for
     # REREAD_DELAY (VTEX merges changes within about 2 minutes), and every offer once per ROLLING_REREAD_PERIOD.
     Variable("VTEX_RECHECKS", _boolean, "true", "true"),  # false: notifications alone (the staleness baseline)
-    Variable("PROMOTIONS_INTERVAL", _integer(60), "900", "900 (seconds)"),
+    Variable("PROMOTIONS_INTERVAL", _integer(60), "300", "300 (seconds)"),
     Variable("REREAD_DELAY", _integer(1), "150", "150 (seconds)"),
     Variable("REREAD_EVERY", _integer(1), "30", "30 (seconds)"),
     Variable("ROLLING_REREAD_INTERVAL", _integer(60), "600", "600 (seconds)"),
