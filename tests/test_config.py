@@ -70,14 +70,14 @@ def test_the_processes_refuse_to_start_on_a_bad_value(command):
     assert "SYNC_INTERVAL='10min' must be a whole number" in done.stdout + done.stderr
 
 
-def test_a_generated_hex_secret_is_an_encryption_key_too(app):
+def test_a_generated_hex_secret_is_an_encryption_key_too(app, monkeypatch):
     """app.json's generated secrets are 64 hexadecimal characters: the secrets at rest are encrypted with them."""
     import secrets
 
     from saas import crypto
     key = secrets.token_hex(32)
-    app.config["ENCRYPTION_KEY"] = key
+    monkeypatch.setitem(app.config, "ENCRYPTION_KEY", key)  # given back after the test: the app is the session's
     token = crypto.encrypt("shop-key-123456")
     assert "shop-key" not in token and crypto.decrypt(token) == "shop-key-123456"
-    app.config["ENCRYPTION_KEY"] = f"{secrets.token_hex(32)},{key}"  # rotated: the old one still decrypts
+    monkeypatch.setitem(app.config, "ENCRYPTION_KEY", f"{secrets.token_hex(32)},{key}")  # rotated: the old decrypts
     assert crypto.decrypt(token) == "shop-key-123456"
