@@ -95,7 +95,10 @@ def screen(page) -> None:
 
 
 def words_whole(page) -> None:
-    """No word, id, date or badge of the page's tables breaks across lines (and the page has tables to read)."""
+    """No word, id, date or badge of the page's tables breaks across lines (and the page has tables to read). Read
+    once the page and its stylesheet have loaded: a click that navigates returns before that, and a table laid out
+    without its styles breaks ids at their hyphens."""
+    page.wait_for_load_state("load")
     screen(page)
     assert page.locator("main table").count(), page.url
     assert page.evaluate(WORDS_BROKEN) == [], page.url
@@ -103,6 +106,7 @@ def words_whole(page) -> None:
 
 def cards(page) -> None:
     """At a phone's width each row of a list is a card, its facts one under the other."""
+    page.wait_for_load_state("load")
     assert page.evaluate("getComputedStyle(document.querySelector('table.list tbody tr')).display") == "block", \
         page.url
 

@@ -271,14 +271,16 @@ def test_orders_tab_filters_searches_exports_and_reprocesses_a_selection(shop, c
     page = client.get("/t/loja-a/orders/?status=failed").get_data(as_text=True)
     assert bad in page and good not in page
     assert good in client.get(f"/t/loja-a/orders/?q=CRF-{good}").get_data(as_text=True)
-    data = shop.mirakl_order(good)
+    data, other = shop.mirakl_order(good), shop.mirakl_order(bad)
     customer, document = data["customer"], next(f["value"] for f in data["order_additional_fields"]
                                                if f["code"] == "cpf")
-    for query in (good[3:-2], good.lower(), f"CRF-{good[:6]}", customer["firstname"].upper(),
-                  f"{customer['lastname']} {customer['firstname']}",
-                  f"{document[:3]}.{document[3:6]}.{document[6:9]}-{document[9:]}", "1001"):
+    same_name = customer["firstname"] == other["customer"]["firstname"]  # the simulator draws names from a few
+    for query, only_good in ((good[3:-2], True), (good.lower(), True), (f"CRF-{good[:6]}", False),
+                             (customer["firstname"].upper(), not same_name),
+                             (f"{customer['lastname']} {customer['firstname']}", not same_name),
+                             (f"{document[:3]}.{document[3:6]}.{document[6:9]}-{document[9:]}", True), ("1001", True)):
         found = client.get("/t/loja-a/orders/", query_string={"q": query}).get_data(as_text=True)
-        assert good in found and bad not in found, query  # any part of a number, the customer, the CPF, a SKU
+        assert good in found and (bad not in found or not only_good), query  # a number, the customer, CPF, SKU
     assert bad in client.get("/t/loja-a/orders/?q=1002").get_data(as_text=True)
     assert "Nenhum pedido" in client.get("/t/loja-a/orders/?q=1001 zzz").get_data(as_text=True)
     csv_text = client.get("/t/loja-a/orders/export.csv?status=imported").get_data(as_text=True)
