@@ -2,7 +2,7 @@
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from saas import errors, logs
+from saas import errors, logs, metrics
 from saas.config import INSTANCE, load_config
 from saas.egress import EgressPolicy
 from saas.extensions import csrf, db, login_manager, migrate
@@ -20,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     INSTANCE.mkdir(exist_ok=True)
     logs.configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL_RQ"])
     errors.install(app)
+    metrics.init_app(app)
 
     _import_models()
     db.init_app(app)

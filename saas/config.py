@@ -131,6 +131,13 @@ def _host_names(raw: str) -> list[str]:
     return names
 
 
+def _token(raw: str) -> str:
+    token = raw.strip()
+    if token and len(token) < 24:
+        raise _Invalid("must be at least 24 characters (a guessable token would open the metrics to anyone)")
+    return token
+
+
 def _redis_url(raw: str) -> str:
     if urlsplit(raw.strip()).scheme not in ("redis", "rediss", "unix"):
         raise _Invalid("must be a redis://, rediss:// or unix:// address")
@@ -228,6 +235,8 @@ VARIABLES = (
     Variable("LOG_FORMAT", _choice(*LOG_FORMATS), None, "json"),
     # Sentry's project DSN: errors of every process go there, scrubbed of secrets and customer data (saas/errors.py).
     Variable("SENTRY_DSN", str, "", "https://key@o0.ingest.sentry.io/0"),
+    # The bearer token a Prometheus scraper presents at /metrics (saas/web/metrics.py); unset, /metrics is a 404.
+    Variable("METRICS_TOKEN", _token, "", "python -c 'import secrets; print(secrets.token_urlsafe(32))'"),
     Variable("RQ_LOG_LEVEL", _choice("debug", "info", "warning", "error"), "warning", "info"),
     Variable("WEB_CONCURRENCY", _integer(1), "2", "2"),
     Variable("WEB_THREADS", _integer(1), "32", "32"),

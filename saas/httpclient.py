@@ -17,6 +17,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from saas import metrics
 from saas.connectors.base import AuthError, PermanentError, RetryableError
 from saas.egress import EgressPolicy
 from saas.i18n import N_, msg
@@ -110,17 +111,24 @@ def session_for(service: str, base_url: str) -> requests.Session:
         return session
 
 
-def send(session: requests.Session, method: str, url: str, *, service: str, timeout: float, **kwargs):
+def send(session: requests.Session, method: str, url: str, *, service: str, timeout: float, marketplace: str = "",
+         **kwargs):
+    """One call; ``marketplace``: the connector it is made for, counted in the calls' metric."""
     _check_destination(session, url)
+    counted = dict(service=getattr(session, "egress", (None, ""))[1] or service, marketplace=marketplace)
     try:
         response = session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
     except requests.Timeout as exc:
+        metrics.count("saas_outbound_calls_total", status="timeout", **counted)
         seconds = f"{timeout:g}"
         raise RetryableError(f"{service} did not answer within {seconds}s", said=msg(
             "%(service)s did not answer within %(seconds)s s", service=service, seconds=seconds)) from exc
     except requests.ConnectionError as exc:
+        metrics.count("saas_outbound_calls_total", status="unreachable", **counted)
         raise RetryableError(f"{service} could not be reached ({type(exc).__name__})", said=msg(
             "%(service)s could not be reached (%(error)s)", service=service, error=type(exc).__name__)) from exc
+    status = response.status_code
+    metrics.count("saas_outbound_calls_total", status="429" if status == 429 else f"{status // 100}xx", **counted)
     check(response, service)
     return response
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from rq import Retry
 
-from saas import bridge
+from saas import bridge, metrics
 from saas.catalog.models import ImportBatch, SkuBinding
 from saas.connectors.base import Batch, IntegrationError, LineResult
 from saas.extensions import db
@@ -116,3 +116,6 @@ def _apply(tenant, batch, report, connector_name: str) -> None:
     batch.next_check_at = None
     batch.summary = report.summary
     db.session.commit()
+    if batch.kind == "offer" and report.ok and batch.changed_at:
+        metrics.observe("saas_change_to_offer_seconds", (utcnow() - batch.changed_at).total_seconds(),
+                        marketplace=batch.connector_key)

@@ -32,7 +32,7 @@ from rq.job import JobStatus
 from rq.worker import WorkerStatus
 from rq.worker_pool import ForkProcess, WorkerPool
 
-from saas import logs
+from saas import logs, metrics
 from saas.extensions import db
 from saas.jobs.outage import LoopEnded, supervised
 from saas.jobs.queues import QUEUES, policy_of, redis_connection
@@ -66,7 +66,7 @@ class AppWorker(SimpleWorker):
                 self.perform_job(job, queue, execution)
             finally:
                 beat.stop()
-            _log_outcome(job, time.monotonic() - started)
+            _log_outcome(job, queue.name, time.monotonic() - started)
         self.set_state(WorkerStatus.IDLE)
 
     def perform_job(self, *args, **kwargs):
@@ -114,8 +114,11 @@ def _tenant_of(job):
     return job.args[policy.tenant_arg]
 
 
-def _log_outcome(job, seconds: float) -> None:
+def _log_outcome(job, queue_name: str, seconds: float) -> None:
     status = job.get_status(refresh=False)
+    outcome = str(getattr(status, "value", status))
+    metrics.count("saas_jobs_total", function=job.func_name, queue=queue_name, outcome=outcome)
+    metrics.observe("saas_job_duration_seconds", seconds, function=job.func_name, queue=queue_name)
     if status == JobStatus.FINISHED:
         result = job.return_value(refresh=False)
         # A tick that found nothing due says so every few seconds: not worth a line each time.

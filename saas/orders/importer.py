@@ -24,7 +24,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from rq import Retry
 
-from saas import alerts, bridge
+from saas import alerts, bridge, metrics
 from saas.catalog import safety
 from saas.connectors import get_connector_class
 from saas.connectors.base import IntegrationError, PermanentError
@@ -154,6 +154,7 @@ def _attempt(tenant, row, order) -> str:
     try:
         vtex_order_id = place(tenant, row, order)
     except checks.CheckFailed as failure:
+        metrics.count("saas_orders_total", marketplace=order.connector_key, outcome=failure.cause)
         _failed(tenant, row, order, attempt, failure)
         if attempt.number < MAX_ATTEMPTS:
             _schedule_next(order, attempt.number)
@@ -167,6 +168,9 @@ def _attempt(tenant, row, order) -> str:
                   details={"vtex_order_id": vtex_order_id}, attempt=attempt.number, commit=False,
                   connector_key=order.connector_key)
     db.session.commit()
+    metrics.count("saas_orders_total", marketplace=order.connector_key, outcome="imported")
+    metrics.observe("saas_order_placement_seconds", (utcnow() - order.created_at).total_seconds(),
+                    marketplace=order.connector_key)
     return "imported"
 
 

@@ -37,6 +37,7 @@ def register_blueprints(app):
         freight,
         freight_stats,
         health,
+        metrics,
         orders,
         pending,
         portal,
@@ -51,6 +52,7 @@ def register_blueprints(app):
     app.register_blueprint(bridge.bp)
     app.register_blueprint(orders.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(freight.bp)
     app.register_blueprint(freight_stats.bp)

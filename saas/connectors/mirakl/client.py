@@ -9,6 +9,7 @@ import json
 
 from requests_toolbelt import MultipartEncoder
 
+from saas import metrics
 from saas.connectors.base import RetryableError
 from saas.connectors.mirakl.budget import budget, shop_of
 from saas.httpclient import send, session_for
@@ -18,13 +19,14 @@ SERVICE = "Mirakl"
 
 class MiraklClient:
     def __init__(self, base_url: str, api_key: str, *, shop_id: str | int | None = None, timeout: float = 10.0,
-                 session=None):
+                 session=None, marketplace: str = ""):
         self.base_url = base_url.rstrip("/")
         if self.base_url.endswith("/api"):
             self.base_url = self.base_url[:-4]
         self.api_key = api_key
         self.shop_id = shop_id
         self.timeout = timeout
+        self.marketplace = marketplace  # the connector's key, for the metrics
         self.session = session or session_for("mirakl", self.base_url)
 
     # -- plumbing ------------------------------------------------------------------------------------------------
@@ -35,10 +37,15 @@ class MiraklClient:
             params["shop_id"] = self.shop_id
         headers = {"Authorization": self.api_key, "Accept": "application/json", **(headers or {})}
         shop = shop_of(self.base_url, self.api_key)
-        budget().take(shop, method, path)
+        try:
+            budget().take(shop, method, path)
+        except RetryableError as exc:
+            reason = "retry_after" if exc.status == 429 else "budget"
+            metrics.count("saas_mirakl_budget_waits_total", marketplace=self.marketplace, reason=reason)
+            raise
         try:
             return send(self.session, method, self.base_url + path, service=SERVICE, timeout=self.timeout,
-                        params=params, headers=headers, **kwargs)
+                        marketplace=self.marketplace, params=params, headers=headers, **kwargs)
         except RetryableError as exc:
             if exc.status == 429:
                 budget().refused(shop, exc.retry_after)
@@ -107,7 +114,8 @@ class MiraklClient:
     def offer_export_file(self, url: str) -> list[dict]:
         """OF54: one file of the export, at the URL OF53 gave."""
         headers = {"Authorization": self.api_key, "Accept": "application/json"}
-        return send(self.session, "GET", url, service=SERVICE, timeout=max(self.timeout, 60), headers=headers).json()
+        return send(self.session, "GET", url, service=SERVICE, timeout=max(self.timeout, 60), headers=headers,
+                    marketplace=self.marketplace).json()
 
     # -- orders ----------------------------------------------------------------------------------------------------
     def list_orders(self, *, states=None, start_update_date: str | None = None, start_date: str | None = None,

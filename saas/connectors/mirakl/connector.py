@@ -64,7 +64,8 @@ class MiraklConnector(Connector):
     def client(self) -> MiraklClient:
         settings = self.context.settings
         return MiraklClient(settings["api_url"], self.context.secrets.get("shop_key", ""),
-                            shop_id=settings.get("shop_id") or None, timeout=self.context.timeout)
+                            shop_id=settings.get("shop_id") or None, timeout=self.context.timeout,
+                            marketplace=self.key)
 
     def rate_limited_for(self) -> int:
         client = self.client
