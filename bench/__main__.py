@@ -7,7 +7,7 @@ BENCHMARKS = {"sync": ("bench.sync", "run"), "initial-load": ("bench.sync", "run
               "freight-abuse": ("bench.freight_abuse", "run"), "portal": ("bench.portal", "run"),
               "fanout": ("bench.fanout", "run"), "freshness": ("bench.freshness", "run"),
               "reconcile": ("bench.reconcile", "run"), "tenants": ("bench.tenants", "run"),
-              "staleness": ("bench.staleness", "run"),
+              "staleness": ("bench.staleness", "run"), "scaleout": ("bench.scaleout", "run"),
               "approvals": ("bench.approvals", "run")}
 
 

@@ -103,14 +103,14 @@ def allow_outbound(url: str) -> None:
 class Process:
     """One of the product's processes, its output in a file (shown when a test fails)."""
 
-    def __init__(self, name, command, env, logdir: Path):
+    def __init__(self, name, command, env, logdir: Path, cwd: Path = ROOT):
         self.name, self.command, self.env, self.log = name, command, env, logdir / f"{name}.log"
-        self.popen = None
+        self.cwd, self.popen = cwd, None
 
     def start(self):
         handle = self.log.open("a")
-        self.popen = subprocess.Popen(self.command, env=self.env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+        self.popen = subprocess.Popen(self.command, env=self.env, cwd=self.cwd, stdout=handle,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill9(self):
         os.kill(self.popen.pid, signal.SIGKILL)  # the process alone: what it leaves behind is the point
@@ -125,13 +125,20 @@ class Process:
         self.popen.wait()
 
 
+FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
+
+
 def product_processes(env: dict, web_port: int, logdir: Path) -> dict[str, Process]:
     """The Procfile's processes (web under gunicorn, the worker pool, the scheduler), with ``env``."""
-    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     return {"web": Process("web", [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{web_port}",
                                    "--workers", "1", "--threads", "8"], env, logdir),
-            "worker": Process("worker", [*flask, "worker"], env, logdir),
-            "scheduler": Process("scheduler", [*flask, "scheduler"], env, logdir)}
+            "worker": Process("worker", [*FLASK, "worker"], env, logdir),
+            "scheduler": Process("scheduler", [*FLASK, "scheduler"], env, logdir)}
+
+
+def product_env(app, intervals: dict, web_url: str) -> dict:
+    return {**os.environ, **intervals, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "REDIS_URL": app.config["REDIS_URL"], "PUBLIC_BASE_URL": web_url}
 
 
 def product_stack(tmp: Path, intervals: dict):
@@ -140,9 +147,7 @@ def product_stack(tmp: Path, intervals: dict):
     port = free_port()
     web_url = f"http://127.0.0.1:{port}"
     app = make_app(tmp, PUBLIC_BASE_URL=web_url)
-    env = {**os.environ, **intervals, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "REDIS_URL": app.config["REDIS_URL"], "PUBLIC_BASE_URL": web_url}
-    processes = product_processes(env, port, tmp)
+    processes = product_processes(product_env(app, intervals, web_url), port, tmp)
     for process in processes.values():
         process.start()
     wait_until_up(web_url + "/healthz", timeout=60)
@@ -204,7 +209,10 @@ def make_app(tmpdir: Path, fresh: bool = True, **config):
     same benchmark)."""
     from saas import create_app
     from saas.extensions import db
-    redis_url = ensure_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")).rsplit("/", 1)[0] + "/13"
+    # The benchmarks' own Redis database (13), never a test run's; BENCH_REDIS_DB lets a second benchmark run beside.
+    database_number = os.environ.get("BENCH_REDIS_DB", "13")
+    redis_url = ensure_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")).rsplit("/", 1)[0] + \
+        f"/{database_number}"
     database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmpdir / 'bench.db'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": database, "REDIS_URL": redis_url,
                       "RATELIMIT_STORAGE_URI": redis_url, **config})

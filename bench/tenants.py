@@ -71,9 +71,9 @@ def run():
     _report(len(stores), ready, watcher, delays, order_delays, big, big_state, memory)
 
 
-def _setup(app, vtex_url: str, mirakl_url: str) -> tuple[dict[int, dict], float]:
-    """Every small store wired to its own account and shop and activated through the queue; answers each store's
-    number → {tenant, skus offered at its shop}, once their offers are live, and how long that took."""
+def _setup(app, vtex_url: str, mirakl_url: str, count: int = STORES) -> tuple[dict[int, dict], float]:
+    """``count`` small stores, each wired to its own account and shop and activated through the queue; answers each
+    store's number → {tenant, skus offered at its shop}, once their offers are live, and how long that took."""
     from saas.catalog.activation import activate
     from saas.extensions import db
     from saas.jobs.queues import enqueue
@@ -82,20 +82,20 @@ def _setup(app, vtex_url: str, mirakl_url: str) -> tuple[dict[int, dict], float]
         owner = harness.bench_owner()
         tenants = {n: harness.wired_tenant(f"{vtex_url}/shops/{n}", f"{mirakl_url}/shops/{n}", slug=f"loja-{n}",
                                            owner=owner, vtex_account=f"loja{n}").id
-                   for n in range(1, STORES + 1)}
+                   for n in range(1, count + 1)}
         db.session.commit()
         for tenant_id in tenants.values():
             enqueue(activate, tenant_id, "carrefour")
         db.session.remove()
     stores = {}
     deadline = time.monotonic() + 1800
-    while len(stores) < STORES and time.monotonic() < deadline:
+    while len(stores) < count and time.monotonic() < deadline:
         time.sleep(10)
         with ThreadPoolExecutor(16) as pool:
             for n, offers in pool.map(lambda n: (n, _offers(mirakl_url, n)), [n for n in tenants if n not in stores]):
                 if offers:
                     stores[n] = {"tenant": tenants[n], "offers": offers}
-        print(f"  … {len(stores)} of {STORES} stores live after {time.monotonic() - started:.0f} s", file=sys.stderr,
+        print(f"  … {len(stores)} of {count} stores live after {time.monotonic() - started:.0f} s", file=sys.stderr,
               flush=True)
     return stores, time.monotonic() - started
 

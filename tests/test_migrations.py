@@ -168,3 +168,32 @@ def test_upgrading_makes_existing_skus_and_orders_searchable(tmp_path):
         assert sku == "camiseta basica preta malwee 7891234567895 1001"
         assert orders == ["crf000007-a antonio conceicao 62503596797 1001", "other-1"]
         db.engine.dispose()
+
+
+def test_upgrading_keys_orders_per_marketplace_and_keeps_them(tmp_path):
+    """0024: the orders stored stay; a second marketplace's order of the same number can then be stored beside,
+    never a second one of the same marketplace."""
+    from flask_migrate import upgrade as upgrade_to
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.db'}", "TESTING": True})
+    insert = text("INSERT INTO marketplace_order (tenant_id, connector_key, marketplace_order_id, marketplace_state, "
+                  "marketplace_updated_at, status, total_cents, raw, history, mailed_causes, series, safety_covered, "
+                  "search_text, created_at, updated_at) VALUES (1, :connector, 'A-1', 'SHIPPING', '', 'imported', "
+                  "1000, '{}', '[]', '[]', 0, 0, 'a-1', '2026-11-27', '2026-11-27')")
+    with app.app_context():
+        upgrade_to(revision="0023")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO tenant (id, slug, name, vtex_account, secrets, created_at) "
+                              "VALUES (1, 'loja-a', 'Loja A', 'lojaa', '', '2026-11-27')"))
+            conn.execute(insert, {"connector": "carrefour"})
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(insert, {"connector": "mirakl"})  # before: one number per store
+        upgrade()
+        with db.engine.begin() as conn:
+            conn.execute(insert, {"connector": "mirakl"})
+            kept = conn.execute(text("SELECT connector_key, status FROM marketplace_order ORDER BY id")).all()
+        assert [tuple(row) for row in kept] == [("carrefour", "imported"), ("mirakl", "imported")]
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(insert, {"connector": "mirakl"})
+        db.engine.dispose()

@@ -98,7 +98,7 @@ def sweep_orders(tenant, row, connector) -> int:
     recovered, connected = [], connected_since(tenant, connector.key)
     for data in found:
         newer = polling.store(tenant, connector.key, data, connected=connected)
-        order = newer or scoped(MarketplaceOrder, tenant).filter(
+        order = newer or scoped(MarketplaceOrder, tenant, connector.key).filter(
             MarketplaceOrder.marketplace_order_id == data.order_id).one()
         if (newer is None and order.status in HANDLED) or not polling.act(tenant, row, connector, order):
             continue

@@ -196,7 +196,7 @@ def place(tenant, row, order) -> str:
             slas = checks.select_slas(data, simulation, carrier)
             tolerance = float(settings.get("divergence") or 0)
             checks.check_price(data, simulation, slas, max(tolerance, order.divergence_allowed or 0))
-            body = checks.vtex_order(data, slas, services_endpoint=services_endpoint(tenant))
+            body = checks.vtex_order(data, slas, services_endpoint=services_endpoint(tenant, order.connector_key))
             existing = _place(vtex, body, vtex_order_id, trade_policy=trade_policy, affiliate=affiliate)
         order.vtex_order_id = vtex_order_id
         order.vtex_status = existing.get("status")

@@ -72,7 +72,9 @@ class MarketplaceOrder(db.Model):
         return self.status == "failed" or self.retrying
 
     __table_args__ = (
-        db.UniqueConstraint("tenant_id", "marketplace_order_id", name="uq_marketplace_order_tenant_mkt_id"),
+        # Two marketplaces of one store may number their orders alike: an order is one marketplace's.
+        db.UniqueConstraint("tenant_id", "connector_key", "marketplace_order_id",
+                            name="uq_marketplace_order_tenant_connector_mkt_id"),
         db.Index("ix_marketplace_order_tenant_status", "tenant_id", "status", "created_at"),
         db.Index("ix_marketplace_order_tenant_newest", "tenant_id", "id"),
         db.Index("ix_marketplace_order_tenant_created", "tenant_id", "created_at"),

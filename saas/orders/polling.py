@@ -77,7 +77,7 @@ def store(tenant, connector_key: str, data: OrderData, connected: datetime | Non
     on. An order first seen here that was accepted before this store ``connected`` the marketplace was accepted by
     someone else (another store that had the shop, or another integrator): it is kept, never imported on its own,
     since that one may have placed it at VTEX already."""
-    order = scoped(MarketplaceOrder, tenant).filter(
+    order = scoped(MarketplaceOrder, tenant, connector_key).filter(
         MarketplaceOrder.marketplace_order_id == data.order_id).one_or_none()
     if order is not None and order.marketplace_updated_at == data.updated_at:
         return order if order.status == "new" else None

@@ -5,11 +5,12 @@ import json
 import secrets as token_source
 import uuid
 
-from flask import Blueprint, abort, current_app, jsonify
+from flask import Blueprint, abort, current_app, jsonify, make_response
 from sqlalchemy import or_, select
 
 from saas.catalog import changes as sku_changes
 from saas.catalog import rereads
+from saas.connectors import get_connector_class
 from saas.crypto import decrypt, encrypt
 from saas.extensions import csrf, db
 from saas.jobs import schedule
@@ -71,27 +72,48 @@ def sku_notification(slug, secret):
 
 
 # -- the order's marketplaceServicesEndpoint: VTEX's callbacks (under /pvt/ and /pub/, either order id) -------------
-CALLBACKS = "/vtex/<slug>/<secret>/oms/<any(pvt, pub):scope>/orders/<order_ref>"
+# The services endpoint of the orders placed today names their marketplace (``public_urls.services_endpoint``), so
+# that two marketplaces of one store numbering orders alike are told apart; orders placed before it call back
+# without it.
+CALLBACKS = ("/vtex/<slug>/<secret>/oms/<marketplace>/<any(pvt, pub):scope>/orders/<order_ref>",
+             "/vtex/<slug>/<secret>/oms/<any(pvt, pub):scope>/orders/<order_ref>")
+
+
+def callbacks(path: str):
+    """The view at ``path`` under both callback addresses."""
+    def register(view):
+        for base in CALLBACKS:
+            bp.post(base + path)(view)
+        return view
+    return register
 
 
 ORDER_REF_MAX = 100
 
 
-def _order_or_404(tenant, order_ref) -> MarketplaceOrder:
-    """The tenant's order that this integration placed at VTEX; VTEX has no business calling back about another."""
-    if len(order_ref) > ORDER_REF_MAX:
+def _order_or_404(tenant, order_ref, marketplace: str | None) -> MarketplaceOrder:
+    """The tenant's order that this integration placed at VTEX; VTEX has no business calling back about another.
+    VTEX's own order id names one order; a marketplace's number may name one per marketplace, and without the
+    marketplace in the address two of them are a conflict, not a guess."""
+    if len(order_ref) > ORDER_REF_MAX or (marketplace is not None and get_connector_class(marketplace) is None):
         abort(404)
-    order = scoped(MarketplaceOrder, tenant).filter(
+    found = scoped(MarketplaceOrder, tenant, marketplace).filter(
         MarketplaceOrder.vtex_order_id.is_not(None),
-        or_(MarketplaceOrder.marketplace_order_id == order_ref, MarketplaceOrder.vtex_order_id == order_ref)).first()
-    if order is None:
+        or_(MarketplaceOrder.marketplace_order_id == order_ref, MarketplaceOrder.vtex_order_id == order_ref)
+    ).limit(3).all()
+    by_vtex_id = [order for order in found if order.vtex_order_id == order_ref]
+    if len(by_vtex_id) == 1 or len(found) == 1:
+        return (by_vtex_id or found)[0]
+    if not found:
         abort(404)
-    return order
+    abort(make_response(jsonify(error="Two marketplaces of this store have an order of this number: call back at "
+                                      "the marketplaceServicesEndpoint of the order, which names its marketplace."),
+                        409))
 
 
-def _event_callback(slug, secret, order_ref, read, store):
+def _event_callback(slug, secret, order_ref, read, store, marketplace):
     tenant = tenant_by_secret_or_404(slug, secret)
-    order = _order_or_404(tenant, order_ref)
+    order = _order_or_404(tenant, order_ref, marketplace)
     try:
         payload = read(json_body())
     except events.EventError as exc:
@@ -101,10 +123,10 @@ def _event_callback(slug, secret, order_ref, read, store):
                    date=utcnow().isoformat() + "Z"), 200
 
 
-@bp.post(CALLBACKS + "/invoice")
-def invoice_callback(slug, secret, scope, order_ref):
+@callbacks("/invoice")
+def invoice_callback(slug, secret, scope, order_ref, marketplace=None):
     """The invoice, and on a second call of the same route the tracking (VTEX's classic protocol)."""
-    return _event_callback(slug, secret, order_ref, events.read_invoice, events.record_invoice)
+    return _event_callback(slug, secret, order_ref, events.read_invoice, events.record_invoice, marketplace)
 
 
 def _of_invoice(read, invoice_number):
@@ -115,27 +137,29 @@ def _of_invoice(read, invoice_number):
     return read_with_invoice
 
 
-@bp.post(CALLBACKS + "/invoice/<invoice_number>")
-def tracking_callback(slug, secret, scope, order_ref, invoice_number):
+@callbacks("/invoice/<invoice_number>")
+def tracking_callback(slug, secret, scope, order_ref, invoice_number, marketplace=None):
     def store(order, tracking):
         return events.record(order, "tracking", tracking["trackingNumber"], tracking)
-    return _event_callback(slug, secret, order_ref, _of_invoice(events.read_tracking, invoice_number), store)
+    return _event_callback(slug, secret, order_ref, _of_invoice(events.read_tracking, invoice_number), store,
+                           marketplace)
 
 
-@bp.post(CALLBACKS + "/invoice/<invoice_number>/tracking")
-def tracking_status_callback(slug, secret, scope, order_ref, invoice_number):
+@callbacks("/invoice/<invoice_number>/tracking")
+def tracking_status_callback(slug, secret, scope, order_ref, invoice_number, marketplace=None):
     def store(order, status):
         if not status["isDelivered"]:
             return None  # courier events on the way change nothing at the marketplace
         return events.record(order, "delivered", status["invoiceNumber"], status)
-    return _event_callback(slug, secret, order_ref, _of_invoice(events.read_tracking_status, invoice_number), store)
+    return _event_callback(slug, secret, order_ref, _of_invoice(events.read_tracking_status, invoice_number), store,
+                           marketplace)
 
 
-@bp.post(CALLBACKS + "/cancel")
-def cancel_callback(slug, secret, scope, order_ref):
+@callbacks("/cancel")
+def cancel_callback(slug, secret, scope, order_ref, marketplace=None):
     """Answers VTEX with {orderId, receipt, date}; a repeated call gets the same receipt and changes nothing."""
     tenant = tenant_by_secret_or_404(slug, secret)
-    order = _order_or_404(tenant, order_ref)
+    order = _order_or_404(tenant, order_ref, marketplace)
     try:
         reason = events.read_cancellation(json_body())
     except events.EventError as exc:

@@ -16,9 +16,10 @@ def freight_url(tenant, connector_key: str) -> str:
     return f"{_base()}/api/{connector_key}integration/pub/{tenant.slug}/freight"
 
 
-def services_endpoint(tenant) -> str:
-    """The order's ``marketplaceServicesEndpoint``: VTEX appends /pvt/orders/{id}/invoice, …/cancel, …"""
-    return f"{_base()}/api/vtex/{tenant.slug}/{tenant.ensure_webhook_secret()}/oms"
+def services_endpoint(tenant, connector_key: str) -> str:
+    """The order's ``marketplaceServicesEndpoint``: VTEX appends /pvt/orders/{id}/invoice, …/cancel, …; it names
+    the order's marketplace, whose numbers may be another marketplace's too."""
+    return f"{_base()}/api/vtex/{tenant.slug}/{tenant.ensure_webhook_secret()}/oms/{connector_key}"
 
 
 def hook_url(tenant) -> str:

@@ -58,11 +58,15 @@ def _cases():
 @pytest.mark.parametrize("path, kind, body", list(_cases()))
 def test_each_callback_takes_the_specs_example_and_its_minimal_body(live, client, path, kind, body):  # noqa: F811
     mkt_id = imported(live)
-    url = f"/api/vtex/loja-a/{live.tenant.webhook_secret}/oms" + path.replace(
-        "{marketplaceOrderId}", mkt_id).replace("{invoiceNumber}", "NFe-00002")
-    response = client.post(url, json=body)
-    assert response.status_code == 200, (body, response.get_json())
-    assert kind in {event.kind for event in live.db.session.query(OrderEvent).all()}
+    # The services endpoint of today's orders (it names the marketplace), and the one of orders placed before it.
+    for endpoint in ("oms/carrefour", "oms"):
+        url = f"/api/vtex/loja-a/{live.tenant.webhook_secret}/{endpoint}" + path.replace(
+            "{marketplaceOrderId}", mkt_id).replace("{invoiceNumber}", "NFe-00002")
+        live.db.session.query(OrderEvent).delete()
+        live.db.session.commit()
+        response = client.post(url, json=body)
+        assert response.status_code == 200, (endpoint, body, response.get_json())
+        assert kind in {event.kind for event in live.db.session.query(OrderEvent).all()}
 
 
 def test_a_delivery_without_a_date_takes_the_last_events_or_the_time_of_the_call(live, client):  # noqa: F811

@@ -41,7 +41,8 @@ def test_a_paid_order_reaches_vtex_once_with_its_items_prices_address_and_sla(sh
     address = placed["shippingData"]["address"]
     assert address["postalCode"] == "01310100" and address["number"] == "123" and address["city"] == "São Paulo"
     assert {li["selectedSla"] for li in placed["shippingData"]["logisticsInfo"]} == {"Normal"}
-    assert placed["marketplaceServicesEndpoint"].endswith(f"/api/vtex/loja-a/{shop.tenant.webhook_secret}/oms")
+    endpoint = f"/api/vtex/loja-a/{shop.tenant.webhook_secret}/oms/carrefour"  # it names the order's marketplace
+    assert placed["marketplaceServicesEndpoint"].endswith(endpoint)
     order = shop.order(mkt_id)
     assert order.vtex_order_id == f"CRF-{mkt_id}" and [a.outcome for a in order.attempts] == ["imported"]
     shop.poll()
