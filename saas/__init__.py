@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     metrics.init_app(app)
 
     _import_models()
+    _import_jobs()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(INSTANCE.parent / "migrations"))
     csrf.init_app(app)
@@ -40,6 +41,22 @@ def create_app(config: dict | None = None) -> Flask:
     from saas.cli import register_commands
     register_commands(app)
     return app
+
+
+def _import_jobs():
+    """Every module that declares scheduled work (``@periodic``, ``@every_tick``, ``@hands_back``): importing them
+    registers it, so the scheduler, the workers and the web know every kind whichever process starts."""
+    import saas.bridge.retention  # noqa: F401
+    import saas.catalog.promotions  # noqa: F401
+    import saas.catalog.reconcile  # noqa: F401
+    import saas.catalog.reports  # noqa: F401
+    import saas.catalog.rereads  # noqa: F401
+    import saas.catalog.sync  # noqa: F401
+    import saas.digest  # noqa: F401
+    import saas.jobs.credentials  # noqa: F401
+    import saas.jobs.recovery  # noqa: F401
+    import saas.orders.events  # noqa: F401
+    import saas.orders.polling  # noqa: F401
 
 
 def _import_models():

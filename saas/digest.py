@@ -11,6 +11,7 @@ from saas.catalog import readiness
 from saas.catalog.models import SkuBinding
 from saas.connectors import get_connector_class
 from saas.i18n import cause_words
+from saas.jobs.schedule import periodic
 from saas.mail import send_mail
 from saas.orders.models import CAUSES, MarketplaceOrder
 from saas.tenants.scoping import scoped
@@ -50,6 +51,7 @@ def _month_before(now) -> tuple | None:
     return start, start_of_local_day(now)
 
 
+@periodic("digest", "DIGEST_INTERVAL", "default", waits_first=True)
 def send_digest(tenant, row) -> dict:
     """The digest of the last day, by mail; answers its figures (nothing is sent without a notification e-mail)."""
     found = facts(tenant, row.connector_key)

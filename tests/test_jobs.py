@@ -152,7 +152,7 @@ def test_each_store_runs_on_its_own_phase_of_the_interval(app, db, tenants):
 
 
 def test_the_sweep_hands_back_a_report_and_an_event_whose_jobs_were_lost(db, tenant):
-    """Each is queued again as its own job: the sweep names them by dotted path, and those paths must resolve."""
+    """Each is queued again as its own job, the one its module declared it is handed back to (``@hands_back``)."""
     from saas.catalog.models import ImportBatch
     from saas.jobs import recovery
     activate(tenant)
@@ -162,3 +162,4 @@ def test_the_sweep_hands_back_a_report_and_an_event_whose_jobs_were_lost(db, ten
     assert recovery.recover() == {"reports": 1}
     queued = Queue("sync", connection=redis_connection()).jobs
     assert [job.func_name for job in queued] == ["saas.catalog.reports.check_import"]
+    assert {hand_back.name for hand_back in recovery.HAND_BACKS} == {"reports", "reconciliations", "events"}

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from saas.bridge.models import BridgeEntry
 from saas.extensions import db
 from saas.jobs.context import with_app_context
-from saas.jobs.queues import redis_connection
+from saas.jobs.queues import every_tick, redis_connection
 from saas.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,7 @@ ONCE_PER = timedelta(hours=1)
 LOCK_KEY = "bridge:prune"
 
 
+@every_tick("prune")
 @with_app_context
 def prune(force: bool = False) -> int:
     """Delete the entries older than the retention, oldest first; how many were deleted."""

@@ -18,7 +18,7 @@ from saas.catalog import drift
 from saas.catalog.models import Promotion, SkuBinding
 from saas.connectors.base import AuthError, PermanentError
 from saas.extensions import db
-from saas.jobs.schedule import run_at, run_soon
+from saas.jobs.schedule import periodic, run_at, run_soon
 from saas.tenants.scoping import scoped
 from saas.timeutil import utcnow
 from saas.vtex.client import VtexClient
@@ -31,6 +31,7 @@ WIDE = ("products", "categories", "collections")
 AFTER_BOUNDARY = timedelta(seconds=1)  # VTEX's simulation has the new price from the boundary on
 
 
+@periodic("promotions", "PROMOTIONS_INTERVAL", "default")
 def refresh_promotions(tenant, row) -> dict:
     """The periodic run: read the store's promotions, queue again the SKUs of every boundary passed, and come back
     at the next boundary."""

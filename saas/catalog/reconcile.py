@@ -35,6 +35,8 @@ from saas.i18n import Text, msg
 from saas.jobs import locks
 from saas.jobs.context import Integration
 from saas.jobs.queues import enqueue, job
+from saas.jobs.recovery import hands_back
+from saas.jobs.schedule import periodic
 from saas.orders import importer, polling
 from saas.orders.models import MarketplaceOrder
 from saas.tenants.scoping import scoped
@@ -56,6 +58,7 @@ def lock_name(tenant_id: int, connector_key: str) -> str:
     return f"saas:lock:reconcile:{tenant_id}:{connector_key}"
 
 
+@periodic("reconcile", "RECONCILE_INTERVAL", "sync", waits_first=True)
 def start(tenant, row) -> dict:
     """The periodic job (under ``run_periodic``'s lock of the pair): orders now, offers once their export is ready."""
     connector = build_connector(tenant, row.connector_key, row)
@@ -110,6 +113,7 @@ def sweep_orders(tenant, row, connector) -> int:
     return len(recovered)
 
 
+@hands_back("reconciliations", Reconciliation, Reconciliation.status == "exporting", "next_check_at")
 @job("sync", 1800, Retry(max=2, interval=[0, 60]))
 def check_reconciliation(reconciliation_id: int) -> str:
     reconciliation = db.session.get(Reconciliation, reconciliation_id)

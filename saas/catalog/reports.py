@@ -11,6 +11,7 @@ from saas.extensions import db
 from saas.i18n import msg, stored
 from saas.jobs import locks
 from saas.jobs.queues import enqueue, job
+from saas.jobs.recovery import hands_back
 from saas.tenants.models import ConnectorSettings, Tenant
 from saas.tenants.scoping import scoped, scoped_among
 from saas.tenants.settings import build_connector
@@ -32,6 +33,7 @@ def schedule_check(batch: ImportBatch, delay: timedelta) -> None:
     enqueue(check_import, batch.id, delay=delay)
 
 
+@hands_back("reports", ImportBatch, ImportBatch.status == "sent", "next_check_at")
 @job("sync", 600, Retry(max=2, interval=[0, 60]))
 def check_import(batch_id: int) -> str:
     batch = db.session.get(ImportBatch, batch_id)

@@ -26,7 +26,7 @@ from saas.connectors.base import CatalogItem
 from saas.extensions import db
 from saas.jobs.context import Integration
 from saas.jobs.queues import enqueue, job, redis_connection
-from saas.jobs.schedule import run_soon
+from saas.jobs.schedule import periodic, run_soon
 from saas.tenants.scoping import scoped
 from saas.vtex.client import VtexClient
 
@@ -83,6 +83,7 @@ def reread_notified(integration) -> dict:
     return result
 
 
+@periodic("reread", "ROLLING_REREAD_INTERVAL", "sync", waits_first=True)
 def rolling_reread(tenant, row) -> dict:
     """The periodic run: the next slice of the marketplace's offers, in SKU order, so every offer is verified once
     per ``ROLLING_REREAD_PERIOD``."""

@@ -60,6 +60,7 @@ class Plan:
         self.products = []
 
 
+@schedule.periodic("sync", "SYNC_INTERVAL", "sync")
 def sync_catalog(tenant, row) -> dict:
     connector = build_connector(tenant, row.connector_key, row)
     settings = row.settings

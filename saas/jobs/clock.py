@@ -11,22 +11,18 @@ from flask import current_app
 from rq_scheduler import Scheduler
 
 from saas.jobs.outage import supervised
-from saas.jobs.queues import redis_connection
-from saas.jobs.recovery import recover
-from saas.jobs.schedule import PERIODIC
+from saas.jobs.queues import EVERY_TICK, redis_connection
+from saas.jobs.schedule import PERIODIC, tick
 from saas.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 HEARTBEAT_KEY = "saas:heartbeat:scheduler"
-RECOVER = "saas.jobs.recovery.recover"
-PRUNE = "saas.bridge.retention.prune"
 
 
-def ticks() -> dict[str, tuple[str, list, str]]:
+def ticks() -> dict[str, tuple]:
     """Job id → (function, arguments, queue) of everything the scheduler fires every tick."""
-    fired = {f"tick-{kind}": ("saas.jobs.schedule.tick", [kind], "default") for kind in PERIODIC}
-    fired["tick-recover"] = (RECOVER, [], recover.policy.queue)
-    fired["tick-prune"] = (PRUNE, [], "default")
+    fired = {f"tick-{kind}": (tick, [kind], "default") for kind in PERIODIC}
+    fired.update({f"tick-{name}": (func, [], queue_name) for name, (func, queue_name) in EVERY_TICK.items()})
     return fired
 
 

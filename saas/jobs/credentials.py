@@ -5,10 +5,12 @@ from flask_babel import gettext as _
 from saas import alerts, bridge
 from saas.connectors.base import AuthError, RetryableError
 from saas.i18n import msg
+from saas.jobs.schedule import periodic
 from saas.mail import send_mail
 from saas.tenants.settings import build_connector
 
 
+@periodic("credentials", "CREDENTIALS_CHECK_INTERVAL", "default")
 def check_credentials(tenant, row) -> str:
     connector = build_connector(tenant, row.connector_key, row)
     try:

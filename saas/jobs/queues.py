@@ -43,6 +43,18 @@ def job(queue_name: str, timeout: int, retry: Retry, *, tenant_arg: int | None =
     return declare
 
 
+# What the scheduler fires every tick besides the periodic kinds' ticks: name → (function, queue), declared with
+# ``@every_tick`` where the function is written.
+EVERY_TICK: dict[str, tuple] = {}
+
+
+def every_tick(name: str, queue_name: str = "default"):
+    def declare(func):
+        EVERY_TICK[name] = (func, queue_name)
+        return func
+    return declare
+
+
 def policy_of(func) -> Policy | None:
     return getattr(func, "policy", None)
 

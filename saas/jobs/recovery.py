@@ -10,20 +10,20 @@ Run at every tick by the scheduler (on the urgent queue) and once by every worke
    job once it is ``STALL`` late and nobody holds its lock. The jobs are idempotent and check that their row is due,
    so a duplicate of a job still queued does nothing.
 """
-import importlib
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, Callable
 
 from rq import Retry
 from rq.registry import StartedJobRegistry
 from sqlalchemy import or_, select
 
-from saas.catalog.models import ImportBatch, Reconciliation
 from saas.extensions import db
 from saas.jobs import locks
-from saas.jobs.queues import QUEUES, enqueue, job, redis_connection
+from saas.jobs.queues import QUEUES, enqueue, every_tick, job, redis_connection
 from saas.orders import importer
-from saas.orders.models import MarketplaceOrder, OrderEvent
+from saas.orders.models import MarketplaceOrder
 from saas.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -31,11 +31,35 @@ STALL = timedelta(seconds=120)
 SWEEP_LIMIT = 1000
 
 
+@dataclass(frozen=True)
+class HandBack:
+    """Rows of ``model`` that wait (``waiting``) for ``job(row.id)``, due at ``due_column``."""
+
+    name: str
+    model: type
+    waiting: Any
+    due_column: str
+    job: Callable
+
+
+# Declared with ``@hands_back`` on each job whose rows say what is due; the app imports those modules as it starts.
+HAND_BACKS: list[HandBack] = []
+
+
+def hands_back(name: str, model, waiting, due_column: str):
+    """Declare that the sweep hands the job its rows that still wait once they are ``STALL`` overdue."""
+    def declare(func):
+        HAND_BACKS.append(HandBack(name, model, waiting, due_column, func))
+        return func
+    return declare
+
+
+@every_tick("recover", "orders")
 @job("orders", 120, Retry(max=1, interval=[5]))
 def recover() -> dict[str, int]:
     """What was resumed, by kind (nothing: an empty dict)."""
-    counts = {"abandoned jobs": requeue_abandoned(), "orders": resume_orders(), "reports": resume_reports(),
-              "events": resume_events(), "reconciliations": resume_reconciliations()}
+    counts = {"abandoned jobs": requeue_abandoned(), "orders": resume_orders(),
+              **{hand_back.name: resume(hand_back) for hand_back in HAND_BACKS}}
     resumed = {kind: n for kind, n in counts.items() if n}
     if resumed:
         log.warning("resumed abandoned work: %s", ", ".join(f"{n} {kind}" for kind, n in resumed.items()))
@@ -63,31 +87,15 @@ def resume_orders() -> int:
     return len(free)
 
 
-def resume_reports() -> int:
-    return _hand_back(ImportBatch, ImportBatch.status == "sent", "next_check_at", "saas.catalog.reports.check_import")
-
-
-def resume_reconciliations() -> int:
-    return _hand_back(Reconciliation, Reconciliation.status == "exporting", "next_check_at",
-                      "saas.catalog.reconcile.check_reconciliation")
-
-
-def resume_events() -> int:
-    return _hand_back(OrderEvent, OrderEvent.status.in_(("pending", "waiting")), "next_attempt_at",
-                      "saas.orders.events.forward")
-
-
-def _hand_back(model, waiting, due_column: str, job: str) -> int:
-    """Rows still waiting whose ``due_column`` is overdue: due now, and their job (named by its dotted path: those
-    modules import this one's) queued again."""
-    rows = db.session.scalars(select(model).where(waiting, _overdue(getattr(model, due_column)))
+def resume(hand_back: HandBack) -> int:
+    """Rows still waiting whose due moment is overdue: due now, and their job queued again."""
+    due = getattr(hand_back.model, hand_back.due_column)
+    rows = db.session.scalars(select(hand_back.model).where(hand_back.waiting, _overdue(due))
                               .limit(SWEEP_LIMIT)).all()
     now = utcnow()
     for row in rows:
-        setattr(row, due_column, now)
+        setattr(row, hand_back.due_column, now)
     db.session.commit()
-    module, _, name = job.rpartition(".")
-    func = getattr(importlib.import_module(module), name)
     for row in rows:
-        enqueue(func, row.id)
+        enqueue(hand_back.job, row.id)
     return len(rows)

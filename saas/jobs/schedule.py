@@ -10,6 +10,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 from flask import current_app
 from rq import Retry
@@ -36,25 +37,24 @@ KNUTH = 2654435761  # 2^32 divided by the golden ratio: consecutive ids land far
 @dataclass(frozen=True)
 class Periodic:
     kind: str
-    func: str              # dotted path of ``func(tenant, settings_row)``
+    func: Callable         # ``func(tenant, settings_row)``
     interval_setting: str  # config key holding the interval in seconds
     queue: str
     waits_first: bool = False  # a new store's first run comes one interval after it appears, not at once
 
 
-PERIODIC = {
-    p.kind: p for p in (
-        Periodic("credentials", "saas.jobs.credentials.check_credentials", "CREDENTIALS_CHECK_INTERVAL", "default"),
-        Periodic("sync", "saas.catalog.sync.sync_catalog", "SYNC_INTERVAL", "sync"),
-        # Polls go with the everyday work: the urgent queue is the imports' and the events' alone.
-        Periodic("orders", "saas.orders.polling.poll_orders", "ORDERS_INTERVAL", "default"),
-        Periodic("digest", "saas.digest.send_digest", "DIGEST_INTERVAL", "default", waits_first=True),
-        Periodic("reconcile", "saas.catalog.reconcile.start", "RECONCILE_INTERVAL", "sync", waits_first=True),
-        Periodic("promotions", "saas.catalog.promotions.refresh_promotions", "PROMOTIONS_INTERVAL", "default"),
-        Periodic("reread", "saas.catalog.rereads.rolling_reread", "ROLLING_REREAD_INTERVAL", "sync",
-                 waits_first=True),
-    )
-}
+# Every periodic job, declared where it is written (``@periodic``); the app imports those modules as it starts
+# (``saas._import_jobs``), so every process knows them all.
+PERIODIC: dict[str, Periodic] = {}
+
+
+def periodic(kind: str, interval_setting: str, queue: str, *, waits_first: bool = False):
+    """Declare ``func(tenant, settings_row)`` the job of ``kind``, run for every active (store, marketplace) every
+    ``interval_setting`` seconds on ``queue``."""
+    def declare(func):
+        PERIODIC[kind] = Periodic(kind, func, interval_setting, queue, waits_first)
+        return func
+    return declare
 
 
 def interval(periodic: Periodic) -> timedelta:
@@ -205,9 +205,7 @@ def run_periodic(kind: str, integration: Integration, look_again: bool = True, p
                 enqueue(run_periodic, kind, tenant_id, connector_key, False,
                         queue_name=periodic.queue, delay=timedelta(seconds=locks.TTL))
             return None
-        module, _, name = periodic.func.rpartition(".")
-        func = getattr(__import__(module, fromlist=[name]), name)
-        result = func(tenant, row)
+        result = periodic.func(tenant, row)
     if isinstance(result, dict) and result.get("more"):
         _next_part(periodic, tenant_id, connector_key)
     return result

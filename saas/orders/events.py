@@ -18,6 +18,7 @@ from saas.extensions import db
 from saas.i18n import Text, msg
 from saas.jobs import locks
 from saas.jobs.queues import enqueue, job
+from saas.jobs.recovery import hands_back
 from saas.orders.models import EVENT_NAMES, MarketplaceOrder, OrderEvent
 from saas.tenants.models import Tenant
 from saas.tenants.scoping import scoped
@@ -236,6 +237,7 @@ def _order_of_a_sibling_store(tenant, vtex_order_id: str) -> MarketplaceOrder | 
             MarketplaceOrder.vtex_order_id == vtex_order_id)).first()
 
 
+@hands_back("events", OrderEvent, OrderEvent.status.in_(("pending", "waiting")), "next_attempt_at")
 @job("orders", 120, FORWARD_RETRY)
 def forward(event_id: int) -> str:
     event = db.session.get(OrderEvent, event_id)

@@ -24,6 +24,7 @@ PAYMENT_LOOK = timedelta(seconds=90)
 FIRST_LOOK_BACK = timedelta(days=3)
 
 
+@schedule.periodic("orders", "ORDERS_INTERVAL", "default")  # with the everyday work: the urgent queue is the imports'
 def poll_orders(tenant, row) -> dict:
     connector = build_connector(tenant, row.connector_key, row)
     cursor = db.session.get(OrderCursor, (tenant.id, connector.key))

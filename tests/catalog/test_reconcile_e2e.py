@@ -113,7 +113,7 @@ def test_an_export_not_ready_is_looked_at_again_and_a_lost_check_is_resumed(worl
     world.mirakl.config["IMPORT_SECONDS"] = 0
     reconciliation.next_check_at = utcnow().replace(year=2000)  # its job lost with Redis
     world.db.session.commit()
-    assert recovery.resume_reconciliations() == 1
+    assert recovery.recover() == {"reconciliations": 1}
     assert check_reconciliation(reconciliation.id) == "done"
     assert check_reconciliation(reconciliation.id) == "nothing to do"
 
