@@ -31,8 +31,9 @@ i18n: install  ## the portal's strings: extract them, update the catalogs (then 
 	$(BIN)/pybabel update -i saas/translations/messages.pot -d saas/translations -w 120 --ignore-obsolete
 	$(BIN)/pybabel compile -d saas/translations --statistics
 
-lint: install  ## ruff: pyflakes, pycodestyle, import order, bugbear
+lint: install  ## ruff (pyflakes, pycodestyle, import order, bugbear) and the layers (import-linter, .importlinter)
 	$(BIN)/ruff check saas tests bench
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) instance

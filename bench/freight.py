@@ -109,8 +109,8 @@ def _summary(recording: float, passes: list) -> None:
 def recording_cost() -> tuple[float, float]:
     """CPU per quote of counting it (a latency bucket, a cache hit every other quote, a failure kept every 100th),
     and of the one Redis read every quote makes already (its cache), in this process."""
+    from saas.extensions import redis_connection
     from saas.freight import metrics
-    from saas.jobs.queues import redis_connection
     with tempfile.TemporaryDirectory() as tmp:
         app = harness.make_app(Path(tmp))
         with app.app_context():

@@ -221,7 +221,7 @@ def make_app(tmpdir: Path, fresh: bool = True, **config):
         with app.app_context():
             db.drop_all()
             db.create_all()
-            from saas.jobs.queues import redis_connection
+            from saas.extensions import redis_connection
             redis_connection().flushdb()
     return app
 
@@ -300,7 +300,7 @@ def _measured(func, args):
 def wait_import_complete(client_call, timeout: float = 1800) -> dict:
     """Poll an import's status until it is final; a slow answer (the simulator processes a large file when it is
     first asked) is polled again, as the report job does."""
-    from saas.connectors.base import RetryableError
+    from saas.integration_errors import RetryableError
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

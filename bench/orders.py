@@ -103,7 +103,7 @@ def _seed(vtex_url: str, mirakl_url: str) -> set[str]:
 def _wait_for_workers(count: int) -> None:
     from rq import Worker
 
-    from saas.jobs.queues import redis_connection
+    from saas.extensions import redis_connection
     deadline = time.monotonic() + 120
     while len(Worker.all(connection=redis_connection())) < count:
         if time.monotonic() > deadline:

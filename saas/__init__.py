@@ -47,13 +47,13 @@ def _import_jobs():
     """Every module that declares scheduled work (``@periodic``, ``@every_tick``, ``@hands_back``): importing them
     registers it, so the scheduler, the workers and the web know every kind whichever process starts."""
     import saas.bridge.retention  # noqa: F401
+    import saas.catalog.credentials  # noqa: F401
     import saas.catalog.promotions  # noqa: F401
     import saas.catalog.reconcile  # noqa: F401
     import saas.catalog.reports  # noqa: F401
     import saas.catalog.rereads  # noqa: F401
     import saas.catalog.sync  # noqa: F401
     import saas.digest  # noqa: F401
-    import saas.jobs.credentials  # noqa: F401
     import saas.jobs.recovery  # noqa: F401
     import saas.orders.events  # noqa: F401
     import saas.orders.polling  # noqa: F401

@@ -13,10 +13,10 @@ import secrets
 from flask_babel import gettext as _
 from rq import Retry
 
-from saas.connectors.base import IntegrationError, RefusedAddress, RetryableError
 from saas.egress import outcome
 from saas.extensions import db
 from saas.httpclient import current_policy, send, session_for
+from saas.integration_errors import IntegrationError, RefusedAddress, RetryableError
 from saas.jobs.queues import enqueue, job
 from saas.tenants.models import Tenant
 from saas.timeutil import utcnow

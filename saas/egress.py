@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 
-from saas.connectors.base import AuthError, IntegrationError, RefusedAddress, RetryableError
+from saas.integration_errors import AuthError, IntegrationError, RefusedAddress, RetryableError
 
 # VTEX's own hosts: an account's API is https://{account}.vtexcommercestable.com.br, its stores *.myvtex.com, …
 VTEX_DOMAINS = ("vtexcommercestable.com.br", "vtexcommercebeta.com.br", "vtexcommerce.com.br", "myvtex.com",

@@ -1,8 +1,10 @@
 """Extensions are created here and initialised in ``create_app``, so any module can import them."""
+from flask import current_app
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from redis import Redis
 from sqlalchemy import DDL, MetaData, bindparam, event
 
 # Named constraints, so Alembic can alter them on SQLite and PostgreSQL alike.
@@ -22,6 +24,15 @@ event.listen(db.metadata, "before_create",
 migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def redis_connection() -> Redis:
+    """The app's Redis client (jobs, locks, limits, caches, metrics), made on first use in each process."""
+    app = current_app._get_current_object()
+    if "redis" not in app.extensions:
+        app.extensions["redis"] = Redis.from_url(app.config["REDIS_URL"], socket_timeout=5,
+                                                 socket_connect_timeout=2, health_check_interval=30)
+    return app.extensions["redis"]
 
 
 LOOKUP = 1000  # values in one ``among``

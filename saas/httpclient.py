@@ -18,9 +18,9 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from saas import metrics
-from saas.connectors.base import AuthError, PermanentError, RetryableError
 from saas.egress import EgressPolicy
 from saas.i18n import N_, msg
+from saas.integration_errors import AuthError, PermanentError, RetryableError
 
 
 class _Pinned:

@@ -19,7 +19,7 @@ from flask import has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
 
-from saas.jobs.queues import redis_connection
+from saas.extensions import redis_connection
 
 KEY = "saas:metrics"
 

@@ -19,9 +19,9 @@ from werkzeug.serving import make_server
 from saas import create_app
 from saas.connectors.mirakl import connector as mirakl_connector
 from saas.extensions import db as _db
+from saas.extensions import redis_connection
 from saas.freight import quote as freight_quote
 from saas.httpclient import current_policy
-from saas.jobs.queues import redis_connection
 from saas.sandbox.redis_local import ensure_redis
 from saas.tenants.models import User
 from saas.tenants.service import create_tenant, grant

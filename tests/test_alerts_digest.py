@@ -9,9 +9,9 @@ from rq import Queue
 
 from saas import alerts, digest
 from saas.catalog.models import SkuBinding
+from saas.extensions import redis_connection
 from saas.jobs import schedule
 from saas.jobs.models import JobSchedule
-from saas.jobs.queues import redis_connection
 from saas.mail import OutboxMessage
 from saas.orders.models import MarketplaceOrder
 from saas.tenants.settings import load_settings, save_settings

@@ -12,8 +12,8 @@ import pytest
 from urllib3.util import connection as urllib3_connection
 
 from saas import alerts
-from saas.connectors.base import RefusedAddress, RetryableError
 from saas.egress import EgressPolicy, public_address
+from saas.integration_errors import RefusedAddress, RetryableError
 from saas.tenants.models import ConnectorSettings, Tenant, User
 from saas.vtex.client import VtexClient
 from tests.conftest import PASSWORD, login

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from redis import Redis
 
+from saas.extensions import redis_connection
 from saas.jobs.clock import HEARTBEAT_KEY, Clock
-from saas.jobs.queues import redis_connection
 from saas.jobs.worker import AppWorker
 from saas.timeutil import utcnow
 

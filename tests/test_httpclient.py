@@ -112,8 +112,8 @@ def test_a_refusal_reads_in_the_merchants_language_with_the_services_own_words_q
 
     from saas import bridge
     from saas.bridge.models import BridgeEntry
-    from saas.connectors.base import AuthError
     from saas.i18n import msg
+    from saas.integration_errors import AuthError
     requests_mock.get("https://mirakl.test/api/account", status_code=401, json={"message": "Unauthorized"})
     with pytest.raises(AuthError) as refused:
         httpclient.check(requests.get("https://mirakl.test/api/account"), "Mirakl")

@@ -8,9 +8,9 @@ from rq import Queue
 from sqlalchemy import Integer, literal, select
 
 from saas.bridge.models import BridgeEntry
+from saas.extensions import redis_connection
 from saas.jobs import schedule
 from saas.jobs.models import JobSchedule
-from saas.jobs.queues import redis_connection
 from saas.mail import OutboxMessage
 from saas.tenants.settings import save_settings
 from saas.timeutil import utcnow

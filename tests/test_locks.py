@@ -6,8 +6,8 @@ import sys
 import time
 
 from saas.config import ROOT
+from saas.extensions import redis_connection
 from saas.jobs import locks
-from saas.jobs.queues import redis_connection
 
 HOLDER = """
 import sys, time

@@ -11,8 +11,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from saas.catalog.models import SkuChange
 from saas.config import ROOT
+from saas.extensions import redis_connection
 from saas.jobs import schedule
-from saas.jobs.queues import enqueue, redis_connection
+from saas.jobs.queues import enqueue
 from saas.jobs.worker import AppWorker
 from saas.tenants.settings import save_settings
 from saas.timeutil import utcnow

@@ -6,9 +6,9 @@ import io
 import pytest
 import requests
 
-from saas.connectors.base import RetryableError
 from saas.connectors.mirakl import budget
 from saas.connectors.mirakl.client import MiraklClient
+from saas.integration_errors import RetryableError
 from saas.tenants.settings import save_settings
 from tests.conftest import login
 

@@ -21,7 +21,8 @@ from saas import create_app, logs
 from saas.catalog import changes as sku_changes
 from saas.catalog.models import SkuChange
 from saas.config import ROOT
-from saas.jobs.queues import enqueue, redis_connection
+from saas.extensions import redis_connection
+from saas.jobs.queues import enqueue
 from saas.orders.importer import import_order
 from tests.conftest import PASSWORD, login, make_user
 

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from saas import vtex
 from saas.catalog import changes
 from saas.connectors.carrefour import freight_wire as wire
 from saas.orders import events
@@ -46,7 +47,7 @@ def test_every_freight_query_is_read_or_refused(args):
     request = answers_or_refuses(wire.from_query, args, wire.WireError)
     if request is not None:
         assert len(request.postal_code) == 8 and request.postal_code.isdigit()
-        assert all(changes.is_sku_id(sku) and 1 <= quantity <= wire.MAX_QUANTITY for sku, quantity in request.items)
+        assert all(vtex.is_sku_id(sku) and 1 <= quantity <= wire.MAX_QUANTITY for sku, quantity in request.items)
 
 
 @settings(max_examples=300, derandomize=True)

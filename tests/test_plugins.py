@@ -12,8 +12,8 @@ from saas.bridge.models import BridgeEntry
 from saas.catalog import activation, reports
 from saas.catalog.models import ImportBatch, SkuBinding, SkuChange
 from saas.connectors import get_connector_class, registry
+from saas.extensions import redis_connection
 from saas.jobs import schedule
-from saas.jobs.queues import redis_connection
 from saas.orders import events, importer
 from saas.orders.models import MarketplaceOrder, OrderEvent
 from saas.tenants.models import ConnectorSettings

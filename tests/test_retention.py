@@ -4,8 +4,8 @@ from datetime import timedelta
 from saas.bridge import record
 from saas.bridge.models import BridgeEntry
 from saas.bridge.retention import LOCK_KEY, prune
+from saas.extensions import redis_connection
 from saas.jobs.clock import ticks
-from saas.jobs.queues import redis_connection
 from saas.timeutil import utcnow
 from tests.conftest import make_tenant, make_user
 

@@ -133,7 +133,7 @@ def vtex_calls(requests_mock, method):
 def test_activation_registers_the_affiliate_and_queues_the_initial_load(app, signed_in, db, tenant, requests_mock):
     from rq import Queue
 
-    from saas.jobs.queues import redis_connection
+    from saas.extensions import redis_connection
     requests_mock.get("https://mirakl.test/api/account", json={"shop_id": 1, "shop_name": "A"})
     assert post(signed_in).status_code == 302
     (put,) = vtex_calls(requests_mock, "PUT")

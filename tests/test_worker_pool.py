@@ -9,7 +9,8 @@ import time
 from rq import Worker
 
 from saas.config import ROOT
-from saas.jobs.queues import QUEUES, redis_connection
+from saas.extensions import redis_connection
+from saas.jobs.queues import QUEUES
 
 
 def alive(pid: int) -> bool:

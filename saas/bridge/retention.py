@@ -7,9 +7,9 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from saas.bridge.models import BridgeEntry
-from saas.extensions import db
+from saas.extensions import db, redis_connection
 from saas.jobs.context import with_app_context
-from saas.jobs.queues import every_tick, redis_connection
+from saas.jobs.queues import every_tick
 from saas.timeutil import utcnow
 
 log = logging.getLogger(__name__)

@@ -9,15 +9,15 @@ from sqlalchemy import func, or_, select
 from saas import bridge
 from saas.catalog import changes as sku_changes
 from saas.connectors import get_connector_class
-from saas.connectors.base import IntegrationError, PermanentError
 from saas.extensions import db
 from saas.i18n import msg
+from saas.integration_errors import IntegrationError, PermanentError
 from saas.jobs.context import Integration
 from saas.jobs.queues import enqueue, job
 from saas.jobs.schedule import run_soon
 from saas.tenants.models import ConnectorSettings, Tenant
+from saas.tenants.public_urls import hook_url, notification_url
 from saas.vtex.client import VtexClient
-from saas.web.public_urls import hook_url, notification_url
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 1000

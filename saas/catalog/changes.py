@@ -7,19 +7,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from saas.catalog.models import SkuChange
 from saas.extensions import LOOKUP, among, db
-from saas.tenants.models import ConnectorSettings
+from saas.tenants.settings import active_connectors
 from saas.timeutil import utcnow
+from saas.vtex import SKU_ID_MAX_DIGITS, is_sku_id
 
 FLAG_FIELDS = {"stockmodified": "stock_modified", "pricemodified": "price_modified",
                "hasstockkeepingunitmodified": "catalog_modified", "isactive": "is_active",
                "hasstockkeepingunitremovedfromaffiliate": "removed_from_affiliate"}
 
-
-SKU_ID_MAX_DIGITS = 18  # VTEX's SKU ids are 64-bit integers
-
-
-def is_sku_id(text: str) -> bool:
-    return text.isascii() and text.isdigit() and len(text) <= SKU_ID_MAX_DIGITS
 
 
 class NotificationError(ValueError):
@@ -101,11 +96,6 @@ def _merging_upsert():
               "stock_modified": or_(SkuChange.stock_modified, new.stock_modified),
               "is_active": new.is_active, "removed_from_affiliate": new.removed_from_affiliate,
               "version": SkuChange.version + 1, "received_at": new.received_at})
-
-
-def active_connectors(tenant_id: int) -> list[str]:
-    return list(db.session.scalars(select(ConnectorSettings.connector_key).where(
-        ConnectorSettings.tenant_id == tenant_id, ConnectorSettings.active.is_(True))))
 
 
 def _last_per_sku(changes):

@@ -16,8 +16,8 @@ from sqlalchemy import func, or_
 from saas.catalog import changes as sku_changes
 from saas.catalog import drift
 from saas.catalog.models import Promotion, SkuBinding
-from saas.connectors.base import AuthError, PermanentError
 from saas.extensions import db
+from saas.integration_errors import AuthError, PermanentError
 from saas.jobs.schedule import periodic, run_at, run_soon
 from saas.tenants.scoping import scoped
 from saas.timeutil import utcnow

@@ -23,15 +23,16 @@ from datetime import timedelta
 
 from rq import Retry
 
-from saas import bridge
+from saas import bridge, vtex
 from saas.catalog import changes as sku_changes
 from saas.catalog import drift, rereads, safety, sync
 from saas.catalog.models import Reconciliation, SkuBinding
 from saas.catalog.pricing import Pricing
 from saas.catalog.vtex_reads import VtexReader
-from saas.connectors.base import IntegrationError, MarketplaceOffer, NotSupported
+from saas.connectors.base import MarketplaceOffer, NotSupported
 from saas.extensions import db
 from saas.i18n import Text, msg
+from saas.integration_errors import IntegrationError
 from saas.jobs import locks
 from saas.jobs.context import Integration
 from saas.jobs.queues import enqueue, job
@@ -232,7 +233,7 @@ class Comparison:
     def compare(self, offers: list[MarketplaceOffer]) -> None:
         tenant, key = self.integration.tenant, self.connector.key
         self.counts["offers"] += len(offers)
-        ours = [o for o in offers if sku_changes.is_sku_id(o.sku_id)]
+        ours = [o for o in offers if vtex.is_sku_id(o.sku_id)]
         self.counts["foreign"] += len(offers) - len(ours)
         bindings = sync.bindings_of(tenant, key, [o.sku_id for o in ours])
         prices, unread = self.reader.prices_and_stock([o.sku_id for o in ours])

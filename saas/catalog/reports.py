@@ -6,9 +6,10 @@ from rq import Retry
 
 from saas import bridge, metrics
 from saas.catalog.models import ImportBatch, SkuBinding
-from saas.connectors.base import Batch, IntegrationError, LineResult
+from saas.connectors.base import Batch, LineResult
 from saas.extensions import db
 from saas.i18n import msg, stored
+from saas.integration_errors import IntegrationError
 from saas.jobs import locks
 from saas.jobs.queues import enqueue, job
 from saas.jobs.recovery import hands_back

@@ -23,9 +23,9 @@ from saas.catalog.models import SkuBinding
 from saas.catalog.pricing import Pricing
 from saas.catalog.vtex_reads import VtexReader
 from saas.connectors.base import CatalogItem
-from saas.extensions import db
+from saas.extensions import db, redis_connection
 from saas.jobs.context import Integration
-from saas.jobs.queues import enqueue, job, redis_connection
+from saas.jobs.queues import enqueue, job
 from saas.jobs.schedule import periodic, run_soon
 from saas.tenants.scoping import scoped
 from saas.vtex.client import VtexClient

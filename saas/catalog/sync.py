@@ -23,9 +23,10 @@ from saas.catalog.models import ImportBatch, SkuBinding, binding_search_text
 from saas.catalog.pricing import Pricing
 from saas.catalog.staging import Staging
 from saas.catalog.vtex_reads import VtexReader
-from saas.connectors.base import AuthError, CatalogItem, IntegrationError, NotSupported, Published
+from saas.connectors.base import CatalogItem, NotSupported, Published
 from saas.extensions import LOOKUP, among, db
 from saas.i18n import money, msg, stored
+from saas.integration_errors import AuthError, IntegrationError
 from saas.jobs import schedule
 from saas.mail import send_mail
 from saas.tenants.scoping import scoped, scoped_among

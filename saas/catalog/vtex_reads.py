@@ -9,7 +9,7 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from saas.connectors.base import IntegrationError, PermanentError
+from saas.integration_errors import IntegrationError, PermanentError
 from saas.vtex.client import VtexClient
 
 log = logging.getLogger(__name__)

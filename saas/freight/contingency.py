@@ -19,12 +19,12 @@ from rq import Retry
 
 from saas.catalog.models import SkuBinding
 from saas.catalog.vtex_reads import VtexReader
-from saas.connectors.base import IntegrationError
 from saas.exports import CsvWriter, xlsx_row
 from saas.extensions import db
 from saas.freight import quote
 from saas.freight.cep_ranges import RANGES
 from saas.freight.models import ContingencyTable
+from saas.integration_errors import IntegrationError
 from saas.jobs import locks
 from saas.jobs.queues import enqueue, job
 from saas.tenants.models import Tenant

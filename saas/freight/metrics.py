@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from redis.exceptions import RedisError
 
 from saas import metrics
-from saas.jobs.queues import redis_connection
+from saas.extensions import redis_connection
 from saas.timeutil import utcnow
 
 # Upper bounds (ms) of the histogram's buckets; beyond the last, one overflow bucket.

@@ -15,8 +15,7 @@ from sqlalchemy import select
 
 from saas.connectors import get_connector_class
 from saas.connectors.base import FreightOption, FreightRequest
-from saas.extensions import db
-from saas.jobs.queues import redis_connection
+from saas.extensions import db, redis_connection
 from saas.tenants.models import ConnectorSettings, Tenant
 from saas.vtex import slas as vtex_slas
 from saas.vtex.client import VtexClient

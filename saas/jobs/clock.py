@@ -10,8 +10,9 @@ import time
 from flask import current_app
 from rq_scheduler import Scheduler
 
+from saas.extensions import redis_connection
 from saas.jobs.outage import supervised
-from saas.jobs.queues import EVERY_TICK, redis_connection
+from saas.jobs.queues import EVERY_TICK
 from saas.jobs.schedule import PERIODIC, tick
 from saas.timeutil import utcnow
 

@@ -14,7 +14,7 @@ import threading
 from redis.exceptions import LockError, RedisError
 from redis.lock import Lock
 
-from saas.jobs.queues import redis_connection
+from saas.extensions import redis_connection
 
 log = logging.getLogger(__name__)
 TTL = 30

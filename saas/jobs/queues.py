@@ -10,11 +10,10 @@ the first one finished.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
-from redis import Redis
 from rq import Queue, Retry
 from rq.job import Job
 
+from saas.extensions import redis_connection
 from saas.jobs.context import for_integration, with_app_context
 
 QUEUES = ("orders", "default", "sync")
@@ -57,14 +56,6 @@ def every_tick(name: str, queue_name: str = "default"):
 
 def policy_of(func) -> Policy | None:
     return getattr(func, "policy", None)
-
-
-def redis_connection() -> Redis:
-    app = current_app._get_current_object()
-    if "redis" not in app.extensions:
-        app.extensions["redis"] = Redis.from_url(app.config["REDIS_URL"], socket_timeout=5,
-                                                 socket_connect_timeout=2, health_check_interval=30)
-    return app.extensions["redis"]
 
 
 def queue(name: str = "default") -> Queue:

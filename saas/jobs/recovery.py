@@ -19,11 +19,8 @@ from rq import Retry
 from rq.registry import StartedJobRegistry
 from sqlalchemy import or_, select
 
-from saas.extensions import db
-from saas.jobs import locks
-from saas.jobs.queues import QUEUES, enqueue, every_tick, job, redis_connection
-from saas.orders import importer
-from saas.orders.models import MarketplaceOrder
+from saas.extensions import db, redis_connection
+from saas.jobs.queues import QUEUES, enqueue, every_tick, job
 from saas.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -42,14 +39,26 @@ class HandBack:
     job: Callable
 
 
-# Declared with ``@hands_back`` on each job whose rows say what is due; the app imports those modules as it starts.
+# What the sweep resumes besides RQ's abandoned jobs: name → a function answering how many it resumed, declared
+# with ``@sweep`` (or ``@hands_back``) where the work is written; the app imports those modules as it starts.
+SWEEPS: dict[str, Callable[[], int]] = {}
 HAND_BACKS: list[HandBack] = []
+
+
+def sweep(name: str):
+    """Declare ``func()`` a part of the sweep: it resumes what is overdue and answers how many."""
+    def declare(func):
+        SWEEPS[name] = func
+        return func
+    return declare
 
 
 def hands_back(name: str, model, waiting, due_column: str):
     """Declare that the sweep hands the job its rows that still wait once they are ``STALL`` overdue."""
     def declare(func):
-        HAND_BACKS.append(HandBack(name, model, waiting, due_column, func))
+        hand_back = HandBack(name, model, waiting, due_column, func)
+        HAND_BACKS.append(hand_back)
+        SWEEPS[name] = lambda: resume(hand_back)
         return func
     return declare
 
@@ -58,8 +67,7 @@ def hands_back(name: str, model, waiting, due_column: str):
 @job("orders", 120, Retry(max=1, interval=[5]))
 def recover() -> dict[str, int]:
     """What was resumed, by kind (nothing: an empty dict)."""
-    counts = {"abandoned jobs": requeue_abandoned(), "orders": resume_orders(),
-              **{hand_back.name: resume(hand_back) for hand_back in HAND_BACKS}}
+    counts = {"abandoned jobs": requeue_abandoned(), **{name: resume_some() for name, resume_some in SWEEPS.items()}}
     resumed = {kind: n for kind, n in counts.items() if n}
     if resumed:
         log.warning("resumed abandoned work: %s", ", ".join(f"{n} {kind}" for kind, n in resumed.items()))
@@ -75,22 +83,14 @@ def requeue_abandoned() -> int:
     return count
 
 
-def _overdue(column):
+def overdue(column):
     return or_(column < utcnow() - STALL, column.is_(None))
-
-
-def resume_orders() -> int:
-    orders = db.session.scalars(select(MarketplaceOrder).where(
-        MarketplaceOrder.status == "importing", _overdue(MarketplaceOrder.next_attempt_at)).limit(SWEEP_LIMIT)).all()
-    free = [o for o, busy in zip(orders, locks.held([importer.lock_name(o) for o in orders]), strict=True) if not busy]
-    importer.enqueue(free)
-    return len(free)
 
 
 def resume(hand_back: HandBack) -> int:
     """Rows still waiting whose due moment is overdue: due now, and their job queued again."""
     due = getattr(hand_back.model, hand_back.due_column)
-    rows = db.session.scalars(select(hand_back.model).where(hand_back.waiting, _overdue(due))
+    rows = db.session.scalars(select(hand_back.model).where(hand_back.waiting, overdue(due))
                               .limit(SWEEP_LIMIT)).all()
     now = utcnow()
     for row in rows:

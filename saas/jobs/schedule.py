@@ -19,13 +19,13 @@ from sqlalchemy import BigInteger, case, cast, select, update
 from sqlalchemy.exc import IntegrityError
 
 from saas import logs
-from saas.catalog import changes as sku_changes
-from saas.extensions import db
+from saas.extensions import db, redis_connection
 from saas.jobs import locks
 from saas.jobs.context import Integration, with_app_context
 from saas.jobs.models import JobSchedule
-from saas.jobs.queues import enqueue, enqueue_many, job, redis_connection
+from saas.jobs.queues import enqueue, enqueue_many, job
 from saas.tenants.models import ConnectorSettings
+from saas.tenants.settings import active_connectors
 from saas.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,7 @@ def run_soon(kind: str, tenant_id: int, connector_key: str | None = None) -> Non
     """Make the job of ``kind`` due at the next tick for one of the tenant's connectors, or for each active one
     (after activation, a resend or a reprocess request)."""
     now = utcnow()
-    keys = [connector_key] if connector_key else sku_changes.active_connectors(tenant_id)
+    keys = [connector_key] if connector_key else active_connectors(tenant_id)
     for key in keys:
         moved = db.session.execute(update(JobSchedule).where(
             JobSchedule.tenant_id == tenant_id, JobSchedule.connector_key == key, JobSchedule.kind == kind)

@@ -33,9 +33,9 @@ from rq.worker import WorkerStatus
 from rq.worker_pool import ForkProcess, WorkerPool
 
 from saas import logs, metrics
-from saas.extensions import db
+from saas.extensions import db, redis_connection
 from saas.jobs.outage import LoopEnded, supervised
-from saas.jobs.queues import QUEUES, policy_of, redis_connection
+from saas.jobs.queues import QUEUES, policy_of
 
 log = logging.getLogger(__name__)
 # Longer than a lock's TTL: a job seen abandoned finds the locks of its dead worker expired, and runs at once.

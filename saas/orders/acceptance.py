@@ -1,9 +1,9 @@
 """Accepting or refusing an order waiting for the seller: accepted when every SKU exists at VTEX and the simulation
 has stock for it; refused otherwise, with the reason in the Bridge."""
 from saas import bridge
-from saas.connectors.base import IntegrationError
 from saas.extensions import db
 from saas.i18n import Text, msg, stored
+from saas.integration_errors import IntegrationError
 from saas.orders import checks
 from saas.orders.importer import check_skus_exist
 from saas.vtex.client import VtexClient

@@ -13,9 +13,10 @@ from sqlalchemy.exc import IntegrityError
 
 from saas import bridge
 from saas.connectors import get_connector_class
-from saas.connectors.base import ORDER_STATES, IntegrationError, RetryableError
+from saas.connectors.base import ORDER_STATES
 from saas.extensions import db
 from saas.i18n import Text, msg
+from saas.integration_errors import IntegrationError, RetryableError
 from saas.jobs import locks
 from saas.jobs.queues import enqueue, job
 from saas.jobs.recovery import hands_back

@@ -23,24 +23,26 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from rq import Retry
+from sqlalchemy import select
 
 from saas import alerts, bridge, metrics
 from saas.catalog import safety
 from saas.connectors import get_connector_class
-from saas.connectors.base import IntegrationError, PermanentError
 from saas.extensions import db
 from saas.i18n import msg, stored
+from saas.integration_errors import IntegrationError, PermanentError
 from saas.jobs import locks
 from saas.jobs.queues import enqueue as enqueue_job
 from saas.jobs.queues import job
+from saas.jobs.recovery import SWEEP_LIMIT, overdue, sweep
 from saas.mail import send_mail
 from saas.orders import checks
 from saas.orders.models import MarketplaceOrder, OrderAttempt
 from saas.tenants.models import Tenant
+from saas.tenants.public_urls import services_endpoint
 from saas.tenants.settings import build_connector, load_settings
 from saas.timeutil import utcnow
 from saas.vtex.client import VtexClient
-from saas.web.public_urls import services_endpoint
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -339,3 +341,14 @@ def _marketplace(order) -> str:
 
 def enqueue_cancel(order: MarketplaceOrder) -> None:
     enqueue_job(cancel_at_vtex, order.id)
+
+
+@sweep("orders")
+def resume_stalled() -> int:
+    """Orders importing whose attempt is overdue and whose lock nobody holds (their worker killed, their job lost with
+    Redis): queued again."""
+    orders = db.session.scalars(select(MarketplaceOrder).where(
+        MarketplaceOrder.status == "importing", overdue(MarketplaceOrder.next_attempt_at)).limit(SWEEP_LIMIT)).all()
+    free = [o for o, busy in zip(orders, locks.held([lock_name(o) for o in orders]), strict=True) if not busy]
+    enqueue(free)
+    return len(free)

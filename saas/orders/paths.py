@@ -4,8 +4,8 @@ simulation as an order's import would ask it. An unmapped or unserved type is se
 from dataclasses import dataclass
 
 from saas.catalog.models import SkuBinding
-from saas.connectors.base import IntegrationError
 from saas.i18n import Text, msg
+from saas.integration_errors import IntegrationError
 from saas.tenants.scoping import scoped
 from saas.vtex import slas as vtex_slas
 from saas.vtex.client import VtexClient

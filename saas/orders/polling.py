@@ -7,9 +7,10 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 
 from saas import bridge
-from saas.connectors.base import AuthError, IntegrationError, OrderData
+from saas.connectors.base import OrderData
 from saas.extensions import db
 from saas.i18n import msg
+from saas.integration_errors import AuthError, IntegrationError
 from saas.jobs import schedule
 from saas.orders import acceptance, importer
 from saas.orders.models import MarketplaceOrder, OrderCursor

@@ -2,8 +2,7 @@
 from sqlalchemy import func, select
 
 from saas.extensions import db
-from saas.orders.models import MarketplaceOrder
-from saas.tenants.models import ConnectorSettings, Membership, SettingsAudit, Tenant, User
+from saas.tenants.models import Membership, Tenant, User
 
 
 def normalize_email(email: str) -> str:
@@ -16,17 +15,6 @@ def find_user(email: str) -> User | None:
 
 def slug_taken(slug: str) -> bool:
     return db.session.scalars(select(Tenant.id).where(Tenant.slug == slug)).first() is not None
-
-
-def slug_in_public_urls(tenant: Tenant) -> bool:
-    """Whether VTEX or a marketplace may hold URLs naming the slug: the affiliate's search endpoint and the OMS hook
-    (registered at activation), each placed order's marketplaceServicesEndpoint, the freight URL pasted at the
-    marketplace. From the first activation on, the slug stays, so none of them ever answers 404."""
-    def exists(model, *conditions):
-        return db.session.scalars(select(model.id).where(model.tenant_id == tenant.id, *conditions).limit(1)
-                                  ).first() is not None
-    return (exists(ConnectorSettings, ConnectorSettings.active.is_(True))
-            or exists(SettingsAudit, SettingsAudit.action == "activate") or exists(MarketplaceOrder))
 
 
 def create_tenant(owner: User, *, name, slug, vtex_account, store_label=None, vtex_base_url=None,

@@ -21,6 +21,12 @@ def connected_since(tenant: Tenant, key: str):
         .with_entities(SettingsAudit.created_at).order_by(SettingsAudit.id.desc()).limit(1).scalar()
 
 
+def active_connectors(tenant_id: int) -> list[str]:
+    """The keys of the store's marketplaces that are switched on."""
+    return list(db.session.scalars(select(ConnectorSettings.connector_key).where(
+        ConnectorSettings.tenant_id == tenant_id, ConnectorSettings.active.is_(True))))
+
+
 def configured_connectors() -> list[str]:
     """The current store's marketplaces that have settings, active ones first."""
     rows = scoped(ConnectorSettings).with_entities(ConnectorSettings.connector_key, ConnectorSettings.active).all()

@@ -10,3 +10,9 @@ ORDER_STATUSES = Words({
     "request-cancel": N_("cancellation requested"), "cancellation-requested": N_("cancellation requested"),
     "canceled": N_("cancelled"), "payment-pending": N_("payment pending"), "payment-approved": N_("payment approved"),
 })
+
+SKU_ID_MAX_DIGITS = 18  # VTEX's SKU ids are 64-bit integers
+
+
+def is_sku_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= SKU_ID_MAX_DIGITS

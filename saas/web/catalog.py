@@ -10,6 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import String, cast, func, or_
 
+from saas import vtex
 from saas.catalog import changes as sku_changes
 from saas.catalog import drift, promotions, readiness
 from saas.catalog.models import OFFER_STATES, PRODUCT_STATES, STATE_COLOURS, Reconciliation, SkuBinding, SkuChange
@@ -190,7 +191,7 @@ def resend():
 
 def resend_selected(typed) -> None:
     """Send these SKUs again in full (product where not listed, price and stock) at the next tick, and say so."""
-    skus = sorted({s.strip() for s in typed if sku_changes.is_sku_id(s.strip())})
+    skus = sorted({s.strip() for s in typed if vtex.is_sku_id(s.strip())})
     if not skus:
         flash(_("Select at least one SKU."), "error")
     else:

@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import URL, Email, EqualTo, InputRequired, Length, Optional, Regexp
 
-from saas.connectors.base import AuthError, IntegrationError
 from saas.egress import outcome
+from saas.integration_errors import AuthError, IntegrationError
 from saas.tenants.models import ROLES
 from saas.vtex.client import VtexClient
 

@@ -17,9 +17,10 @@ import time
 from flask import Blueprint, jsonify, request
 
 from saas.connectors import get_connector_class
-from saas.connectors.base import AuthError, FreightRequestError, IntegrationError
+from saas.connectors.base import FreightRequestError
 from saas.extensions import csrf
 from saas.freight import metrics, quote
+from saas.integration_errors import AuthError, IntegrationError
 from saas.web.inputs import json_body
 from saas.web.ratelimit import within
 

@@ -9,16 +9,17 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from saas.connectors import get_connector_class
-from saas.connectors.base import FreightRequest, IntegrationError
+from saas.connectors.base import FreightRequest
 from saas.freight import contingency, metrics, quote
 from saas.freight.models import ContingencyTable
 from saas.i18n import N_, Words, money
+from saas.integration_errors import IntegrationError
+from saas.tenants.public_urls import freight_url
 from saas.tenants.scoping import scoped
 from saas.tenants.settings import configured_connectors
 from saas.timeutil import MERCHANT_ZONE, local_time_text
 from saas.web import charts
 from saas.web.freight import cause_of
-from saas.web.public_urls import freight_url
 from saas.web.tenant_context import attach_tenant
 
 bp = Blueprint("freight_stats", __name__, url_prefix="/t/<slug>/freight")

@@ -10,9 +10,8 @@ from flask import Blueprint, current_app, jsonify
 from rq import Worker
 from sqlalchemy import text
 
-from saas.extensions import db
+from saas.extensions import db, redis_connection
 from saas.jobs.clock import HEARTBEAT_KEY
-from saas.jobs.queues import redis_connection
 
 bp = Blueprint("health", __name__)
 

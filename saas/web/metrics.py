@@ -23,9 +23,9 @@ from sqlalchemy import func
 
 from saas import metrics
 from saas.catalog.models import SkuChange
-from saas.extensions import db
+from saas.extensions import db, redis_connection
 from saas.jobs.clock import HEARTBEAT_KEY
-from saas.jobs.queues import QUEUES, redis_connection
+from saas.jobs.queues import QUEUES
 from saas.tenants.models import ConnectorSettings
 from saas.timeutil import utcnow
 

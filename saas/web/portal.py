@@ -12,20 +12,20 @@ from sqlalchemy import func, select
 
 from saas import alerts, digest
 from saas.bridge.models import BridgeEntry
-from saas.catalog import activation, drift
+from saas.catalog import activation, connector_setup, drift
 from saas.catalog.models import PRODUCT_STATES, STATE_COLOURS, ImportBatch, SkuBinding, SkuChange
 from saas.connectors import get_connector_class, registry
-from saas.connectors.base import IntegrationError
 from saas.crypto import mask
 from saas.egress import outcome
 from saas.extensions import db
 from saas.i18n import LANGUAGES
+from saas.integration_errors import IntegrationError
 from saas.mail import OutboxMessage, send_mail
 from saas.orders.models import MarketplaceOrder
-from saas.tenants import connector_setup
 from saas.tenants.models import AUDIT_ACTIONS, ConnectorSettings, Invitation, Membership, SettingsAudit
+from saas.tenants.public_urls import freight_url
 from saas.tenants.scoping import scoped
-from saas.tenants.service import create_tenant, slug_in_public_urls, slug_taken, user_tenants
+from saas.tenants.service import create_tenant, slug_taken, user_tenants
 from saas.tenants.settings import build_connector, load_settings
 from saas.timeutil import local_time, start_of_local_day, utcnow
 from saas.vtex.client import VtexClient
@@ -33,7 +33,6 @@ from saas.web import trends
 from saas.web.bridge import marketplace_names
 from saas.web.forms import ROLE_NAMES, AlertsForm, InviteForm, TenantForm, vtex_answers
 from saas.web.pricing import PRICING_LABELS
-from saas.web.public_urls import freight_url
 from saas.web.redirects import safe_next
 from saas.web.tenant_context import attach_tenant
 
@@ -287,3 +286,14 @@ def members():
     memberships = scoped(Membership).order_by(Membership.id).all()
     pending = scoped(Invitation).filter(Invitation.accepted_at.is_(None)).order_by(Invitation.id.desc()).all()
     return render_template("portal/members.html", form=form, memberships=memberships, pending=pending)
+
+
+def slug_in_public_urls(tenant) -> bool:
+    """Whether VTEX or a marketplace may hold URLs naming the slug: the affiliate's search endpoint and the OMS hook
+    (registered at activation), each placed order's marketplaceServicesEndpoint, the freight URL pasted at the
+    marketplace. From the first activation on, the slug stays, so none of them ever answers 404."""
+    def exists(model, *conditions):
+        return db.session.scalars(select(model.id).where(model.tenant_id == tenant.id, *conditions).limit(1)
+                                  ).first() is not None
+    return (exists(ConnectorSettings, ConnectorSettings.active.is_(True))
+            or exists(SettingsAudit, SettingsAudit.action == "activate") or exists(MarketplaceOrder))

@@ -13,7 +13,7 @@ from sqlalchemy import func, or_
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
-from saas import bridge
+from saas import bridge, vtex
 from saas.catalog import changes as sku_changes
 from saas.catalog import rules, safety
 from saas.catalog.models import SkuBinding
@@ -60,7 +60,7 @@ class RuleForm(FlaskForm):
         if self.target.data != "all" and not (self.value.data or "").strip():
             self.value.errors = [*self.value.errors, _("Say which brand, category or SKUs the rule applies to.")]
             valid = False
-        if self.target.data == "skus" and not all(sku_changes.is_sku_id(s.strip())
+        if self.target.data == "skus" and not all(vtex.is_sku_id(s.strip())
                                                   for s in (self.value.data or "").split(",") if s.strip()):
             self.value.errors = [*self.value.errors, _("SKU ids are numbers separated by commas.")]
             valid = False
@@ -198,7 +198,7 @@ def _targeted(key, changed: set[rules.Rule]) -> list[str]:
 def approve(key):
     """The held prices of the ticked SKUs go as they are at the next sync."""
     cls, _row = _integration(key)
-    skus = [s for s in request.form.getlist("sku") if sku_changes.is_sku_id(s)]
+    skus = [s for s in request.form.getlist("sku") if vtex.is_sku_id(s)]
     held = scoped(SkuBinding, connector_key=key).filter(SkuBinding.sku_id.in_(skus),
                                                         SkuBinding.held_price_cents.isnot(None)).all() if skus else []
     for binding in held:

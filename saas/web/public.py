@@ -19,6 +19,7 @@ from saas.orders import events
 from saas.orders.models import MarketplaceOrder, OrderEvent
 from saas.tenants.models import Tenant
 from saas.tenants.scoping import scoped
+from saas.tenants.settings import active_connectors
 from saas.timeutil import utcnow
 from saas.web.inputs import json_body
 
@@ -61,7 +62,7 @@ def sku_notification(slug, secret):
         change = sku_changes.parse_notification(json_body())
     except sku_changes.NotificationError as exc:
         return bad_request(str(exc))
-    connectors = sku_changes.active_connectors(tenant.id)
+    connectors = active_connectors(tenant.id)
     # The change and its store's sync made due in one commit: whoever sees the change sees the sync due.
     sku_changes.record(tenant.id, [change], connectors=connectors, commit=False)
     if current_app.config["SYNC_ON_NOTIFICATION"]:

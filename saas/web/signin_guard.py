@@ -20,7 +20,7 @@ import time
 from cachetools import TTLCache
 from redis.exceptions import RedisError
 
-from saas.jobs.queues import redis_connection
+from saas.extensions import redis_connection
 
 log = logging.getLogger(__name__)
 FREE_ATTEMPTS = 5  # per account and address

@@ -137,7 +137,7 @@ def test_a_stale_read_after_a_notification_is_corrected_by_the_read_again(world)
     stored = world.vtex.extensions["store"].get("sku", sku["Id"])
     stored["previous"]["until"] = 0  # the cache has caught up
     world.vtex.extensions["store"].put("sku", sku["Id"], stored)
-    from saas.jobs.queues import redis_connection
+    from saas.extensions import redis_connection
     pending = redis_connection().zrange(rereads._pending_key(world.tenant.id, "carrefour"), 0, -1)
     assert pending == [sku_id.encode()]  # the notification asked for reads again
     assert rereads.reread_notified(world.tenant.id, "carrefour") == {"checked": 1, "found": 1}

@@ -147,7 +147,7 @@ def test_a_big_export_is_read_one_part_a_run_and_the_job_yields_between_them(wor
     from rq import Queue
 
     from saas.connectors.mirakl.connector import MiraklConnector
-    from saas.jobs.queues import redis_connection
+    from saas.extensions import redis_connection
     from tests.conftest import login
     good = _listed(world)
     monkeypatch.setattr(MiraklConnector, "export_chunk", 20)

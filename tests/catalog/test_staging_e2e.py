@@ -13,8 +13,9 @@ from saas.catalog import changes as sku_changes
 from saas.catalog.models import ImportBatch, SkuBinding, SkuChange, StagedProduct
 from saas.catalog.staging import Staging
 from saas.catalog.vtex_reads import VtexReader
+from saas.extensions import redis_connection
 from saas.jobs import schedule
-from saas.jobs.queues import queue, redis_connection
+from saas.jobs.queues import queue
 from saas.timeutil import utcnow
 from saas.vtex.client import VtexClient
 from tests.catalog import test_sync_e2e

@@ -7,8 +7,9 @@ from functools import cache
 
 import pytest
 
-from saas.connectors.base import AuthError, Batch, ConnectorContext, PermanentError, RetryableError
+from saas.connectors.base import Batch, ConnectorContext
 from saas.connectors.carrefour.connector import CarrefourConnector
+from saas.integration_errors import AuthError, PermanentError, RetryableError
 from tests.contract.specs import MIRAKL_HOST, specs_dir
 
 MIRAKL = "mirakl/mirakl-mmp-seller-openapi.json"

@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 from bench import harness
 from saas.catalog import changes
 from saas.catalog.models import SkuBinding, SkuChange
-from saas.extensions import db
+from saas.extensions import db, redis_connection
 from saas.jobs.models import JobSchedule
-from saas.jobs.queues import redis_connection
 from saas.orders.models import MarketplaceOrder, OrderAttempt
 from saas.sandbox.catalog import ean13, generate
 from saas.timeutil import utcnow

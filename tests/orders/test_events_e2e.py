@@ -8,7 +8,8 @@ from rq.registry import ScheduledJobRegistry
 
 from saas.bridge.models import BridgeEntry
 from saas.connectors.mirakl.client import MiraklClient
-from saas.jobs.queues import queue, redis_connection
+from saas.extensions import redis_connection
+from saas.jobs.queues import queue
 from saas.jobs.worker import AppWorker
 from saas.orders import events
 from saas.orders.models import OrderEvent

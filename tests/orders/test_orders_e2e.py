@@ -17,9 +17,10 @@ from rq.registry import ScheduledJobRegistry
 
 from saas.bridge.models import BridgeEntry
 from saas.config import ROOT
+from saas.extensions import redis_connection
 from saas.i18n import money
 from saas.jobs import locks, recovery
-from saas.jobs.queues import queue, redis_connection
+from saas.jobs.queues import queue
 from saas.mail import OutboxMessage
 from saas.orders import importer
 from saas.orders.models import MarketplaceOrder, OrderAttempt
@@ -145,7 +146,7 @@ def test_a_series_is_bounded_by_fifteen_minutes_too(shop):
 def test_an_unclear_failure_is_followed_by_a_look_at_vtex_not_a_second_order(shop, monkeypatch):
     mkt_id = shop.carrefour_order(1001, state="SHIPPING")
     shop.poll()
-    from saas.connectors.base import RetryableError
+    from saas.integration_errors import RetryableError
     from saas.vtex.client import VtexClient
     original = VtexClient.authorize_dispatch
 
@@ -363,11 +364,11 @@ def test_an_order_whose_job_was_lost_is_resumed_by_the_recovery_sweep_once_nobod
     shop.poll()  # importing, its job queued … and lost (Redis restarted empty)
     queue("orders").empty()
     order = shop.order(mkt_id)
-    assert recovery.resume_orders() == 0  # not overdue yet: its job may still be on its way
+    assert importer.resume_stalled() == 0  # not overdue yet: its job may still be on its way
     order.next_attempt_at = utcnow() - recovery.STALL - timedelta(seconds=1)
     shop.db.session.commit()
     with locks.hold(importer.lock_name(order)):  # a live worker is on it: left alone
-        assert recovery.resume_orders() == 0
+        assert importer.resume_stalled() == 0
     assert recovery.recover()["orders"] == 1
     (job,) = queue("orders").jobs
     assert job.func_name == "saas.orders.importer.import_batch" and job.args[0] == [(order.id, 0)]

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from saas.connectors.base import AuthError, PermanentError, RetryableError
 from saas.connectors.mirakl.client import MiraklClient
+from saas.integration_errors import AuthError, PermanentError, RetryableError
 from saas.sandbox import catalog
 from saas.vtex.client import VtexClient
 from tests.conftest import serve

@@ -7,8 +7,8 @@ Request, GET: ``?postalCode=01310-100&items=1001:2,1002:1``; POST: ``{"postalCod
 """
 import re
 
-from saas.catalog.changes import SKU_ID_MAX_DIGITS, is_sku_id
 from saas.connectors.base import FreightOption, FreightRequest, FreightRequestError
+from saas.vtex import SKU_ID_MAX_DIGITS, is_sku_id
 
 MAX_ITEMS = 50
 MAX_QUANTITY = 999

@@ -19,7 +19,7 @@ from limits.strategies import MovingWindowRateLimiter
 from redis import Redis
 from redis.exceptions import RedisError
 
-from saas.connectors.base import RetryableError
+from saas.integration_errors import RetryableError
 
 log = logging.getLogger(__name__)
 # Mirakl's published maximum call frequencies (its seller API, per operation) for the calls made on a schedule.

@@ -10,9 +10,9 @@ import json
 from requests_toolbelt import MultipartEncoder
 
 from saas import metrics
-from saas.connectors.base import RetryableError
 from saas.connectors.mirakl.budget import budget, shop_of
 from saas.httpclient import send, session_for
+from saas.integration_errors import RetryableError
 
 SERVICE = "Mirakl"
 

@@ -17,13 +17,13 @@ from saas.connectors.base import (
     LineResult,
     OrderData,
     OrderPage,
-    PermanentError,
     Published,
     Requirements,
 )
 from saas.connectors.mirakl import budget, mapping
 from saas.connectors.mirakl.client import MiraklClient
 from saas.i18n import msg
+from saas.integration_errors import PermanentError
 
 _CARRIERS = TTLCache(maxsize=1024, ttl=86400)
 LISTED_CALLS_AT_ONCE = 4  # P31 has no published limit: a few at once, as a browser would

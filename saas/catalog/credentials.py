@@ -3,8 +3,8 @@ silence."""
 from flask_babel import gettext as _
 
 from saas import alerts, bridge
-from saas.connectors.base import AuthError, RetryableError
 from saas.i18n import msg
+from saas.integration_errors import AuthError, RetryableError
 from saas.jobs.schedule import periodic
 from saas.mail import send_mail
 from saas.tenants.settings import build_connector

@@ -4,9 +4,10 @@ turning it off deletes the affiliate and erases the stored key (the seed). Error
 from flask_babel import gettext as _
 
 from saas.catalog import activation
-from saas.connectors.base import AccountInfo, AuthError, IntegrationError
+from saas.connectors.base import AccountInfo
 from saas.connectors.forms import secret_values
 from saas.egress import outcome
+from saas.integration_errors import AuthError, IntegrationError
 from saas.tenants.models import ConnectorSettings
 from saas.tenants.settings import account_connected_elsewhere, build_connector, save_settings
 
