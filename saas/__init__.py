@@ -44,8 +44,9 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _import_jobs():
-    """Every module that declares scheduled work (``@periodic``, ``@every_tick``, ``@hands_back``): importing them
-    registers it, so the scheduler, the workers and the web know every kind whichever process starts."""
+    """Every module that declares scheduled work (``@periodic``, ``@every_tick``, ``@hands_back``, ``@sweep``) or
+    fills a seam of another feature (``@sales_source``, ``@also``): importing them registers it, so the scheduler, the
+    workers and the web know it all whichever process starts."""
     import saas.bridge.retention  # noqa: F401
     import saas.catalog.credentials  # noqa: F401
     import saas.catalog.promotions  # noqa: F401
@@ -57,6 +58,8 @@ def _import_jobs():
     import saas.jobs.recovery  # noqa: F401
     import saas.orders.events  # noqa: F401
     import saas.orders.polling  # noqa: F401
+    import saas.orders.sales  # noqa: F401
+    import saas.orders.sweep  # noqa: F401
 
 
 def _import_models():

@@ -38,21 +38,30 @@ from saas.jobs.context import Integration
 from saas.jobs.queues import enqueue, job
 from saas.jobs.recovery import hands_back
 from saas.jobs.schedule import periodic
-from saas.orders import importer, polling
-from saas.orders.models import MarketplaceOrder
 from saas.tenants.scoping import scoped
-from saas.tenants.settings import build_connector, connected_since
+from saas.tenants.settings import build_connector
 from saas.timeutil import utcnow
 from saas.vtex.client import VtexClient
 
 log = logging.getLogger(__name__)
 CHECK_EVERY = timedelta(seconds=60)
 EXPORT_WAIT = timedelta(hours=3)
-ORDER_SWEEP = timedelta(days=5)
 CHUNK = 1000            # offers compared with VTEX at once
 KEPT_CORRECTIONS = 100  # in the row's summary; the Bridge has every one
-HANDLED = ("imported", "importing", "failed", "cancelled")
 COUNTS = ("offers", "price_fixed", "stock_fixed", "withdrawn", "missing_resent", "foreign", "unread")
+
+
+# The other features' parts of the daily reconciliation, declared with ``@also`` where they are written (the
+# orders' sweep of the paid orders the poll missed: ``saas.orders.sweep``): name → ``step(tenant, row, connector)``,
+# whose count goes into the reconciliation's summary under that name. The catalog never imports the orders.
+ALSO: dict = {}
+
+
+def also(name: str):
+    def declare(step):
+        ALSO[name] = step
+        return step
+    return declare
 
 
 def lock_name(tenant_id: int, connector_key: str) -> str:
@@ -70,7 +79,7 @@ def start(tenant, row) -> dict:
         _fail(running, connector, *_export_late(connector))
     reconciliation = Reconciliation(tenant_id=tenant.id, connector_key=connector.key, summary={})
     db.session.add(reconciliation)
-    reconciliation.summary = {"orders_recovered": sweep_orders(tenant, row, connector)}
+    reconciliation.summary = {name: step(tenant, row, connector) for name, step in ALSO.items()}
     try:
         reconciliation.handle = connector.start_offer_export()
     except NotSupported:
@@ -84,34 +93,6 @@ def start(tenant, row) -> dict:
     if reconciliation.status == "exporting":
         enqueue(check_reconciliation, reconciliation.id, delay=CHECK_EVERY)
     return {"reconciliation": reconciliation.id, **reconciliation.summary}
-
-
-def sweep_orders(tenant, row, connector) -> int:
-    """Import every paid order of the last 5 days that the poll has not handled; answers how many."""
-    since = (utcnow() - ORDER_SWEEP).strftime("%Y-%m-%dT%H:%M:%SZ")
-    try:
-        found = connector.paid_orders_since(since)
-    except NotSupported:
-        return 0
-    except IntegrationError as exc:
-        bridge.record(tenant.id, "integration", "reconciliation", "warning",
-                      msg("The reconciliation could not read %(marketplace)s's recent orders (%(detail)s); the "
-                          "5-minute poll goes on.", marketplace=connector.name, detail=exc.said),
-                      connector_key=connector.key)
-        return 0
-    recovered, connected = [], connected_since(tenant, connector.key)
-    for data in found:
-        newer = polling.store(tenant, connector.key, data, connected=connected)
-        order = newer or scoped(MarketplaceOrder, tenant, connector.key).filter(
-            MarketplaceOrder.marketplace_order_id == data.order_id).one()
-        if (newer is None and order.status in HANDLED) or not polling.act(tenant, row, connector, order):
-            continue
-        recovered.append(order)
-        bridge.record(tenant.id, "order", order.marketplace_order_id, "warning",
-                      msg("Found by the reconciliation: the poll had missed this paid order; it is being imported."),
-                      connector_key=connector.key)
-    importer.enqueue(recovered)
-    return len(recovered)
 
 
 @hands_back("reconciliations", Reconciliation, Reconciliation.status == "exporting", "next_check_at")

@@ -7,12 +7,10 @@ number of units that may be sold meanwhile; the offer holds that many back, up t
 the price and stock rules and before the marketplace's own minimum stock.
 """
 import math
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
 from saas.catalog.models import ImportBatch, SkuBinding
-from saas.orders.models import MarketplaceOrder
 from saas.tenants.scoping import scoped
 from saas.timeutil import utcnow
 
@@ -63,17 +61,22 @@ def units(per_hour: float, lead: float, limit: int) -> Safety:
     return Safety(min(math.floor(per_hour * lead / 60 + 0.5), limit), per_hour, lead)
 
 
+def sales_source(func):
+    """Declare ``func(tenant, connector, now)`` the reading of the units sold per hour per SKU: the orders' (in
+    ``saas.orders.sales``), so that the catalog never imports the orders."""
+    global _sales_source
+    _sales_source = func
+    return func
+
+
+_sales_source = None
+
+
 def sales_per_hour(tenant, connector, now) -> dict[str, float]:
     """Units sold per hour per SKU in the marketplace's orders of the sales window (refused and cancelled left out)."""
-    sold = defaultdict(int)
-    raws = scoped(MarketplaceOrder, tenant, connector.key).filter(
-        MarketplaceOrder.created_at >= now - SALES_WINDOW, MarketplaceOrder.status.notin_(NOT_SOLD)) \
-        .with_entities(MarketplaceOrder.raw)
-    for raw, in raws:
-        for line in connector.order_data(raw).lines:
-            sold[line.sku_id] += line.quantity
-    hours = SALES_WINDOW.total_seconds() / 3600
-    return {sku: quantity / hours for sku, quantity in sold.items()}
+    if _sales_source is None:
+        raise RuntimeError("no sales source is declared: the app imports saas.orders.sales as it starts")
+    return _sales_source(tenant, connector, now)
 
 
 def lead_minutes(tenant, connector_key: str, now) -> float:
