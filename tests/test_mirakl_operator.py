@@ -111,3 +111,11 @@ def test_an_operators_catalog_and_orders_flow_in_its_own_name(db, tenant, page, 
     placed = requests.get(vtex_sim.config["URL"] + "/_admin/orders").json()
     assert [o["orderId"] for o in placed] == [f"MRK-{order_id}"]
     assert {li["selectedSla"] for li in placed[0]["shippingData"]["logisticsInfo"]} == {"Normal"}
+
+
+def test_each_marketplace_is_known_at_vtex_by_its_own_affiliate_unless_the_store_set_one():
+    """Written once (``saas.tenants.settings``): Carrefour's CRF is never another operator's default."""
+    from saas.tenants.settings import affiliate_of, trade_policy_of
+    assert (affiliate_of("carrefour", {}), affiliate_of("mirakl", {"affiliate_id": ""})) == ("CRF", "MRK")
+    assert affiliate_of("mirakl", {"affiliate_id": "OUT"}) == "OUT"
+    assert (trade_policy_of({}), trade_policy_of({"trade_policy": 2})) == ("1", "2")

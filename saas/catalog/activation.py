@@ -17,6 +17,7 @@ from saas.jobs.queues import enqueue, job
 from saas.jobs.schedule import run_soon
 from saas.tenants.models import ConnectorSettings, Tenant
 from saas.tenants.public_urls import hook_url, notification_url
+from saas.tenants.settings import affiliate_of, trade_policy_of
 from saas.vtex.client import VtexClient
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,9 @@ def register_affiliate(tenant, connector_key: str, settings: dict) -> None:
     failure there is reported, not fatal: the callbacks still bring the events)."""
     client = VtexClient.for_tenant(tenant)
     client.save_affiliate(
-        settings.get("affiliate_id") or "CRF",
+        affiliate_of(connector_key, settings),
         name=f"{get_connector_class(connector_key).name} ({tenant.display_name})"[:60],
-        trade_policy=str(settings.get("trade_policy") or "1"),
+        trade_policy=trade_policy_of(settings),
         follow_up_email=settings.get("notification_email") or "", notification_url=notification_url(tenant))
     db.session.commit()  # the webhook secret, when it was created just now
     _configure_hook(tenant, connector_key, attempt=1)
@@ -103,7 +104,7 @@ def start_initial_load(tenant, connector_key: str) -> None:
 
 def deactivate(tenant, connector_key: str, settings: dict) -> None:
     """Delete the affiliate at VTEX (a failure is reported, not fatal: the marketplace's key is erased anyway)."""
-    affiliate = settings.get("affiliate_id") or "CRF"
+    affiliate = affiliate_of(connector_key, settings)
     key_name = get_connector_class(connector_key).credentials_label
     try:
         VtexClient.for_tenant(tenant).delete_affiliate(affiliate)
@@ -139,7 +140,7 @@ def _load(integration: Integration) -> int:
     tenant, row = integration.tenant, integration.row
     connector_key = row.connector_key
     client = VtexClient.for_tenant(tenant)
-    trade_policy = str(row.settings.get("trade_policy") or "1")
+    trade_policy = trade_policy_of(row.settings)
     total, page = 0, 1
     while True:
         ids = client.sku_ids_of_trade_policy(trade_policy, page=page, page_size=PAGE_SIZE)

@@ -20,6 +20,7 @@ from saas.extensions import db
 from saas.integration_errors import AuthError, PermanentError
 from saas.jobs.schedule import periodic, run_at, run_soon
 from saas.tenants.scoping import scoped
+from saas.tenants.settings import trade_policy_of
 from saas.timeutil import utcnow
 from saas.vtex.client import VtexClient
 
@@ -46,7 +47,7 @@ def refresh_promotions(tenant, row) -> dict:
         log.warning("tenant %s: VTEX's promotions could not be read: %s", tenant.id, exc.message)
         return {"error": exc.message}
     resent = 0
-    trade_policy = str(row.settings.get("trade_policy") or "1")
+    trade_policy = trade_policy_of(row.settings)
     for promotion in promotions:
         for boundary in _passed(promotion, now):
             resent += _resend(tenant, row.connector_key, promotion, trade_policy)

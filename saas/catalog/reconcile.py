@@ -39,7 +39,7 @@ from saas.jobs.queues import enqueue, job
 from saas.jobs.recovery import hands_back
 from saas.jobs.schedule import periodic
 from saas.tenants.scoping import scoped
-from saas.tenants.settings import build_connector
+from saas.tenants.settings import affiliate_of, build_connector, trade_policy_of
 from saas.timeutil import utcnow
 from saas.vtex.client import VtexClient
 
@@ -203,8 +203,8 @@ class Comparison:
         tenant, settings = self.integration.tenant, self.integration.settings
         self.connector = self.integration.connector
         self.reader = VtexReader(VtexClient.for_tenant(tenant), account=tenant.vtex_account,
-                                 trade_policy=str(settings.get("trade_policy") or "1"),
-                                 affiliate_id=settings.get("affiliate_id") or "CRF")
+                                 trade_policy=trade_policy_of(settings),
+                                 affiliate_id=affiliate_of(self.integration.row.connector_key, settings))
         self.pricing = Pricing(settings, safety.for_store(tenant, self.connector, settings))
 
     @property

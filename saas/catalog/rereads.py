@@ -28,6 +28,7 @@ from saas.jobs.context import Integration
 from saas.jobs.queues import enqueue, job
 from saas.jobs.schedule import periodic, run_soon
 from saas.tenants.scoping import scoped
+from saas.tenants.settings import affiliate_of, trade_policy_of
 from saas.vtex.client import VtexClient
 
 log = logging.getLogger(__name__)
@@ -112,8 +113,8 @@ def check(integration, sku_ids: list[str], path: str) -> dict:
     that differ (price, stock, or VTEX no longer selling them)."""
     tenant, connector, settings = integration.tenant, integration.connector, integration.settings
     reader = VtexReader(VtexClient.for_tenant(tenant), account=tenant.vtex_account,
-                        trade_policy=str(settings.get("trade_policy") or "1"),
-                        affiliate_id=settings.get("affiliate_id") or "CRF")
+                        trade_policy=trade_policy_of(settings),
+                        affiliate_id=affiliate_of(connector.key, settings))
     pricing = Pricing(settings, safety.for_store(tenant, connector, settings))
     checked = found = 0
     for start in range(0, len(sku_ids), CHUNK):

@@ -30,7 +30,7 @@ from saas.integration_errors import AuthError, IntegrationError
 from saas.jobs import schedule
 from saas.mail import send_mail
 from saas.tenants.scoping import scoped, scoped_among
-from saas.tenants.settings import build_connector
+from saas.tenants.settings import affiliate_of, build_connector, trade_policy_of
 from saas.timeutil import utcnow
 from saas.vtex.client import VtexClient
 
@@ -66,8 +66,8 @@ def sync_catalog(tenant, row) -> dict:
     connector = build_connector(tenant, row.connector_key, row)
     settings = row.settings
     reader = VtexReader(VtexClient.for_tenant(tenant), account=tenant.vtex_account,
-                        trade_policy=str(settings.get("trade_policy") or "1"),
-                        affiliate_id=settings.get("affiliate_id") or "CRF")
+                        trade_policy=trade_policy_of(settings),
+                        affiliate_id=affiliate_of(row.connector_key, settings))
     try:
         _promote_approved(tenant, connector)
     except (IntegrationError, NotSupported) as exc:

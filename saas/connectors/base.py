@@ -189,6 +189,7 @@ class Connector:
     settings_fields: tuple[SettingsField, ...] = ()
     credentials_field = ""            # the form's field of the secret the marketplace checks
     credentials_label = "API key"     # what the merchant calls it (Carrefour: ShopKey)
+    default_affiliate = ""            # the affiliate id VTEX knows the marketplace by, unless the merchant sets one
     # The marketplace's shipping types, each mapped to a VTEX carrier in a setting: (setting name, label).
     shipping_types: tuple[tuple[str, str], ...] = ()
     # A marketplace that asks the store for freight quotes, at /api/<key>integration/pub/<store>/freight, names the

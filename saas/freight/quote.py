@@ -17,6 +17,7 @@ from saas.connectors import get_connector_class
 from saas.connectors.base import FreightOption, FreightRequest
 from saas.extensions import db, redis_connection
 from saas.tenants.models import ConnectorSettings, Tenant
+from saas.tenants.settings import affiliate_of, trade_policy_of
 from saas.vtex import slas as vtex_slas
 from saas.vtex.client import VtexClient
 
@@ -52,7 +53,7 @@ def store(slug: str, connector_key: str) -> Store | None:
         tenant, row = found
         settings = row.settings
         result = Store(tenant.id, connector_key, tenant.vtex_url, tenant.vtex_app_key, tenant.vtex_app_token,
-                       str(settings.get("trade_policy") or "1"), settings.get("affiliate_id") or "CRF",
+                       trade_policy_of(settings), affiliate_of(connector_key, settings),
                        tuple((label, settings[name].strip()) for name, label in cls.shipping_types_for(settings)
                              if (settings.get(name) or "").strip()))
     return result

@@ -6,6 +6,7 @@ from saas.i18n import Text, msg, stored
 from saas.integration_errors import IntegrationError
 from saas.orders import checks
 from saas.orders.importer import check_skus_exist
+from saas.tenants.settings import affiliate_of, trade_policy_of
 from saas.vtex.client import VtexClient
 
 
@@ -56,9 +57,9 @@ def answer(tenant, connector, order, data, *, accept: bool, reason: Text | None 
 def _refusal(tenant, row, data) -> checks.CheckFailed | None:
     """Why the order is to be refused (its cause and the problem in words), or None to accept it."""
     vtex = VtexClient.for_tenant(tenant)
-    trade_policy = str(row.settings.get("trade_policy") or "1")
+    trade_policy = trade_policy_of(row.settings)
     simulation = vtex.simulate([(line.sku_id, line.quantity) for line in data.lines], trade_policy=trade_policy,
-                               affiliate_id=row.settings.get("affiliate_id") or "CRF")
+                               affiliate_id=affiliate_of(row.connector_key, row.settings))
     try:
         check_skus_exist(vtex, data, trade_policy, simulation)
         checks.check_stock(data, simulation)

@@ -40,7 +40,7 @@ from saas.orders import checks
 from saas.orders.models import MarketplaceOrder, OrderAttempt
 from saas.tenants.models import Tenant
 from saas.tenants.public_urls import services_endpoint
-from saas.tenants.settings import build_connector, load_settings
+from saas.tenants.settings import affiliate_of, build_connector, load_settings, trade_policy_of
 from saas.timeutil import utcnow
 from saas.vtex.client import VtexClient
 
@@ -181,7 +181,7 @@ def place(tenant, row, order) -> str:
     connector = build_connector(tenant, row.connector_key, row)
     data = connector.order_data(order.raw)
     settings = row.settings
-    affiliate, trade_policy = settings.get("affiliate_id") or "CRF", str(settings.get("trade_policy") or "1")
+    affiliate, trade_policy = affiliate_of(row.connector_key, settings), trade_policy_of(settings)
     vtex = VtexClient.for_tenant(tenant)
     vtex_order_id = f"{affiliate}-{data.order_id}"
     with _service_faults():

@@ -7,6 +7,7 @@ from saas.catalog.models import SkuBinding
 from saas.i18n import Text, msg
 from saas.integration_errors import IntegrationError
 from saas.tenants.scoping import scoped
+from saas.tenants.settings import trade_policy_of
 from saas.vtex import slas as vtex_slas
 from saas.vtex.client import VtexClient
 
@@ -43,7 +44,7 @@ def sample_skus(tenant, connector_key: str) -> list[str]:
 
 def check(tenant, settings: dict, shipping_types, skus: list[str]) -> dict[tuple[str, str], Path]:
     """(shipping type's setting, region) → its path: one simulation per region."""
-    vtex, trade_policy = VtexClient.for_tenant(tenant), str(settings.get("trade_policy") or "1")
+    vtex, trade_policy = VtexClient.for_tenant(tenant), trade_policy_of(settings)
     paths = {}
     for region, cep in reference_ceps(settings).items():
         try:

@@ -21,6 +21,19 @@ def connected_since(tenant: Tenant, key: str):
         .with_entities(SettingsAudit.created_at).order_by(SettingsAudit.id.desc()).limit(1).scalar()
 
 
+DEFAULT_TRADE_POLICY = "1"  # VTEX's main trade policy
+
+
+def trade_policy_of(settings: dict) -> str:
+    """The VTEX trade policy a store sells on at this marketplace."""
+    return str(settings.get("trade_policy") or DEFAULT_TRADE_POLICY)
+
+
+def affiliate_of(connector_key: str, settings: dict) -> str:
+    """The affiliate id VTEX knows this marketplace by in the store: the one set, or the marketplace's default."""
+    return settings.get("affiliate_id") or get_connector_class(connector_key).default_affiliate
+
+
 def active_connectors(tenant_id: int) -> list[str]:
     """The keys of the store's marketplaces that are switched on."""
     return list(db.session.scalars(select(ConnectorSettings.connector_key).where(
