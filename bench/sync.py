@@ -135,10 +135,9 @@ def changed_skus_cycle(vtex_url, mirakl_url, variant):
                 items = []
                 for start in range(0, len(skus), BATCH):
                     chunk = skus[start:start + BATCH]
-                    body = client.simulate([(sku, 1) for sku in chunk], trade_policy="1", affiliate_id="CRF")
-                    stock = {li["itemIndex"]: li["stockBalance"] for li in body["logisticsInfo"]}
-                    items += [CatalogItem(item["id"], price_cents=item["price"], quantity=stock[item["requestIndex"]],
-                                          ean=ean13(int(item["id"]))) for item in body["items"]]
+                    simulation = client.simulate([(sku, 1) for sku in chunk], trade_policy="1", affiliate_id="CRF")
+                    items += [CatalogItem(sku, price_cents=price, quantity=stock, ean=ean13(int(sku)))
+                              for sku, (price, stock, _list_price) in simulation.prices_and_stock().items()]
                 import_id = connector.publish_offers(items).batch.import_id
             sent = time.perf_counter() - started
         status = harness.wait_import_complete(lambda: connector.client.offer_import(import_id))

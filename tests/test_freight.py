@@ -7,6 +7,7 @@ import requests
 from saas.connectors.base import FreightOption
 from saas.freight import quote as freight_quote
 from saas.tenants.settings import save_settings
+from saas.vtex.simulation import Simulation
 from tests.conftest import wire_to_vtex
 
 SETTINGS = {"trade_policy": "1", "affiliate_id": "CRF", "sla_normal": "Normal", "sla_expressa": "Expressa",
@@ -47,10 +48,10 @@ def test_post_gives_the_same_answer_and_far_ceps_lose_express(client, store):
 
 
 def test_options_sum_the_items_prices_and_take_the_longest_delay():
-    simulation = {"logisticsInfo": [
+    simulation = Simulation({"logisticsInfo": [
         {"itemIndex": 0, "slas": [{"id": "Normal", "price": 1000, "shippingEstimate": "3bd"}]},
         {"itemIndex": 1, "slas": [{"id": "Normal", "price": 290, "shippingEstimate": "6bd"},
-                                  {"id": "Expressa", "price": 5000, "shippingEstimate": "1bd"}]}]}
+                                  {"id": "Expressa", "price": 5000, "shippingEstimate": "1bd"}]}]})
     options = freight_quote.options_from_simulation(simulation, (("Normal", "normal"), ("Expressa", "Expressa")), 2)
     assert options == [FreightOption("Normal", "normal", 1290, 6)]  # Expressa does not serve item 0
 
@@ -59,9 +60,9 @@ def test_a_carrier_mapped_by_its_courier_id_quotes_freight_as_it_places_orders()
     """One matcher for both: a carrier that places orders also quotes (the freight's own copy did not know ids)."""
     from saas.connectors.mirakl.mapping import order_from_mirakl
     from saas.orders import checks
-    simulation = {"logisticsInfo": [{"itemIndex": 0, "slas": [
+    simulation = Simulation({"logisticsInfo": [{"itemIndex": 0, "slas": [
         {"id": "Normal", "name": "Normal", "price": 990, "shippingEstimate": "4bd",
-         "deliveryIds": [{"courierId": "1a2b", "courierName": "Transportadora X"}]}]}]}
+         "deliveryIds": [{"courierId": "1a2b", "courierName": "Transportadora X"}]}]}]})
     options = freight_quote.options_from_simulation(simulation, (("Normal", "1A2B"),), 1)
     assert options == [FreightOption("Normal", "1A2B", 990, 4)]
     order = order_from_mirakl({"order_id": "O-1", "order_state": "SHIPPING", "order_lines": [

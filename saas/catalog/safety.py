@@ -13,6 +13,7 @@ from datetime import timedelta
 from saas.catalog.models import ImportBatch, SkuBinding
 from saas.tenants.scoping import scoped
 from saas.timeutil import utcnow
+from saas.vtex.simulation import Simulation
 
 SALES_WINDOW = timedelta(hours=72)
 LEAD_WINDOW = timedelta(days=7)
@@ -92,16 +93,15 @@ def lead_minutes(tenant, connector_key: str, now) -> float:
     return delays[min(len(delays) - 1, math.ceil(0.95 * len(delays)) - 1)]
 
 
-def covered(tenant, connector_key: str, order, simulation: dict) -> bool:
+def covered(tenant, connector_key: str, order, simulation: Simulation) -> bool:
     """Whether, as this order came, VTEX had fewer units of one of its SKUs than the marketplace would have shown
     without the units held back (``order``'s lines against the import's simulation, whose stock is VTEX's now):
     without the safety stock, the marketplace could have sold units the store no longer had."""
     held = {b.sku_id: b for b in scoped(SkuBinding, tenant, connector_key).filter(
         SkuBinding.sku_id.in_([line.sku_id for line in order.lines])).with_entities(
         SkuBinding.sku_id, SkuBinding.quantity, SkuBinding.safety)}
-    logistics = {li.get("itemIndex"): li for li in simulation.get("logisticsInfo") or []}
     for index, line in enumerate(order.lines):
-        binding, stock = held.get(line.sku_id), (logistics.get(index) or {}).get("stockBalance")
+        binding, stock = held.get(line.sku_id), simulation.stock(index)
         held_back = (binding.safety or {}).get("units", 0) if binding is not None else 0
         if held_back and stock is not None and stock < (binding.quantity or 0) + held_back:
             return True

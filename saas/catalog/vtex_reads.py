@@ -83,7 +83,7 @@ class VtexReader:
             except IntegrationError as exc:
                 failed.update({sku: exc.message for sku in chunk})
                 return
-            found.update(read_simulation(body))
+            found.update(body.prices_and_stock())
 
         chunks = [sku_ids[i:i + SIMULATION_CHUNK] for i in range(0, len(sku_ids), SIMULATION_CHUNK)]
         self._parallel(simulate, chunks)
@@ -92,19 +92,3 @@ class VtexReader:
     def _parallel(self, func, items):
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             list(pool.map(func, items))
-
-
-def read_simulation(body: dict) -> dict[str, tuple[int, int, int]]:
-    """Price (cents), stock and list price (cents) per SKU; stock from ``stockBalance``, since ``availability``
-    alone is unreliable."""
-    logistics = {li.get("itemIndex"): li for li in body.get("logisticsInfo") or []}
-    result = {}
-    for item in body.get("items") or []:
-        info = logistics.get(item.get("requestIndex")) or {}
-        stock = info.get("stockBalance")
-        if stock is None:
-            channels = info.get("deliveryChannels") or [{}]
-            stock = max((c.get("stockBalance") or 0) for c in channels)
-        price = item.get("sellingPrice") or item.get("price") or 0
-        result[str(item["id"])] = (int(price), int(stock or 0), int(item.get("listPrice") or price))
-    return result

@@ -20,6 +20,7 @@ from saas.tenants.models import ConnectorSettings, Tenant
 from saas.tenants.settings import affiliate_of, trade_policy_of
 from saas.vtex import slas as vtex_slas
 from saas.vtex.client import VtexClient
+from saas.vtex.simulation import Simulation
 
 _stores = TTLCache(maxsize=4096, ttl=30)
 _ESTIMATE = re.compile(r"^(\d+)")
@@ -85,14 +86,13 @@ def quote(shop: Store, request: FreightRequest, *, fresh: bool = False) -> tuple
     return options, False
 
 
-def options_from_simulation(simulation: dict, carriers, item_count: int) -> list[FreightOption]:
+def options_from_simulation(simulation: Simulation, carriers, item_count: int) -> list[FreightOption]:
     """For each mapped shipping type whose carrier serves every item: the summed price and the longest delay."""
-    logistics = {li.get("itemIndex"): li for li in simulation.get("logisticsInfo") or []}
     options = []
     for shipping_type, carrier in carriers:
         chosen = []
         for index in range(item_count):
-            sla = vtex_slas.chosen((logistics.get(index) or {}).get("slas"), carrier)
+            sla = vtex_slas.chosen(simulation.slas(index), carrier)
             if sla is None:
                 break
             chosen.append(sla)

@@ -8,6 +8,7 @@ from saas.connectors.base import OrderData
 from saas.i18n import Text, msg
 from saas.text import plain
 from saas.vtex import slas as vtex_slas
+from saas.vtex.simulation import Simulation
 
 
 @dataclass
@@ -40,15 +41,12 @@ def mapped_carrier(order: OrderData, settings: dict, shipping_types) -> str:
     return carrier
 
 
-def check_stock(order: OrderData, simulation: dict) -> None:
+def check_stock(order: OrderData, simulation: Simulation) -> None:
     """Every line sellable in the trade policy, with stock for its quantity, by the simulation."""
-    items = {str(i.get("id")): i for i in simulation.get("items") or []}
-    logistics = {li.get("itemIndex"): li for li in simulation.get("logisticsInfo") or []}
     short = []
     for index, line in enumerate(order.lines):
-        item, info = items.get(line.sku_id), logistics.get(index) or {}
-        stock = info.get("stockBalance")
-        if item is None or (item.get("price") or 0) <= 0 or (stock is not None and stock < line.quantity):
+        stock = simulation.stock(index)
+        if not simulation.sells(line.sku_id) or (stock is not None and stock < line.quantity):
             short.append({"sku": line.sku_id, "quantity": line.quantity, "stock": stock or 0})
     if short:
         listing = [msg("SKU %(sku)s (asked %(quantity)d, has %(stock)d)", **s) for s in short]
@@ -57,12 +55,11 @@ def check_stock(order: OrderData, simulation: dict) -> None:
                           {"lines": short}, fix=msg("Check the stock, the SKU's active flag and its trade policy"))
 
 
-def select_slas(order: OrderData, simulation: dict, carrier: str) -> list[dict]:
+def select_slas(order: OrderData, simulation: Simulation, carrier: str) -> list[dict]:
     """The mapped carrier's SLA for every line at the buyer's CEP, as the simulation offers it."""
-    logistics = {li.get("itemIndex"): li for li in simulation.get("logisticsInfo") or []}
     chosen, missing = [], []
     for index, line in enumerate(order.lines):
-        match = vtex_slas.chosen((logistics.get(index) or {}).get("slas"), carrier)
+        match = vtex_slas.chosen(simulation.slas(index), carrier)
         if match is None:
             missing.append(line.sku_id)
         chosen.append(match)
@@ -76,11 +73,10 @@ def select_slas(order: OrderData, simulation: dict, carrier: str) -> list[dict]:
     return chosen
 
 
-def check_price(order: OrderData, simulation: dict, slas: list[dict], tolerance_pct: float) -> None:
+def check_price(order: OrderData, simulation: Simulation, slas: list[dict], tolerance_pct: float) -> None:
     """The marketplace's total against VTEX's (items and freight); beyond the tolerance the order is not placed."""
-    prices = {str(i.get("id")): i.get("sellingPrice") or i.get("price") or 0 for i in simulation.get("items") or []}
-    vtex = sum(prices.get(line.sku_id, 0) * line.quantity for line in order.lines) + sum(s.get("price") or 0
-                                                                                        for s in slas)
+    vtex = sum(simulation.price(line.sku_id) * line.quantity for line in order.lines) + sum(s.get("price") or 0
+                                                                                           for s in slas)
     marketplace = order.total_cents
     difference = abs(marketplace - vtex) / vtex * 100 if vtex else 100.0
     if difference > tolerance_pct:

@@ -231,7 +231,7 @@ def _vtex_order(vtex, vtex_order_id) -> dict | None:
 
 def check_skus_exist(vtex, data, trade_policy, simulation) -> None:
     """A SKU the simulation does not return may not exist at all: VTEX's catalog says which."""
-    simulated = {str(i.get("id")) for i in simulation.get("items") or []}
+    simulated = set(simulation.items)
     for line in data.lines:
         if line.sku_id in simulated:
             continue

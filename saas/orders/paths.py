@@ -10,6 +10,7 @@ from saas.tenants.scoping import scoped
 from saas.tenants.settings import trade_policy_of
 from saas.vtex import slas as vtex_slas
 from saas.vtex.client import VtexClient
+from saas.vtex.simulation import Simulation
 
 # One capital per region by default [the merchant edits them]: Manaus, Recife, Brasília, São Paulo, Porto Alegre.
 REGIONS = {"Norte": "69005010", "Nordeste": "50030230", "Centro-Oeste": "70040010", "Sudeste": "01310100",
@@ -63,9 +64,8 @@ def check(tenant, settings: dict, shipping_types, skus: list[str]) -> dict[tuple
     return paths
 
 
-def _path(simulation: dict, carrier: str, items: int) -> Path:
-    logistics = {li.get("itemIndex"): li for li in simulation.get("logisticsInfo") or []}
-    chosen = [vtex_slas.chosen((logistics.get(index) or {}).get("slas"), carrier) for index in range(items)]
+def _path(simulation: Simulation, carrier: str, items: int) -> Path:
+    chosen = [vtex_slas.chosen(simulation.slas(index), carrier) for index in range(items)]
     if any(sla is None for sla in chosen):
         return Path(False, why=msg("The carrier “%(carrier)s” does not deliver here.", carrier=carrier))
     days = max((sla.get("shippingEstimate") or "" for sla in chosen), key=_business_days)

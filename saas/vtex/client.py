@@ -4,6 +4,7 @@ Every connector uses this client; no other module speaks HTTP to VTEX. Money at 
 integer cents.
 """
 from saas.httpclient import send, session_for
+from saas.vtex.simulation import Simulation
 
 SERVICE = "VTEX"
 
@@ -49,14 +50,14 @@ class VtexClient:
 
     # -- checkout --------------------------------------------------------------------------------------------------
     def simulate(self, items: list[tuple[str, int]], *, trade_policy: str, affiliate_id: str | None = None,
-                 postal_code: str | None = None, country: str = "BRA", timeout: float | None = None) -> dict:
+                 postal_code: str | None = None, country: str = "BRA", timeout: float | None = None) -> Simulation:
         """Fulfillment simulation of many items at once; with a CEP it also quotes the SLAs for that address."""
         body = {"items": [{"id": str(sku), "quantity": int(qty), "seller": "1"} for sku, qty in items]}
         if postal_code:
             body.update(postalCode=postal_code, country=country)
-        return self._call("POST", "/api/checkout/pub/orderForms/simulation",
-                          params={"sc": trade_policy, "affiliateId": affiliate_id}, json=body,
-                          timeout=timeout).json()
+        return Simulation(self._call("POST", "/api/checkout/pub/orderForms/simulation",
+                                     params={"sc": trade_policy, "affiliateId": affiliate_id}, json=body,
+                                     timeout=timeout).json())
 
     # -- fulfillment orders ------------------------------------------------------------------------------------------
     def place_order(self, order: dict, *, trade_policy: str, affiliate_id: str) -> dict:

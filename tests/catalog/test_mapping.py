@@ -4,9 +4,9 @@ import io
 
 import pytest
 
-from saas.catalog.vtex_reads import read_simulation
 from saas.connectors.base import CatalogItem
 from saas.connectors.mirakl import mapping
+from saas.vtex.simulation import Simulation
 
 CONTEXT = {
     "Id": 1001, "NameComplete": 'Camiseta "Básica"; Algodão Orgânico P', "ProductName": "Camiseta Básica",
@@ -95,9 +95,9 @@ def test_simulation_gives_price_and_stock_balance_not_availability():
                       {"id": "2", "requestIndex": 1, "price": 500, "availability": "available"}],
             "logisticsInfo": [{"itemIndex": 0, "stockBalance": 7},
                               {"itemIndex": 1, "deliveryChannels": [{"id": "delivery", "stockBalance": 0}]}]}
-    assert read_simulation(body) == {"1": (900, 7, 900), "2": (500, 0, 500)}
+    assert Simulation(body).prices_and_stock() == {"1": (900, 7, 900), "2": (500, 0, 500)}
     body["items"][0]["listPrice"] = 1200
-    assert read_simulation(body)["1"] == (900, 7, 1200)
+    assert Simulation(body).prices_and_stock()["1"] == (900, 7, 1200)
 
 
 def test_an_offer_export_is_read_tolerantly():

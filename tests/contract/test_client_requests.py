@@ -11,6 +11,7 @@ from saas.connectors.mirakl.client import MiraklClient
 from saas.connectors.mirakl.mapping import order_from_mirakl
 from saas.orders import checks
 from saas.vtex.client import VtexClient
+from saas.vtex.simulation import Simulation
 from tests.contract.specs import MIRAKL_HOST, VTEX_HOST, validate
 
 MIRAKL = "mirakl/mirakl-mmp-seller-openapi.json"
@@ -95,10 +96,10 @@ def _mirakl_order(lines, complement="Apto 45", phone="11987654321", shipping=12.
 
 def _simulation(order, slas=("Normal",)):
     """VTEX's simulation for the order: each item's SLAs, each with its own price."""
-    return {"logisticsInfo": [{"itemIndex": index, "slas": [
+    return Simulation({"logisticsInfo": [{"itemIndex": index, "slas": [
         {"id": name, "name": name, "price": 500 + 100 * index + 10 * offered, "shippingEstimate": f"{3 + offered}bd",
          "deliveryIds": [{"courierName": name}]} for offered, name in enumerate(slas)]}
-        for index in range(len(order.lines))]}
+        for index in range(len(order.lines))]})
 
 
 # Orders as the product builds them: one line, several lines, several SLAs offered, with and without complement

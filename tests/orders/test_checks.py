@@ -4,6 +4,7 @@ import pytest
 from saas.connectors.carrefour.settings import SHIPPING_TYPES
 from saas.connectors.mirakl.mapping import order_from_mirakl
 from saas.orders import checks
+from saas.vtex.simulation import Simulation
 
 RAW = {
     "order_id": "CRF000001-A", "order_state": "SHIPPING", "last_updated_date": "2026-11-26T10:00:00.000Z",
@@ -25,12 +26,12 @@ SETTINGS = {"sla_normal": "Normal", "sla_economica": "PAC Correios", "sla_expres
 
 
 def simulation(stock=(5, 5), prices=(4995, 9990), slas=("PAC Correios", "Normal"), freight=(400, 890)):
-    return {"items": [{"id": "1001", "requestIndex": 0, "price": prices[0], "sellingPrice": prices[0]},
+    return Simulation({"items": [{"id": "1001", "requestIndex": 0, "price": prices[0], "sellingPrice": prices[0]},
                       {"id": "1002", "requestIndex": 1, "price": prices[1], "sellingPrice": prices[1]}],
             "logisticsInfo": [{"itemIndex": i, "stockBalance": stock[i],
                                "slas": [{"id": name, "name": name, "price": freight[i], "shippingEstimate": "5bd",
                                          "deliveryIds": [{"courierName": name}]} for name in slas]}
-                              for i in range(2)]}
+                              for i in range(2)]})
 
 
 @pytest.fixture
