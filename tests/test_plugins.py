@@ -35,7 +35,9 @@ def installed(tmp_path, monkeypatch):
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fakemarket\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text(
-        "[saas.connectors]\nfakemarket = tests.plugins.fakemarket:FakeMarketConnector\n")
+        "[saas.connectors]\nfakemarket = tests.plugins.fakemarket:FakeMarketConnector\n"
+        "broken = tests.plugins.no_such_module:Connector\n"  # its import fails
+        "notaconnector = tests.plugins.fakemarket:reset\n")  # loads, but is no Connector
     monkeypatch.syspath_prepend(str(tmp_path))
     registry.cache_clear()
     fakemarket.reset()
@@ -53,9 +55,14 @@ def store(app, db, tenant, vtex_sim, mirakl_sim, installed):
         yield tenant
 
 
-def test_a_plugin_is_found_through_its_entry_point_and_a_broken_one_is_skipped(installed, tmp_path):
-    assert registry()["fakemarket"] is fakemarket.FakeMarketConnector
-    assert registry()["carrefour"].name == "Carrefour"
+def test_a_plugin_is_found_through_its_entry_point_and_a_broken_one_is_skipped(installed, tmp_path, caplog):
+    found = registry()
+    assert found["fakemarket"] is fakemarket.FakeMarketConnector
+    assert found["carrefour"].name == "Carrefour"
+    assert "broken" not in found and "notaconnector" not in found and "reset" not in found
+    logged = caplog.text
+    assert "connector entry point broken failed to load" in logged
+    assert "entry point notaconnector is not a Connector subclass with a key" in logged
 
 
 def test_a_plugin_marketplace_runs_every_flow_beside_carrefour(app, db, store, vtex_sim, mirakl_sim):
