@@ -63,6 +63,62 @@ class Plan:
 
 @schedule.periodic("sync", "SYNC_INTERVAL", "sync")
 def sync_catalog(tenant, row) -> dict:
+    """One run, in stages: **plan** what the pending changes ask for and what must wait for the marketplace's limits;
+    **read** the products from VTEX while **publishing** their file; **price** the offers (the store's rules, the
+    drop guard, stock safety) and **publish** them; **record** what went, what was refused and what waits."""
+    run = _plan_run(tenant, row)
+    if run is None:
+        return {"changes": 0}
+    try:
+        sent = _read_price_publish(run)
+    except AuthError as exc:
+        bridge.record(tenant.id, "integration", run.connector.key, "error",
+                      msg("%(marketplace)s refused the %(key_name)s (%(detail)s); nothing was sent. Save a new key.",
+                          marketplace=run.connector.name, key_name=run.connector.credentials_label, detail=exc.said),
+                      details=bridge.KEY_REFUSED, connector_key=run.connector.key)
+        return {"changes": len(run.taken), "batches": [], "more": run.more}
+    except IntegrationError as exc:
+        bridge.record(tenant.id, "integration", "sync", "warning",
+                      msg("%(marketplace)s could not take the files (%(detail)s); they go in the next cycle.",
+                          marketplace=run.connector.name, detail=exc.said), connector_key=run.connector.key)
+        return {"changes": len(run.taken), "batches": [], "more": run.more}
+    return _record_run(run, sent)
+
+
+@dataclass
+class Run:
+    """One sync run of a store's marketplace, as planned."""
+
+    tenant: object
+    connector: object
+    settings: dict
+    reader: VtexReader
+    taken: list          # the pending changes this run took
+    bindings: dict       # SKU → its SkuBinding, for the SKUs taken that have one
+    plan: Plan
+    received: dict       # SKU → when its change reached us
+    staging: Staging
+    more: bool           # whether the staging has more to read in a later part
+
+
+@dataclass
+class Sent:
+    """What a run read, priced and handed to the marketplace."""
+
+    reads: "ProductReads"
+    products: Published
+    offers: list[CatalogItem]
+    offers_sent: Published
+    priced: object       # the pricing's result: items, held prices, notes
+    taxonomy: dict
+    not_sold: set
+    unpriced: dict
+    started: dict        # each import's own start, from which the marketplace counts its limits
+
+
+def _plan_run(tenant, row) -> Run | None:
+    """The plan: approvals found first (their offers go in this run), then the pending changes taken and sorted
+    into products, offers, withdrawals and what must wait; None when nothing is pending."""
     connector = build_connector(tenant, row.connector_key, row)
     settings = row.settings
     reader = VtexReader(VtexClient.for_tenant(tenant), account=tenant.vtex_account,
@@ -74,37 +130,39 @@ def sync_catalog(tenant, row) -> dict:
         log.warning("tenant %s: approval check skipped: %s", tenant.id, exc)
     taken = sku_changes.pending(tenant.id, connector.key, current_app.config["SYNC_BATCH_LIMIT"])
     if not taken:
-        return {"changes": 0}
+        return None
     bindings = bindings_of(tenant, connector.key, [c.sku_id for c in taken])
     plan = _plan(tenant, connector, taken, bindings)
     received = {c.sku_id: c.received_at for c in taken}
     staging = Staging(tenant, connector.key, reader, current_app.config["SYNC_STAGE_CHUNK"], received)
     more = staging.read_ahead(plan)
-    pricing = Pricing(settings, safety.for_store(tenant, connector, settings))
-    reads = ProductReads(staging, plan.products, pricing.cost_spec, _readiness_check(connector, settings))
-    started = {"product": utcnow()}  # each import's own start, from which the marketplace counts its limits
-    try:
-        products = connector.publish_products(reads.items()) if plan.products else Published()
-        prices, unpriced = staging.prices_and_stock(
-            [s for s in plan.offers if s not in plan.deferred and not reads.unsendable(s)])
-        offers = [i for i in _offer_items(plan, bindings, reads.eans, prices) if not reads.unsendable(i.sku_id)]
-        taxonomy, costs = what_rules_need(reader, pricing, offers, bindings, reads)
-        priced = pricing.apply(offers, bindings, taxonomy, costs)
-        not_sold = {i.sku_id for i in priced.items if i.price_cents is None and not i.withdraw}
-        started["offer"] = utcnow()
-        offers_sent = connector.publish_offers(i for i in priced.items if i.sku_id not in not_sold)
-    except AuthError as exc:
-        bridge.record(tenant.id, "integration", connector.key, "error",
-                      msg("%(marketplace)s refused the %(key_name)s (%(detail)s); nothing was sent. Save a new key.",
-                          marketplace=connector.name, key_name=connector.credentials_label, detail=exc.said),
-                      details=bridge.KEY_REFUSED, connector_key=connector.key)
-        return {"changes": len(taken), "batches": [], "more": more}
-    except IntegrationError as exc:
-        bridge.record(tenant.id, "integration", "sync", "warning",
-                      msg("%(marketplace)s could not take the files (%(detail)s); they go in the next cycle.",
-                          marketplace=connector.name, detail=exc.said), connector_key=connector.key)
-        return {"changes": len(taken), "batches": [], "more": more}
-    unreadable = {**reads.unread, **unpriced}
+    return Run(tenant, connector, settings, reader, taken, bindings, plan, received, staging, more)
+
+
+def _read_price_publish(run: Run) -> Sent:
+    """The products' file is written as their contexts are read (a part at a time); then prices and stock are read
+    for the offers, priced, and their file sent."""
+    plan, connector, bindings = run.plan, run.connector, run.bindings
+    pricing = Pricing(run.settings, safety.for_store(run.tenant, connector, run.settings))
+    reads = ProductReads(run.staging, plan.products, pricing.cost_spec, _readiness_check(connector, run.settings))
+    started = {"product": utcnow()}
+    products = connector.publish_products(reads.items()) if plan.products else Published()
+    prices, unpriced = run.staging.prices_and_stock(
+        [s for s in plan.offers if s not in plan.deferred and not reads.unsendable(s)])
+    offers = [i for i in _offer_items(plan, bindings, reads.eans, prices) if not reads.unsendable(i.sku_id)]
+    taxonomy, costs = what_rules_need(run.reader, pricing, offers, bindings, reads)
+    priced = pricing.apply(offers, bindings, taxonomy, costs)
+    not_sold = {i.sku_id for i in priced.items if i.price_cents is None and not i.withdraw}
+    started["offer"] = utcnow()
+    offers_sent = connector.publish_offers(i for i in priced.items if i.sku_id not in not_sold)
+    return Sent(reads, products, offers, offers_sent, priced, taxonomy, not_sold, unpriced, started)
+
+
+def _record_run(run: Run, sent: Sent) -> dict:
+    """The record: bindings, batches and the Bridge; the changes handed over consumed, the others kept for the moment
+    the marketplace allows."""
+    tenant, connector, plan, reads, priced = run.tenant, run.connector, run.plan, sent.reads, sent.priced
+    unreadable = {**reads.unread, **sent.unpriced}
     if unreadable:
         plan.deferred.update(unreadable)
         bridge.record(tenant.id, "integration", "sync", "warning",
@@ -112,32 +170,33 @@ def sync_catalog(tenant, row) -> dict:
                           count=len(unreadable)),
                       details={"errors": dict(list(unreadable.items())[:20])}, connector_key=connector.key)
     rejected = {"product": {**{s: msg("VTEX has no such SKU (%(detail)s)", detail=why)
-                               for s, why in reads.missing.items()}, **products.rejected},
+                               for s, why in reads.missing.items()}, **sent.products.rejected},
                 "price": {**{s: msg(readiness.NOT_SOLD)
-                             for s in not_sold}, **offers_sent.rejected}}
-    batches = [b for b in (products.batch, offers_sent.batch) if b]
-    learned = {sku: {"brand": brand, "category_id": category} for sku, (brand, category) in taxonomy.items()
+                             for s in sent.not_sold}, **sent.offers_sent.rejected}}
+    batches = [b for b in (sent.products.batch, sent.offers_sent.batch) if b]
+    learned = {sku: {"brand": brand, "category_id": category} for sku, (brand, category) in sent.taxonomy.items()
                if sku in priced.notes or sku in reads.taxonomy}
     newly_held = {sku: held for sku, held in priced.held.items()
-                  if sku not in bindings or bindings[sku].held_price_cents != held[1]}
-    _record(tenant, connector.key, batches, started, rejected, bindings, reads, {i.sku_id: i for i in priced.items},
+                  if sku not in run.bindings or run.bindings[sku].held_price_cents != held[1]}
+    _record(tenant, connector.key, batches, sent.started, rejected, run.bindings, reads,
+            {i.sku_id: i for i in priced.items},
             {sku: {**learned.get(sku, {}), **priced.notes.get(sku, {})} for sku in {*learned, *priced.notes}},
-            newly_held, received)
+            newly_held, run.received)
     if plan.products:
-        staging.clear()
+        run.staging.clear()
     if newly_held:
-        _tell_held(tenant, connector, settings, newly_held)
+        _tell_held(tenant, connector, run.settings, newly_held)
     sku_changes.consume(tenant.id, connector.key,
-                        [(c.id, c.version) for c in taken if c.sku_id not in plan.deferred])
-    went = set(products.batch.sku_ids) if products.batch else set()
+                        [(c.id, c.version) for c in run.taken if c.sku_id not in plan.deferred])
+    went = set(sent.products.batch.sku_ids) if sent.products.batch else set()
     sku_changes.settle_catalog(tenant.id, connector.key,  # their offer waits, their product must not go again
-                               [(c.id, c.version) for c in taken if c.sku_id in plan.deferred and c.sku_id in went])
+                               [(c.id, c.version) for c in run.taken if c.sku_id in plan.deferred and c.sku_id in went])
     if plan.not_before:  # what waits goes as soon as the marketplace allows, not a whole cycle later
         schedule.run_at("sync", tenant.id, connector.key, plan.not_before)
-    return {"changes": len(taken), "products": len(products.batch.sku_ids) if products.batch else 0,
-            "offers": len(offers), "rejected": sum(len(m) for m in rejected.values()),
-            "deferred": len(plan.deferred), "held": len(priced.held), "not_ready": len(reads.not_ready),
-            "batches": [b.import_id for b in batches], "more": more}
+    return {"changes": len(run.taken), "products": len(went), "offers": len(sent.offers),
+            "rejected": sum(len(m) for m in rejected.values()), "deferred": len(plan.deferred),
+            "held": len(priced.held), "not_ready": len(reads.not_ready),
+            "batches": [b.import_id for b in batches], "more": run.more}
 
 
 class ProductReads:
@@ -298,28 +357,10 @@ def _record(tenant, connector_key, batches, started, rejected: dict[str, dict[st
     (an initial load creates one per SKU of the catalog). A batch keeps when the oldest change it carries reached
     us (``received``: SKU → that moment), from which the delay that safety stock covers is measured."""
     now = utcnow()
-    new = {}
-
-    def binding_for(sku) -> dict | SkuBinding:
-        if sku in bindings:
-            return bindings[sku]
-        return new.setdefault(sku, {"tenant_id": tenant.id, "connector_key": connector_key, "sku_id": sku,
-                                    "product_state": "none",
-                                    "offer_state": "none", "updated_at": now, "ean": None, "title": None,
-                                    "price_cents": None, "quantity": None, "last_error": None,
-                                    "last_error_params": None,
-                                    "product_sent_at": None, "offer_sent_at": None, "listed_at": None,
-                                    "brand": None, "category_id": None, "vtex_price_cents": None,
-                                    "price_rule": None, "held_price_cents": None, "held_reason": None,
-                                    "approved_price_cents": None, "readiness": None, "safety": None})
+    taking: dict[str, dict] = {}  # SKU → the values its binding takes, whether it exists or is new
 
     def update(sku, **values):
-        target = binding_for(sku)
-        if isinstance(target, dict):
-            target.update(values)
-        else:
-            for name, value in values.items():
-                setattr(target, name, value)
+        taking.setdefault(sku, {}).update(values)
 
     recorded = []
     for batch in batches:
@@ -353,7 +394,14 @@ def _record(tenant, connector_key, batches, started, rejected: dict[str, dict[st
             state = {"product_state": "error"} if entity == "product" else {"offer_state": "error"}
             update(sku, last_error=stored(message)[0], last_error_params=stored(message)[1], **state)
             entries.append(dict(entity=entity, entity_id=sku, status="error", message=message))
-    rows = [{**row, "search_text": binding_search_text(row)} for row in new.values()]
+    rows = []
+    for sku, values in taking.items():
+        if sku in bindings:
+            for name, value in values.items():
+                setattr(bindings[sku], name, value)
+        else:
+            row = {**_new_binding(tenant.id, connector_key, sku, now), **values}
+            rows.append({**row, "search_text": binding_search_text(row)})
     for start in range(0, len(rows), 1000):
         db.session.execute(SkuBinding.__table__.insert(), rows[start:start + 1000])
     bridge.record_many(tenant.id, entries, commit=False, connector_key=connector_key)
@@ -361,6 +409,16 @@ def _record(tenant, connector_key, batches, started, rejected: dict[str, dict[st
     delay = timedelta(seconds=current_app.config["REPORT_DELAY"])
     for batch in recorded:
         reports.schedule_check(batch, delay)
+
+
+def _new_binding(tenant_id: int, connector_key: str, sku: str, now: datetime) -> dict:
+    """A binding's row before anything was sent: new ones are inserted in bulk (an initial load makes one per SKU)."""
+    return {"tenant_id": tenant_id, "connector_key": connector_key, "sku_id": sku, "product_state": "none",
+            "offer_state": "none", "updated_at": now, "ean": None, "title": None, "price_cents": None,
+            "quantity": None, "last_error": None, "last_error_params": None, "product_sent_at": None,
+            "offer_sent_at": None, "listed_at": None, "brand": None, "category_id": None, "vtex_price_cents": None,
+            "price_rule": None, "held_price_cents": None, "held_reason": None, "approved_price_cents": None,
+            "readiness": None, "safety": None}
 
 
 def _promote_approved(tenant, connector) -> None:
