@@ -17,9 +17,10 @@ from saas.orders.models import MarketplaceOrder
 from saas.tenants.settings import load_settings, save_settings
 from saas.timeutil import utcnow
 from tests.conftest import add_member, login, make_tenant, make_user
+from tests.factories import CarrefourSettings
 
 HOOK = "https://hooks.agencia.example/T000/B000/segredo"
-SETTINGS = {"api_url": "https://mirakl.test", "notification_email": "ops@loja.example", "sla_normal": "PAC"}
+SETTINGS = CarrefourSettings(api_url="https://mirakl.test", notification_email="ops@loja.example", sla_normal="PAC")
 
 
 def queued():

@@ -9,9 +9,9 @@ from saas.freight import quote as freight_quote
 from saas.tenants.settings import save_settings
 from saas.vtex.simulation import Simulation
 from tests.conftest import wire_to_vtex
+from tests.factories import CarrefourSettings
 
-SETTINGS = {"trade_policy": "1", "affiliate_id": "CRF", "sla_normal": "Normal", "sla_expressa": "Expressa",
-            "sla_economica": "", "sla_agendada": "Agendada"}
+SETTINGS = CarrefourSettings(sla_expressa="Expressa", sla_agendada="Agendada")
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ import requests
 from saas.freight import metrics
 from saas.tenants.settings import save_settings
 from tests.conftest import login, make_tenant, wire_to_vtex
+from tests.factories import CarrefourSettings
 
 URL = "/api/carrefourintegration/pub/loja-a/freight"
-SETTINGS = {"trade_policy": "1", "affiliate_id": "CRF", "sla_normal": "Normal", "api_url": "https://mirakl.test"}
+SETTINGS = CarrefourSettings(api_url="https://mirakl.test")
 
 
 def _store(tenant, vtex_sim):

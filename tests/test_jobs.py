@@ -15,8 +15,9 @@ from saas.mail import OutboxMessage
 from saas.tenants.settings import save_settings
 from saas.timeutil import utcnow
 from tests.conftest import make_tenant
+from tests.factories import CarrefourSettings
 
-SETTINGS = {"api_url": "https://mirakl.test", "notification_email": "ops@loja.example", "sla_normal": "PAC"}
+SETTINGS = CarrefourSettings(api_url="https://mirakl.test", notification_email="ops@loja.example", sla_normal="PAC")
 
 
 def activate(tenant, active=True):

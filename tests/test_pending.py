@@ -11,8 +11,9 @@ from saas.orders.models import MarketplaceOrder, OrderAttempt
 from saas.tenants.settings import load_settings, save_settings
 from saas.timeutil import utcnow
 from tests.conftest import add_member, login, make_tenant, make_user
+from tests.factories import CarrefourSettings
 
-SETTINGS = {"trade_policy": "1", "sla_normal": "Normal", "divergence": 5.0}
+SETTINGS = CarrefourSettings(divergence=5.0)
 NO_IMAGE = {"code": "no_image", "key": "The SKU has no image at VTEX (the marketplace requires at least one).",
             "params": {}}
 

@@ -20,12 +20,12 @@ from saas.tenants.models import ConnectorSettings
 from saas.tenants.settings import save_settings
 from saas.timeutil import utcnow
 from tests.conftest import login, public, wire_to_vtex
+from tests.factories import CarrefourSettings
 from tests.plugins import fakemarket
 
 FAKE = {"trade_policy": "1", "affiliate_id": "FKM", "sla_padrao": "Normal", "divergence": 50, "auto_accept": True,
         "notification_email": "ops@loja-a.example"}
-CARREFOUR = {"trade_policy": "1", "affiliate_id": "CRF", "sla_normal": "Normal", "divergence": 50,
-             "auto_accept": True}
+CARREFOUR = CarrefourSettings(divergence=50)
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from saas.jobs.queues import queue
 from saas.tenants.settings import save_settings
 from saas.timeutil import utcnow
 from tests.conftest import login, public, wire_to_vtex
+from tests.factories import CarrefourSettings
 
-SETTINGS = {"notification_email": "ops@loja-a.example", "trade_policy": "1", "affiliate_id": "CRF",
-            "min_stock": 2, "divergence": 5.0, "sla_normal": "Normal", "auto_accept": True}
+SETTINGS = CarrefourSettings(notification_email="ops@loja-a.example", min_stock=2, divergence=5.0)
 
 
 class World:

@@ -8,10 +8,9 @@ from saas.orders.models import MarketplaceOrder
 from saas.tenants.settings import load_settings, save_settings
 from saas.timeutil import utcnow
 from tests.conftest import wire_to_vtex
+from tests.factories import CarrefourSettings
 
-SETTINGS = {"notification_email": "ops@loja-a.example", "trade_policy": "1", "affiliate_id": "CRF", "min_stock": 0,
-            "divergence": 5.0, "auto_accept": True, "sla_normal": "Normal", "sla_expressa": "Expressa",
-            "sla_economica": "", "sla_agendada": ""}
+SETTINGS = CarrefourSettings(notification_email="ops@loja-a.example", divergence=5.0, sla_expressa="Expressa")
 
 
 class Shop:

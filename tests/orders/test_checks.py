@@ -5,6 +5,7 @@ from saas.connectors.carrefour.settings import SHIPPING_TYPES
 from saas.connectors.mirakl.mapping import order_from_mirakl
 from saas.orders import checks
 from saas.vtex.simulation import Simulation
+from tests.factories import CarrefourSettings
 
 RAW = {
     "order_id": "CRF000001-A", "order_state": "SHIPPING", "last_updated_date": "2026-11-26T10:00:00.000Z",
@@ -22,7 +23,7 @@ RAW = {
          "order_line_state": "SHIPPING"},
         {"order_line_id": "L3", "offer_sku": "1003", "quantity": 1, "price_unit": 5, "order_line_state": "REFUSED"}],
 }
-SETTINGS = {"sla_normal": "Normal", "sla_economica": "PAC Correios", "sla_expressa": "", "sla_agendada": ""}
+SETTINGS = CarrefourSettings(sla_economica="PAC Correios")
 
 
 def simulation(stock=(5, 5), prices=(4995, 9990), slas=("PAC Correios", "Normal"), freight=(400, 890)):
