@@ -13,6 +13,7 @@ from saas.catalog.models import SkuBinding
 from saas.connectors.base import Requirements
 from saas.i18n import Text, msg, stored
 from saas.tenants.scoping import scoped
+from saas.vtex.sku_context import SkuContext
 
 # What the offer needs, checked on VTEX's simulation: a price (without one the offer is not sent, an error of the
 # SKU's price) and stock above the store's minimum (at or below it, the offer goes with quantity 0: no product is
@@ -31,21 +32,22 @@ class Problem:
 def problems(context: dict, requirements: Requirements, marketplace: str,
              certificate_specs: dict[str, str] | None = None) -> list[Problem]:
     """Every reason the marketplace would refuse this SKU's product (none: it is ready)."""
+    sku = SkuContext(context)
     found = []
-    found += _ean(context)
-    found += _title(context, requirements, marketplace)
-    found += _images(context, requirements, marketplace)
-    found += _dimensions(context)
-    if not str(context.get("BrandName") or "").strip():
+    found += _ean(sku)
+    found += _title(sku, requirements, marketplace)
+    found += _images(sku, requirements, marketplace)
+    found += _dimensions(sku)
+    if not sku.brand:
         found.append(Problem("brand", msg("The SKU has no brand at VTEX.")))
-    if not (context.get("ProductCategoryIds") or "").strip("/"):
+    if not sku.category_id:
         found.append(Problem("category", msg("The SKU's product has no category at VTEX.")))
-    found += _certificates(context, requirements, certificate_specs or {})
+    found += _certificates(sku, requirements, certificate_specs or {})
     return found
 
 
-def _ean(context: dict) -> list[Problem]:
-    code = ((context.get("AlternateIds") or {}).get("Ean") or "").strip()
+def _ean(sku: SkuContext) -> list[Problem]:
+    code = sku.ean
     if not code:
         return [Problem("ean_missing", msg("The SKU has no valid EAN at VTEX (the marketplace identifies products "
                                            "by EAN)."))]
@@ -55,8 +57,8 @@ def _ean(context: dict) -> list[Problem]:
     return []
 
 
-def _title(context: dict, requirements: Requirements, marketplace: str) -> list[Problem]:
-    title = (context.get("NameComplete") or context.get("ProductName") or "").strip()
+def _title(sku: SkuContext, requirements: Requirements, marketplace: str) -> list[Problem]:
+    title = sku.title
     if not title:
         return [Problem("title_missing", msg("The SKU has no name at VTEX."))]
     if len(title) > requirements.max_title:
@@ -66,8 +68,8 @@ def _title(context: dict, requirements: Requirements, marketplace: str) -> list[
     return []
 
 
-def _images(context: dict, requirements: Requirements, marketplace: str) -> list[Problem]:
-    count = len([i for i in context.get("Images") or [] if i.get("ImageUrl")]) or int(bool(context.get("ImageUrl")))
+def _images(sku: SkuContext, requirements: Requirements, marketplace: str) -> list[Problem]:
+    count = len(sku.images)
     if not count:
         return [Problem("images_missing", msg("The SKU has no image at VTEX (the marketplace requires at least one)."))]
     if count > requirements.max_images:
@@ -77,8 +79,8 @@ def _images(context: dict, requirements: Requirements, marketplace: str) -> list
     return []
 
 
-def _dimensions(context: dict) -> list[Problem]:
-    dimension = context.get("Dimension") or {}
+def _dimensions(sku: SkuContext) -> list[Problem]:
+    dimension = sku.dimension
     values = {key: _number(dimension.get(key)) for key in ("weight", "height", "width", "length")}
     if any(value is None or value <= 0 for value in values.values()):
         return [Problem("dimensions_missing", msg("The SKU's weight or dimensions are missing at VTEX (weight, "
@@ -92,19 +94,16 @@ def _dimensions(context: dict) -> list[Problem]:
     return []
 
 
-def _certificates(context: dict, requirements: Requirements, certificate_specs: dict[str, str]) -> list[Problem]:
-    path = (context.get("ProductCategoryIds") or "").strip("/").split("/")
-    category = (context.get("ProductCategories") or {}).get(path[-1], "") if path[-1] else ""
+def _certificates(sku: SkuContext, requirements: Requirements, certificate_specs: dict[str, str]) -> list[Problem]:
+    category = sku.category_name
     if not category:
         return []
-    specs = {spec.get("FieldName", ""): spec.get("FieldValues") for spec in
-             (context.get("ProductSpecifications") or []) + (context.get("SkuSpecifications") or [])}
     found = []
     for certificate, words in requirements.certificates.items():
         if not any(word in category.lower() for word in words):
             continue
         spec = certificate_specs.get(certificate) or f"Certificado {certificate}"
-        if not any(str(v).strip() for v in specs.get(spec) or []):
+        if not any(str(v).strip() for v in sku.specification(spec)):
             found.append(Problem(f"certificate_{certificate.lower()}",
                                  msg("The category %(category)s needs the %(certificate)s certificate: fill the "
                                      "specification \"%(spec)s\" at VTEX (or map another one in the settings).",

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, fields
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import cached_property
 
+from saas.vtex.sku_context import SkuContext
+
 TARGETS = ("skus", "category", "brand", "all")  # most specific first
 DEFAULT_DROP_GUARD = 30  # percent
 # Each number of a rule within what a merchant could mean (the rules form's bounds): a price up to R$ 10.000.000,00.
@@ -25,15 +27,15 @@ def within(value, low, high) -> bool:
 
 def cost_of(context: dict, spec_name: str) -> int | None:
     """The cost (cents) a VTEX specification of the SKU carries ("123,45" or "123.45"), or None."""
-    for spec in (context.get("SkuSpecifications") or []) + (context.get("ProductSpecifications") or []):
-        if (spec.get("FieldName") or "").strip().casefold() == spec_name.strip().casefold() and spec.get("FieldValues"):
-            text = str(spec["FieldValues"][0]).replace("R$", "").strip()
-            text = text.replace(".", "").replace(",", ".") if "," in text else text
-            try:
-                return int((Decimal(text) * 100).quantize(Decimal(1), ROUND_HALF_UP))
-            except ArithmeticError:
-                return None
-    return None
+    values = SkuContext(context).specification(spec_name)
+    if not values:
+        return None
+    text = str(values[0]).replace("R$", "").strip()
+    text = text.replace(".", "").replace(",", ".") if "," in text else text
+    try:
+        return int((Decimal(text) * 100).quantize(Decimal(1), ROUND_HALF_UP))
+    except ArithmeticError:
+        return None
 
 
 @dataclass(frozen=True)

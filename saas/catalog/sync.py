@@ -33,6 +33,7 @@ from saas.tenants.scoping import scoped, scoped_among
 from saas.tenants.settings import affiliate_of, build_connector, trade_policy_of
 from saas.timeutil import utcnow
 from saas.vtex.client import VtexClient
+from saas.vtex.sku_context import SkuContext
 
 log = logging.getLogger(__name__)
 HELD = {"below_cost": lambda **values: msg("Price held: %(price_cents)s is below the SKU's cost, %(cost_cents)s. "
@@ -221,8 +222,8 @@ class ProductReads:
             self.missing.update(missing)
             self.unread.update(unread)
             for sku, context in contexts.items():
-                self.eans[sku] = _ean(context)
-                self.titles[sku] = (context.get("NameComplete") or "")[:255]
+                self.eans[sku] = SkuContext(context).ean or None
+                self.titles[sku] = SkuContext(context).title[:255]
                 self.taxonomy[sku] = taxonomy_of(context)
                 if self.cost_spec:
                     self.costs[sku] = rules.cost_of(context, self.cost_spec)
@@ -302,8 +303,8 @@ def _offer_items(plan: Plan, bindings, eans, prices) -> list[CatalogItem]:
 
 def taxonomy_of(context: dict) -> tuple[str | None, str | None]:
     """The SKU's brand and (deepest) category id, as price and stock rules target them."""
-    path = (context.get("ProductCategoryIds") or "").strip("/")
-    return str(context.get("BrandName") or "")[:120] or None, path.split("/")[-1] or None
+    sku = SkuContext(context)
+    return sku.brand[:120] or None, sku.category_id or None
 
 
 def what_rules_need(reader, pricing, offers, bindings, reads) -> tuple[dict[str, tuple], dict[str, int | None]]:
@@ -344,10 +345,6 @@ def _tell_held(tenant, connector, settings, held) -> None:
                 "price-drop guard allows.\n\n%(lines)s\n\nApprove them in the Catalog (filter “price held”) or fix "
                 "the price at VTEX.",
                 marketplace=connector.name, lines=lines))
-
-
-def _ean(context) -> str | None:
-    return ((context or {}).get("AlternateIds") or {}).get("Ean") or None
 
 
 def _record(tenant, connector_key, batches, started, rejected: dict[str, dict[str, str]], bindings,

@@ -31,6 +31,7 @@ from saas.tenants.models import Tenant
 from saas.tenants.scoping import scoped
 from saas.timeutil import utcnow
 from saas.vtex.client import VtexClient
+from saas.vtex.sku_context import SkuContext
 
 log = logging.getLogger(__name__)
 BANDS_KG = ((0, 1), (1, 5), (5, 10), (10, 30))
@@ -101,7 +102,7 @@ def weight_samples(reader, tenant, connector_key: str) -> list[dict | None]:
 
 
 def _kg(context: dict) -> float | None:
-    grams = (context.get("Dimension") or {}).get("weight") or (context.get("RealDimension") or {}).get("realWeight")
+    grams = SkuContext(context).weight_grams
     try:
         return float(grams) / 1000 if grams else None
     except (TypeError, ValueError):

@@ -108,3 +108,24 @@ def test_an_offer_export_is_read_tolerantly():
             {"shop-sku": "1003", "price": 1, "deleted": True}, {"price": 2}, "garbage", None]
     assert exported_offers(rows) == [MarketplaceOffer("1001", 1590, 3, True), MarketplaceOffer("1002", None, 0, False)]
     assert exported_offers({"not": "a list"}) == []
+
+
+def test_a_sku_context_is_read_one_way_wherever_it_is_read():
+    """The product file, the readiness checks and the price rules' cost read a specification alike: the SKU's own
+    value wins over the product's, an empty one does not hide the product's, names compare without case."""
+    from saas.catalog import rules
+    from saas.vtex.sku_context import SkuContext
+    context = {"ProductSpecifications": [{"FieldName": "Cor", "FieldValues": ["Azul"]},
+                                         {"FieldName": "Certificado ANATEL", "FieldValues": ["12345"]},
+                                         {"FieldName": "Custo", "FieldValues": ["10,00"]}],
+               "SkuSpecifications": [{"FieldName": "cor", "FieldValues": ["Preto"]},
+                                     {"FieldName": "Certificado ANATEL", "FieldValues": []},
+                                     {"FieldName": "CUSTO", "FieldValues": ["R$ 12,50"]}],
+               "ProductCategoryIds": "/1/12/", "ProductCategories": {"1": "Eletrônicos", "12": "Celulares"},
+               "Images": [{"ImageUrl": ""}], "ImageUrl": "https://img/1.jpg", "NameComplete": " ",
+               "ProductName": "Celular X "}
+    sku = SkuContext(context)
+    assert sku.specification_text("COR") == "Preto" and sku.specification("Certificado ANATEL") == ["12345"]
+    assert (sku.category_id, sku.category_name, sku.images, sku.title) == (
+        "12", "Celulares", ["https://img/1.jpg"], "Celular X")
+    assert rules.cost_of(context, "custo") == 1250

@@ -14,6 +14,7 @@ from decimal import Decimal
 from saas.connectors.base import Address, CatalogItem, MarketplaceOffer, OrderData, OrderLine
 from saas.i18n import Text, msg
 from saas.text import plain
+from saas.vtex.sku_context import SkuContext
 
 VARIANT_AXES = ("Cor", "Tamanho", "Voltagem")
 CERTIFICATES = ("ANATEL", "INMETRO", "ANVISA", "MAPA")
@@ -44,43 +45,26 @@ class RowError(ValueError):
         self.message = message
 
 
-def ean_of(context: dict) -> str:
-    return ((context.get("AlternateIds") or {}).get("Ean") or "").strip()
-
-
-def _specs(context: dict) -> dict[str, str]:
-    values = {}
-    for spec in (context.get("ProductSpecifications") or []) + (context.get("SkuSpecifications") or []):
-        if spec.get("FieldValues"):
-            values[spec.get("FieldName", "")] = ", ".join(str(v) for v in spec["FieldValues"])
-    return values
-
-
 def product_row(item: CatalogItem, certificate_specs: dict[str, str] | None = None) -> list[str]:
     """One product line; raises RowError when the marketplace would refuse it (no EAN, no title, no image)."""
-    context = item.context or {}
-    ean = ean_of(context)
+    sku = SkuContext(item.context)
+    ean = sku.ean
     if not (ean.isdigit() and len(ean) in (8, 12, 13, 14)):
         raise RowError(msg("The SKU has no valid EAN at VTEX (the marketplace identifies products by EAN)."))
-    title = (context.get("NameComplete") or context.get("ProductName") or "").strip()
+    title = sku.title
     if not title:
         raise RowError(msg("The SKU has no name at VTEX."))
-    images = [i.get("ImageUrl") for i in context.get("Images") or [] if i.get("ImageUrl")] or \
-        ([context["ImageUrl"]] if context.get("ImageUrl") else [])
+    images = sku.images
     if not images:
         raise RowError(msg("The SKU has no image at VTEX (the marketplace requires at least one)."))
-    category_path = (context.get("ProductCategoryIds") or "").strip("/")
-    category_id = category_path.split("/")[-1] if category_path else ""
-    dimension = context.get("Dimension") or {}
-    specs = _specs(context)
+    dimension = sku.dimension
     mapping = {**DEFAULT_CERTIFICATE_SPECS, **(certificate_specs or {})}
-    description = _TAGS.sub(" ", context.get("ProductDescription") or "").strip() or title
-    return ([item.sku_id, ean, title, " ".join(description.split()), context.get("BrandName") or "",
-             category_id, (context.get("ProductCategories") or {}).get(category_id, "")]
+    description = _TAGS.sub(" ", sku.description).strip() or title
+    return ([item.sku_id, ean, title, " ".join(description.split()), sku.brand, sku.category_id, sku.category_name]
             + (images + [""] * MAX_IMAGES)[:MAX_IMAGES]
             + [_number(dimension.get(k)) for k in ("weight", "height", "width", "length")]
-            + [specs.get(axis, "") for axis in VARIANT_AXES]
-            + [specs.get(mapping.get(cert, ""), "") for cert in CERTIFICATES])
+            + [sku.specification_text(axis) for axis in VARIANT_AXES]
+            + [sku.specification_text(mapping.get(cert, "")) for cert in CERTIFICATES])
 
 
 def offer_row(item: CatalogItem, min_stock: int = 0) -> list[str]:
