@@ -36,11 +36,12 @@ def affiliate_ids_taken(tenant, connector_key: str) -> set[str]:
 
     It reads other tenants' settings on purpose, and answers only ids, never which store holds them."""
     rows = db.session.execute(
-        select(ConnectorSettings.settings).join(Tenant, Tenant.id == ConnectorSettings.tenant_id).where(
+        select(ConnectorSettings.connector_key, ConnectorSettings.settings)
+        .join(Tenant, Tenant.id == ConnectorSettings.tenant_id).where(
             func.lower(Tenant.vtex_account) == tenant.vtex_account.lower(),
             or_(Tenant.id != tenant.id, ConnectorSettings.connector_key != connector_key),
-            ConnectorSettings.active.is_(True))).scalars()
-    return {str(settings.get("affiliate_id") or "").upper() for settings in rows} - {""}
+            ConnectorSettings.active.is_(True))).all()
+    return {affiliate_of(key, settings).upper() for key, settings in rows} - {""}
 
 
 def free_affiliate_id(tenant, connector_key: str, preferred: str) -> str:

@@ -7,7 +7,7 @@ from saas.catalog.models import SkuBinding
 from saas.i18n import Text, msg
 from saas.integration_errors import IntegrationError
 from saas.tenants.scoping import scoped
-from saas.tenants.settings import trade_policy_of
+from saas.tenants.settings import affiliate_of, trade_policy_of
 from saas.vtex import slas as vtex_slas
 from saas.vtex.client import VtexClient
 from saas.vtex.simulation import Simulation
@@ -43,14 +43,16 @@ def sample_skus(tenant, connector_key: str) -> list[str]:
     return []
 
 
-def check(tenant, settings: dict, shipping_types, skus: list[str]) -> dict[tuple[str, str], Path]:
-    """(shipping type's setting, region) → its path: one simulation per region."""
+def check(tenant, connector_key: str, settings: dict, shipping_types, skus: list[str]) -> dict[tuple[str, str], Path]:
+    """(shipping type's setting, region) → its path: one simulation per region, under the marketplace's affiliate as
+    an order's import asks it."""
     vtex, trade_policy = VtexClient.for_tenant(tenant), trade_policy_of(settings)
     paths = {}
     for region, cep in reference_ceps(settings).items():
         try:
             simulation = vtex.simulate([(sku, 1) for sku in skus], trade_policy=trade_policy,
-                                       affiliate_id=settings.get("affiliate_id") or None, postal_code=cep, timeout=5)
+                                       affiliate_id=affiliate_of(connector_key, settings), postal_code=cep,
+                                       timeout=5)
         except IntegrationError as exc:
             simulation, failure = None, msg("VTEX did not answer (%(detail)s).", detail=exc.said)
         for setting, _label in shipping_types:

@@ -31,7 +31,8 @@ def trade_policy_of(settings: dict) -> str:
 
 def affiliate_of(connector_key: str, settings: dict) -> str:
     """The affiliate id VTEX knows this marketplace by in the store: the one set, or the marketplace's default."""
-    return settings.get("affiliate_id") or get_connector_class(connector_key).default_affiliate
+    connector = get_connector_class(connector_key)  # None: a plug-in no longer installed
+    return settings.get("affiliate_id") or (connector.default_affiliate if connector else "")
 
 
 def active_connectors(tenant_id: int) -> list[str]:

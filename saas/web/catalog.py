@@ -165,7 +165,7 @@ def paths():
             return redirect(url_for("catalog.paths", connector=key))
     types = cls.shipping_types_for(row.settings)
     skus = order_paths.sample_skus(g.tenant, key)
-    found = order_paths.check(g.tenant, row.settings, types, skus) if skus else {}
+    found = order_paths.check(g.tenant, row.connector_key, row.settings, types, skus) if skus else {}
     return render_template("catalog/paths.html", connector=cls, types=types, skus=skus, paths=found,
                            ceps=order_paths.reference_ceps(row.settings))
 
