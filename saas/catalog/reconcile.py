@@ -97,22 +97,16 @@ def start(tenant, row) -> dict:
 
 @hands_back("reconciliations", Reconciliation, Reconciliation.status == "exporting", "next_check_at")
 @job("sync", 1800, Retry(max=2, interval=[0, 60]))
-def check_reconciliation(reconciliation_id: int) -> str:
-    reconciliation = db.session.get(Reconciliation, reconciliation_id)
-    if reconciliation is None or reconciliation.status != "exporting":
-        return "nothing to do"
-    with locks.hold(lock_name(reconciliation.tenant_id, reconciliation.connector_key)) as held:
-        if not held:
-            return "another worker is reconciling"
-        db.session.refresh(reconciliation)
-        if reconciliation.status != "exporting":
-            return "nothing to do"
-        integration = Integration.active(reconciliation.tenant_id, reconciliation.connector_key)
-        if integration is None:
-            reconciliation.status, reconciliation.error = "failed", "the integration was turned off"
-            db.session.commit()
-            return "integration off"
-        return _check(reconciliation, integration)
+@locks.on_row(Reconciliation, waiting=lambda reconciliation: reconciliation.status == "exporting",
+              lock_name=lambda reconciliation: lock_name(reconciliation.tenant_id, reconciliation.connector_key),
+              busy="another worker is reconciling")
+def check_reconciliation(reconciliation: Reconciliation) -> str:
+    integration = Integration.active(reconciliation.tenant_id, reconciliation.connector_key)
+    if integration is None:
+        reconciliation.status, reconciliation.error = "failed", "the integration was turned off"
+        db.session.commit()
+        return "integration off"
+    return _check(reconciliation, integration)
 
 
 def _check(reconciliation, integration) -> str:

@@ -36,17 +36,15 @@ def schedule_check(batch: ImportBatch, delay: timedelta) -> None:
 
 @hands_back("reports", ImportBatch, ImportBatch.status == "sent", "next_check_at")
 @job("sync", 600, Retry(max=2, interval=[0, 60]))
-def check_import(batch_id: int) -> str:
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or batch.status != "sent":
-        return "nothing to do"
-    with locks.hold(f"saas:lock:import-report:{batch.id}") as held:
-        if not held:
-            return "another worker is reading it"
-        db.session.refresh(batch)
-        if batch.status != "sent" or (batch.next_check_at and batch.next_check_at > utcnow() + DUE_TOLERANCE):
-            return "nothing to do"  # read already, or a duplicate of a later check
-        return _check(batch)
+@locks.on_row(ImportBatch, waiting=lambda batch: _due(batch),
+              lock_name=lambda batch: f"saas:lock:import-report:{batch.id}", busy="another worker is reading it")
+def check_import(batch: ImportBatch) -> str:
+    return _check(batch)
+
+
+def _due(batch: ImportBatch) -> bool:
+    """Not read yet, and not a duplicate of a later check."""
+    return batch.status == "sent" and not (batch.next_check_at and batch.next_check_at > utcnow() + DUE_TOLERANCE)
 
 
 def _check(batch: ImportBatch) -> str:

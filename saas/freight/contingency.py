@@ -53,32 +53,29 @@ def request(tenant, connector_key: str) -> ContingencyTable:
 
 
 @job("default", 1800, Retry(max=2, interval=[0, 60]))
-def build(table_id: int) -> str:
-    table = db.session.get(ContingencyTable, table_id)
-    if table is None or table.status != "building":
-        return "nothing to do"
-    with locks.hold(f"saas:lock:contingency:{table.tenant_id}:{table.connector_key}") as held:
-        if not held:
-            return "another worker is building it"
-        tenant = db.session.get(Tenant, table.tenant_id)
-        shop = quote.store(tenant.slug, table.connector_key)
-        if shop is None or not shop.carriers:
-            return _fail(table, _("The marketplace is not active, or no shipping type is mapped to a carrier."))
-        reader = VtexReader(VtexClient.for_tenant(tenant), account=tenant.vtex_account,
-                            trade_policy=shop.trade_policy, affiliate_id=shop.affiliate_id)
-        samples = weight_samples(reader, tenant, table.connector_key)
-        table.samples, table.rows, table.done = {str(i): s for i, s in enumerate(samples)}, [], 0
-        db.session.commit()
-        rows = []
-        for cep_range in RANGES:
-            for band, sample in zip(BANDS_KG, samples, strict=True):
-                rows += _quoted(reader, shop, cep_range, band, sample)
-                table.done += 1
-                if table.done % PROGRESS_EVERY == 0:
-                    db.session.commit()
-        table.rows, table.status, table.finished_at = rows, "done", utcnow()
-        db.session.commit()
-        return "done"
+@locks.on_row(ContingencyTable, waiting=lambda table: table.status == "building",
+              lock_name=lambda table: f"saas:lock:contingency:{table.tenant_id}:{table.connector_key}",
+              busy="another worker is building it")
+def build(table: ContingencyTable) -> str:
+    tenant = db.session.get(Tenant, table.tenant_id)
+    shop = quote.store(tenant.slug, table.connector_key)
+    if shop is None or not shop.carriers:
+        return _fail(table, _("The marketplace is not active, or no shipping type is mapped to a carrier."))
+    reader = VtexReader(VtexClient.for_tenant(tenant), account=tenant.vtex_account,
+                        trade_policy=shop.trade_policy, affiliate_id=shop.affiliate_id)
+    samples = weight_samples(reader, tenant, table.connector_key)
+    table.samples, table.rows, table.done = {str(i): s for i, s in enumerate(samples)}, [], 0
+    db.session.commit()
+    rows = []
+    for cep_range in RANGES:
+        for band, sample in zip(BANDS_KG, samples, strict=True):
+            rows += _quoted(reader, shop, cep_range, band, sample)
+            table.done += 1
+            if table.done % PROGRESS_EVERY == 0:
+                db.session.commit()
+    table.rows, table.status, table.finished_at = rows, "done", utcnow()
+    db.session.commit()
+    return "done"
 
 
 def _fail(table, reason: str) -> str:

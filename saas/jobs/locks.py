@@ -8,13 +8,14 @@ was down longer than the TTL, or flushed) is logged: the job goes on, and exactl
 data (an order's VTEX id is looked up before any repeated placement).
 """
 import contextlib
+import functools
 import logging
 import threading
 
 from redis.exceptions import LockError, RedisError
 from redis.lock import Lock
 
-from saas.extensions import redis_connection
+from saas.extensions import db, redis_connection
 
 log = logging.getLogger(__name__)
 TTL = 30
@@ -99,3 +100,25 @@ def held(names: list[str]) -> list[bool]:
     for name in names:
         pipe.exists(name)
     return [bool(found) for found in pipe.execute()]
+
+
+def on_row(model, *, waiting, lock_name, busy: str):
+    """Declare a job of one row of ``model``, called with the row's id and run with the row itself: it does nothing
+    unless the row still waits (``waiting(row)``), runs under the row's lock (``lock_name(row)``; answering ``busy``
+    when another worker holds it), and reads the row again once it holds the lock, since a worker that held the lock
+    until then may have done the work."""
+    def declare(func):
+        @functools.wraps(func)
+        def run(row_id, *args):
+            row = db.session.get(model, row_id)
+            if row is None or not waiting(row):
+                return "nothing to do"
+            with hold(lock_name(row)) as held:
+                if not held:
+                    return busy
+                db.session.refresh(row)
+                if not waiting(row):
+                    return "nothing to do"  # done meanwhile, or a duplicate of a later job
+                return func(row, *args)
+        return run
+    return declare

@@ -240,20 +240,9 @@ def _order_of_a_sibling_store(tenant, vtex_order_id: str) -> MarketplaceOrder | 
 
 @hands_back("events", OrderEvent, OrderEvent.status.in_(("pending", "waiting")), "next_attempt_at")
 @job("orders", 120, FORWARD_RETRY)
-def forward(event_id: int) -> str:
-    event = db.session.get(OrderEvent, event_id)
-    if event is None or event.status in ("sent", "failed"):
-        return "nothing to do"
-    with locks.hold(f"saas:lock:event:{event.id}") as held:
-        if not held:
-            return "another worker is forwarding it"
-        db.session.refresh(event)
-        if event.status in ("sent", "failed"):
-            return "nothing to do"
-        return _forward_held(event)
-
-
-def _forward_held(event: OrderEvent) -> str:
+@locks.on_row(OrderEvent, waiting=lambda event: event.status not in ("sent", "failed"),
+              lock_name=lambda event: f"saas:lock:event:{event.id}", busy="another worker is forwarding it")
+def forward(event: OrderEvent) -> str:
     order = event.order
     tenant = db.session.get(Tenant, event.tenant_id)
     row = load_settings(tenant, order.connector_key)
