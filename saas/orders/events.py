@@ -76,7 +76,11 @@ def _text(body, name: str, limit: int = TEXT_MAX) -> str:
 
 def _url(body, name: str) -> str:
     value = _text(body, name, URL_MAX)
-    if value and urlsplit(value).scheme not in ("http", "https"):
+    try:
+        scheme = urlsplit(value).scheme if value else "http"
+    except ValueError:  # an address that does not parse ("http://[", a bracketed host that is no IP)
+        scheme = ""
+    if scheme not in ("http", "https"):
         raise EventError(f"{name} must be an http:// or https:// address.")
     return value
 

@@ -12,6 +12,7 @@ class Simulation:
     def __init__(self, body: dict):
         self.items = {str(item["id"]): item for item in body.get("items") or [] if item.get("id") is not None}
         self._logistics = {info.get("itemIndex"): info for info in body.get("logisticsInfo") or []}
+        self.messages = body.get("messages") or []  # VTEX's notes on the items it could not simulate
 
     def sells(self, sku_id: str) -> bool:
         """Whether the simulation returned the SKU with a price: sellable in the trade policy."""

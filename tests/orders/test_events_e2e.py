@@ -121,6 +121,8 @@ def test_callbacks_answer_under_pub_too_and_take_either_order_id(live, client):
     ("/invoice", {"invoiceNumber": "1", "issuanceDate": "2026-11-26", "invoiceValue": -5}, "between 0 and"),
     ("/invoice", {"invoiceNumber": "1", "issuanceDate": "2026-11-26", "trackingNumber": "BR1",
                   "trackingUrl": "javascript:alert(1)"}, "trackingUrl must be an http"),
+    ("/invoice/1", {"trackingNumber": "BR1", "trackingUrl": "http://["}, "trackingUrl must be an http"),  # no parse
+    ("/invoice/1", {"trackingNumber": "BR1", "trackingUrl": "http://[rastreio]/x"}, "trackingUrl must be an http"),
     ("/invoice/1", {"courier": "X"}, "Missing fields: trackingNumber"),
     ("/invoice/1", {"trackingNumber": ""}, "Missing fields: trackingNumber"),
     ("/invoice/1", {"trackingNumber": "\U0001F600" * 100}, "trackingNumber must be 1 to 64"),

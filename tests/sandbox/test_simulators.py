@@ -175,13 +175,14 @@ def test_vtex_bad_credentials_are_an_auth_error(vtex_sim):
 
 def test_vtex_simulation_prices_stock_and_slas_by_cep(vtex_sim):
     client = vtex(vtex_sim)
-    body = client.simulate([("1001", 1), ("1002", 1), ("999999", 1)], trade_policy="1", postal_code="01310-100")
-    assert [i["id"] for i in body["items"]] == ["1001", "1002"] and body["messages"]
-    slas = {s["id"] for s in body["logisticsInfo"][0]["slas"]}
-    assert {"Normal", "Econômica", "Expressa", "Agendada"} <= slas
+    simulation = client.simulate([("1001", 1), ("1002", 1), ("999999", 1)], trade_policy="1",
+                                 postal_code="01310-100")
+    assert list(simulation.items) == ["1001", "1002"] and not simulation.sells("999999") and simulation.messages
+    assert {"Normal", "Econômica", "Expressa", "Agendada"} <= {s["id"] for s in simulation.slas(0)}
+    assert simulation.stock(0) is not None and simulation.price("1001") > 0
     far = client.simulate([("1001", 1)], trade_policy="1", postal_code="69900000")
-    assert "Expressa" not in {s["id"] for s in far["logisticsInfo"][0]["slas"]}
-    assert client.simulate([("1001", 1)], trade_policy="1", postal_code="99999999")["logisticsInfo"][0]["slas"] == []
+    assert "Expressa" not in {s["id"] for s in far.slas(0)}
+    assert client.simulate([("1001", 1)], trade_policy="1", postal_code="99999999").slas(0) == []
 
 
 def test_vtex_notifies_affiliates_of_a_price_change(vtex_sim):
