@@ -17,7 +17,8 @@ def public_urls(tenant):
     base = f"/api/vtex/loja-a/{secret}"
     return ["/api/carrefourintegration/pub/loja-a/freight", f"{base}/notification", f"{base}/hook",
             f"{base}/oms/pvt/orders/X-1/invoice", f"{base}/oms/pvt/orders/X-1/invoice/1",
-            f"{base}/oms/pvt/orders/X-1/invoice/1/tracking", f"{base}/oms/pvt/orders/X-1/cancel"]
+            f"{base}/oms/pvt/orders/X-1/invoice/1/tracking", f"{base}/oms/pvt/orders/X-1/cancel",
+            f"{base}/oms/carrefour/pvt/orders/X-1/invoice", f"{base}/oms/carrefour/pvt/orders/X-1/cancel"]
 
 
 @pytest.fixture

@@ -44,4 +44,6 @@ def test_no_public_route_answers_a_5xx_or_off_its_contract(app, live_store, case
     case.path_parameters = {**case.path_parameters, "store": "loja-a"}
     if "secret" in case.path_parameters:
         case.path_parameters.update(secret=live_store.webhook_secret, orderId="F-1")
+    if "marketplace" in case.path_parameters:
+        case.path_parameters["marketplace"] = "carrefour"
     case.call_and_validate(app=app, checks=CHECKS)
