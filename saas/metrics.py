@@ -2,24 +2,28 @@
 
 Why Redis and not prometheus-client's multiprocess mode: that mode adds up the processes of one machine through
 files in a directory they share, but the workers and the scheduler run on other machines (dynos, containers) than
-the web that is scraped; a scrape would see the web's share only. Here an event is one pipelined Redis round trip
-(HINCRBY on one hash), whichever process or machine counts it, and ``saas.web.metrics`` reads the hash as it is
-scraped. Counters only grow; should Redis lose them, Prometheus reads a counter reset, which ``rate()`` handles.
-While Redis is down nothing is counted, and the work does not wait for it.
+the web that is scraped; a scrape would see the web's share only. Here each process adds its events up in memory
+(no I/O where they happen: a VTEX read of an initial load, a freight quote) and a daemon thread writes them to one
+Redis hash every ``FLUSH_EVERY`` seconds, in one pipelined round trip (HINCRBY); the process's exit and the scrape of
+the web's own process flush too, and ``saas.web.metrics`` reads the hash. A process killed with ``kill -9`` loses
+at most its last ``FLUSH_EVERY`` seconds. Counters only grow; should Redis lose them, Prometheus reads a counter
+reset, which ``rate()`` handles. While Redis is down the counts wait in memory (their fields are few and fixed) and
+the work does not wait for them.
 
 Every metric and its labels are declared here. Labels take values from small fixed sets (queues, job functions,
 marketplaces, outcomes, HTTP status classes), never a tenant, a SKU or an order: a series per tenant would grow with
 the customers. Tenants are counted in buckets at scrape time instead.
 """
-import contextlib
+import atexit
 import functools
+import os
+import threading
+import time
 from dataclasses import dataclass
 
-from flask import has_app_context
+from flask import current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
-
-from saas.extensions import redis_connection
 
 KEY = "saas:metrics"
 
@@ -58,21 +62,15 @@ METRICS = {m.name: m for m in (
 
 def count(name: str, amount: int = 1, **labels: str) -> None:
     """Add ``amount`` to a counter."""
-    _send(lambda pipe: pipe.hincrby(KEY, _field(name, labels), amount))
+    _add({_field(name, labels): amount})
 
 
 def observe(name: str, value: float, **labels: str) -> None:
     """One observation of a histogram: its bucket, its count and its sum (milliseconds, to stay whole numbers)."""
-    _send(lambda pipe: observe_in(pipe, name, value, **labels))
-
-
-def observe_in(pipe, name: str, value: float, **labels: str) -> None:
-    """The same, as commands added to a pipeline the caller executes (one round trip for its own counts too)."""
     metric = METRICS[name]
     base = _field(name, labels)
     bucket = next((i for i, bound in enumerate(metric.bounds) if value <= bound), len(metric.bounds))
-    pipe.hincrby(KEY, f"{base}|b{bucket}", 1)
-    pipe.hincrby(KEY, f"{base}|ms", max(0, round(value * 1000)))
+    _add({f"{base}|b{bucket}": 1, f"{base}|ms": max(0, round(value * 1000))})
 
 
 def read(redis) -> tuple[dict, dict]:
@@ -117,28 +115,77 @@ def _clean(value) -> str:
     return str(value or "").translate(str.maketrans("|,", "//"))[:60]
 
 
+FLUSH_EVERY = 2.0  # seconds between two writes of a process's counts
+
+
 def init_app(app) -> None:
-    """Where threads without an app context count (a job's pool of VTEX reads): the app's Redis."""
-    global _outside_app
-    _outside_app = app.config["REDIS_URL"]
+    """Where counts made outside an app context go (a job's pool of VTEX read threads): the app's Redis."""
+    global _url
+    _url = app.config["REDIS_URL"]
 
 
-_outside_app: str | None = None
+_url: str | None = None
+_pending: dict[str, dict[str, int]] = {}  # Redis URL → field → amount not written yet
+_lock = threading.Lock()
+_flusher_pid: int | None = None
+
+
+def _add(fields: dict[str, int]) -> None:
+    url = current_app.config["REDIS_URL"] if has_app_context() else _url
+    if not url:
+        return  # a script outside any app counts nothing
+    with _lock:
+        waiting = _pending.setdefault(url, {})
+        for field, amount in fields.items():
+            waiting[field] = waiting.get(field, 0) + amount
+    if _flusher_pid != os.getpid():
+        _start_flusher()
+
+
+def flush() -> None:
+    """Write this process's counts to Redis now; kept for the next flush while Redis does not answer."""
+    with _lock:
+        taken = {url: fields for url, fields in _pending.items() if fields}
+        _pending.clear()
+    for url, fields in taken.items():
+        try:
+            pipe = _redis_at(url).pipeline(transaction=False)
+            for field, amount in fields.items():
+                pipe.hincrby(KEY, field, amount)
+            pipe.execute()
+        except RedisError:
+            with _lock:
+                waiting = _pending.setdefault(url, {})
+                for field, amount in fields.items():
+                    waiting[field] = waiting.get(field, 0) + amount
+
+
+def _start_flusher() -> None:
+    global _flusher_pid
+    with _lock:
+        if _flusher_pid == os.getpid():
+            return
+        _flusher_pid = os.getpid()
+    threading.Thread(target=_flush_forever, name="metrics-flush", daemon=True).start()
+
+
+def _flush_forever() -> None:
+    while True:
+        time.sleep(FLUSH_EVERY)
+        flush()
+
+
+def _forget_in_child() -> None:
+    """A forked process starts with no counts (its parent writes its own) and starts its own flusher."""
+    global _lock, _flusher_pid
+    _lock, _flusher_pid = threading.Lock(), None
+    _pending.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
+atexit.register(flush)
 
 
 @functools.cache
 def _redis_at(url: str) -> Redis:
     return Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
-
-
-def _send(commands) -> None:
-    if has_app_context():
-        redis = redis_connection()
-    elif _outside_app:
-        redis = _redis_at(_outside_app)
-    else:
-        return
-    with contextlib.suppress(RedisError):
-        pipe = redis.pipeline(transaction=False)
-        commands(pipe)
-        pipe.execute()

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from saas import create_app
+from saas import create_app, metrics
 from saas.connectors.mirakl import connector as mirakl_connector
 from saas.extensions import db as _db
 from saas.extensions import redis_connection
@@ -92,6 +92,7 @@ def clean(app):
         names = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
         _db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     _db.session.commit()
+    metrics.flush()  # what the test counted goes with its Redis data, not into the next test's
     redis_connection().flushdb()
     for cache in IN_PROCESS_CACHES:
         cache.clear()

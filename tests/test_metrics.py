@@ -169,3 +169,15 @@ def test_the_metrics_helper_requires_the_declared_labels():
     from saas import metrics
     with pytest.raises(ValueError, match="takes the labels"):
         metrics.count("saas_orders_total", marketplace="carrefour")
+
+
+def test_counts_are_added_up_in_memory_and_written_by_the_process_itself(app):
+    """No Redis call where an event happens: the process's own flusher writes its counts within a few seconds, with no
+    scrape and no flush asked for."""
+    from saas import metrics
+    metrics.count("saas_orders_total", 2, marketplace="carrefour", outcome="imported")
+    field = "saas_orders_total|carrefour,imported"
+    deadline = time.monotonic() + 4 * metrics.FLUSH_EVERY
+    while redis_connection().hget(metrics.KEY, field) is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert redis_connection().hget(metrics.KEY, field) == b"2"

@@ -1,10 +1,10 @@
 """Freight quotes counted per store, marketplace and hour in Redis, never a row per quote: a latency histogram, cache
 hits, answers with no option and failures by cause; and the last failed requests, so the merchant can replay them.
 
-A quote costs one Redis round trip: HINCRBY of its latency bucket, one more for a cache hit or a failure, and the
-operators' latency metric (``saas.metrics``), pipelined; the key's expiry is set once per hour and process. The
-count of quotes, answers over 800 ms and the percentiles all come from the histogram. While Redis is down nothing is
-counted, and the quote does not wait for it.
+A quote costs one Redis round trip: HINCRBY of its latency bucket and one more for a cache hit or a failure,
+pipelined (the operators' latency metric, ``saas.metrics``, is added up in memory); the key's expiry is set once per
+hour and process. The count of quotes, answers over 800 ms and the percentiles all come from the histogram. While
+Redis is down nothing is counted, and the quote does not wait for it.
 """
 import bisect
 import contextlib
@@ -40,6 +40,8 @@ def _failures_key(tenant_id: int, connector_key: str) -> str:
 def record(tenant_id: int, connector_key: str, elapsed_ms: float, *, cached: bool = False, empty: bool = False,
            cause: str | None = None, request: dict | None = None) -> None:
     """Count one quote. ``cause``: why it failed (a short code); ``request``: what was asked, kept to be replayed."""
+    outcome = "failed" if cause else "empty" if empty else "cached" if cached else "quoted"
+    metrics.observe("saas_freight_quote_seconds", elapsed_ms / 1000, marketplace=connector_key, outcome=outcome)
     key = _hour_key(tenant_id, connector_key, utcnow())
     with contextlib.suppress(RedisError):
         redis = redis_connection()
@@ -59,9 +61,6 @@ def record(tenant_id: int, connector_key: str, elapsed_ms: float, *, cached: boo
             pipe.expire(failures, int(KEPT.total_seconds()))
         if key not in _expiring:
             pipe.expire(key, int(KEPT.total_seconds()))
-        outcome = "failed" if cause else "empty" if empty else "cached" if cached else "quoted"
-        metrics.observe_in(pipe, "saas_freight_quote_seconds", elapsed_ms / 1000, marketplace=connector_key,
-                           outcome=outcome)
         pipe.execute()
         with _expiring_lock:
             if len(_expiring) > 10_000:

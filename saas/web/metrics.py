@@ -51,6 +51,7 @@ def scrape():
 
 class _Collector:
     def collect(self):
+        metrics.flush()  # this process's own counts; the others' come within metrics.FLUSH_EVERY
         try:
             redis = redis_connection()
             yield from _counted(redis)
