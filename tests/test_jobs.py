@@ -163,4 +163,4 @@ def test_the_sweep_hands_back_a_report_and_an_event_whose_jobs_were_lost(db, ten
     assert recovery.recover() == {"reports": 1}
     queued = Queue("sync", connection=redis_connection()).jobs
     assert [job.func_name for job in queued] == ["saas.catalog.reports.check_import"]
-    assert {hand_back.name for hand_back in recovery.HAND_BACKS} == {"reports", "reconciliations", "events"}
+    assert set(recovery.SWEEPS) == {"orders", "reports", "reconciliations", "events"}

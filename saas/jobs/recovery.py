@@ -42,7 +42,6 @@ class HandBack:
 # What the sweep resumes besides RQ's abandoned jobs: name → a function answering how many it resumed, declared
 # with ``@sweep`` (or ``@hands_back``) where the work is written; the app imports those modules as it starts.
 SWEEPS: dict[str, Callable[[], int]] = {}
-HAND_BACKS: list[HandBack] = []
 
 
 def sweep(name: str):
@@ -57,7 +56,6 @@ def hands_back(name: str, model, waiting, due_column: str):
     """Declare that the sweep hands the job its rows that still wait once they are ``STALL`` overdue."""
     def declare(func):
         hand_back = HandBack(name, model, waiting, due_column, func)
-        HAND_BACKS.append(hand_back)
         SWEEPS[name] = lambda: resume(hand_back)
         return func
     return declare

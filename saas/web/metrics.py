@@ -132,7 +132,6 @@ def _stores():
         age = (now - received).total_seconds()
         label = next(label for bound, label in BACKLOG_AGES if bound is None or age <= bound)
         buckets[(key, label)] = buckets.get((key, label), 0) + 1
-    db.session.remove()
     yield _gauge("saas_stores_waiting", "Stores with changes not yet sent to a marketplace, by the age of their "
                  "oldest (up to 1m, 5m, 15m, 1h, more)", [(labels, n) for labels, n in sorted(buckets.items())],
                  ("marketplace", "oldest"))
